@@ -1,0 +1,32 @@
+# Two entry points a newcomer needs: `make run` and `make test`. Everything else is detail.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+# Serves the app on http://127.0.0.1:8000 with the embedded defaults: SQLite, a Celery worker on
+# the filesystem broker and the local Bedrock sandbox. Ctrl-C stops all three.
+run: demo
+	PATH="$(abspath $(BIN)):$$PATH" ./scripts/run-local.sh
+
+test: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Intake: the startup, what it told us, the public form and the founder's status page."""

@@ -1,0 +1,76 @@
+"""What a startup tells us about itself: company, contact, stage, funding and workload."""
+import uuid
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    IDEA = "idea", "Idea"
+    PRE_SEED = "pre_seed", "Pre-seed"
+    SEED = "seed", "Seed"
+    SERIES_A = "series_a", "Series A"
+    SERIES_B_PLUS = "series_b_plus", "Series B or later"
+
+
+class FundingKind(models.TextChoices):
+    BOOTSTRAPPED = "bootstrapped", "Bootstrapped"
+    ANGELS = "angels", "Angels"
+    INSTITUTIONAL_VC = "institutional_vc", "Institutional VC"
+    ACCELERATOR = "accelerator", "Accelerator"
+
+
+class UseCase(models.TextChoices):
+    CHAT_ASSISTANT = "chat_assistant", "Chat assistant"
+    RAG_SEARCH = "rag_search", "RAG / search"
+    CLASSIFICATION_EXTRACTION = "classification_extraction", "Classification / extraction"
+    SUMMARIZATION = "summarization", "Summarization"
+    CODE_GENERATION = "code_generation", "Code generation"
+    AGENTS = "agents", "Agents"
+    OTHER = "other", "Other (not generative AI)"
+
+
+class Intake(models.Model):
+    """One submission of the public form. Kept as typed; verdicts and matches hang off it."""
+
+    # Company
+    company_name = models.CharField(max_length=200)
+    website = models.URLField(blank=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.")
+    founded_on = models.DateField()
+    # Contact
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    # Stage and funding
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    total_raised_usd = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    funding_kind = models.CharField(max_length=20, choices=FundingKind.choices)
+    investor_name = models.CharField(max_length=200, blank=True)
+    investor_is_activate_provider = models.BooleanField(default=False)
+    prior_activate_credits_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    # Workload
+    use_case = models.CharField(max_length=40, choices=UseCase.choices)
+    monthly_requests = models.PositiveIntegerField()
+    avg_input_tokens = models.PositiveIntegerField()
+    avg_output_tokens = models.PositiveIntegerField()
+    models_of_interest = models.CharField(max_length=300, blank=True)
+    needs_fine_tuning = models.BooleanField(default=False)
+    needs_open_weights = models.BooleanField(default=False)
+    data_residency_region = models.CharField(max_length=30, blank=True)
+    aws_account_id = models.CharField(max_length=12, blank=True)
+
+    # Private token for the founder's status link.
+    status_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["contact_email", "company_name", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.submitted_at:%Y-%m-%d})" if self.submitted_at else self.company_name

@@ -1,0 +1,7 @@
+"""Public views for founders."""
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/home.html")

@@ -1,0 +1,1 @@
+"""Matching: credit pools and their rules, partners, engagements, ACE filing and commission."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts the local Bedrock sandbox, a Celery worker and the web server; stops them all on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+python manage.py bedrock_sandbox --port 8765 &
+pids+=($!)
+celery -A cloudroute worker --loglevel=INFO --concurrency=2 &
+pids+=($!)
+python manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
+
+echo "CloudRoute: http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+wait -n

@@ -1,0 +1,1 @@
+"""Suite-wide fixtures: the three standing users and the factories live in tests/factories.py."""
