@@ -48,41 +48,41 @@ def _check_limits(limit: int | None = None, rpm: int | None = None, tpm: int | N
             raise ValueError(f"{name} must be at least 1 (or None for no limit), not {value}")
 
 
-_ACQUIRE = """
+# Redis's own clock in milliseconds, so workers' clocks need not agree.
+_LUA_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+# The slot set outlives its longest lease by a second, then cleans itself up.
+_LUA_KEEP_SLOTS = """
+if redis.call('PTTL', KEYS[1]) < lease + 1000 then
+  redis.call('PEXPIRE', KEYS[1], lease + 1000)
+end
+"""
+
+_ACQUIRE = _LUA_NOW + """
 local lease = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   return 0
 end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
-if redis.call('PTTL', KEYS[1]) < lease + 1000 then
-  redis.call('PEXPIRE', KEYS[1], lease + 1000)
-end
-return 1
+""" + _LUA_KEEP_SLOTS + """return 1
 """
 
-_RENEW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_RENEW = _LUA_NOW + """
 local lease = tonumber(ARGV[1])
 local expires = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if not expires or tonumber(expires) <= now then
   return 0
 end
 redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[2])
-if redis.call('PTTL', KEYS[1]) < lease + 1000 then
-  redis.call('PEXPIRE', KEYS[1], lease + 1000)
-end
-return 1
+""" + _LUA_KEEP_SLOTS + """return 1
 """
 
 # KEYS: events (zset, score = ms, member = "<id>:<tokens>"), token sum. ARGV: window ms, rpm, tpm
 # (-1 = none), tokens, id. Returns 0 when recorded, else the milliseconds to wait.
-_RESERVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_RESERVE = _LUA_NOW + """
 local window = tonumber(ARGV[1])
 local rpm = tonumber(ARGV[2])
 local tpm = tonumber(ARGV[3])
