@@ -1,7 +1,7 @@
 """Throughput check (not a test): M models x C threads of Converse calls through boto3 against the
 sandbox for D seconds; prints calls/s against the latency bound and CPU per call.
 
-    python tests/bakeoff_jobs/bench_converse_throughput.py [--in-process] [--quotas file|redis]
+    python bench/converse_throughput.py [--in-process] [--quotas file|redis]
 """
 import argparse
 import os
@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudroute.settings")
 
