@@ -31,6 +31,26 @@ class UseCase(models.TextChoices):
     OTHER = "other", "Other (not generative AI)"
 
 
+class AwsRegion(models.TextChoices):
+    """Regions a founder may ask their data to stay in; partners list the regions they serve."""
+
+    US_EAST_1 = "us-east-1", "US East (N. Virginia)"
+    US_EAST_2 = "us-east-2", "US East (Ohio)"
+    US_WEST_2 = "us-west-2", "US West (Oregon)"
+    CA_CENTRAL_1 = "ca-central-1", "Canada (Central)"
+    SA_EAST_1 = "sa-east-1", "South America (Sao Paulo)"
+    EU_WEST_1 = "eu-west-1", "Europe (Ireland)"
+    EU_WEST_2 = "eu-west-2", "Europe (London)"
+    EU_WEST_3 = "eu-west-3", "Europe (Paris)"
+    EU_CENTRAL_1 = "eu-central-1", "Europe (Frankfurt)"
+    EU_NORTH_1 = "eu-north-1", "Europe (Stockholm)"
+    AP_SOUTH_1 = "ap-south-1", "Asia Pacific (Mumbai)"
+    AP_SOUTHEAST_1 = "ap-southeast-1", "Asia Pacific (Singapore)"
+    AP_SOUTHEAST_2 = "ap-southeast-2", "Asia Pacific (Sydney)"
+    AP_NORTHEAST_1 = "ap-northeast-1", "Asia Pacific (Tokyo)"
+    ME_CENTRAL_1 = "me-central-1", "Middle East (UAE)"
+
+
 class Intake(models.Model):
     """One submission of the public form. Kept as typed; verdicts and matches hang off it."""
 
@@ -61,7 +81,9 @@ class Intake(models.Model):
     models_of_interest = models.CharField(max_length=300, blank=True)
     needs_fine_tuning = models.BooleanField(default=False)
     needs_open_weights = models.BooleanField(default=False)
-    data_residency_region = models.CharField(max_length=30, blank=True)
+    data_residency_region = models.CharField(
+        max_length=30, blank=True, choices=AwsRegion.choices, help_text="Blank when the founder has no preference."
+    )
     aws_account_id = models.CharField(max_length=12, blank=True)
 
     # Private token for the founder's status link.
@@ -71,6 +93,10 @@ class Intake(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["contact_email", "company_name", "submitted_at"])]
+
+    @property
+    def is_genai_workload(self) -> bool:
+        return self.use_case != UseCase.OTHER
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.submitted_at:%Y-%m-%d})" if self.submitted_at else self.company_name
