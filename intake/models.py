@@ -2,8 +2,11 @@
 import uuid
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+
+from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future
 
 
 class Stage(models.TextChoices):
@@ -57,8 +60,10 @@ class Intake(models.Model):
     # Company
     company_name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.")
-    founded_on = models.DateField()
+    country = models.CharField(
+        max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.", validators=[validate_country_code]
+    )
+    founded_on = models.DateField(validators=[validate_not_in_future])
     # Contact
     contact_name = models.CharField(max_length=200)
     contact_email = models.EmailField()
@@ -84,7 +89,7 @@ class Intake(models.Model):
     data_residency_region = models.CharField(
         max_length=30, blank=True, choices=AwsRegion.choices, help_text="Blank when the founder has no preference."
     )
-    aws_account_id = models.CharField(max_length=12, blank=True)
+    aws_account_id = models.CharField(max_length=12, blank=True, validators=[validate_aws_account_id])
 
     # Private token for the founder's status link.
     status_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -93,6 +98,17 @@ class Intake(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["contact_email", "company_name", "submitted_at"])]
+
+    def clean(self) -> None:
+        needs_investor = self.funding_kind in (FundingKind.INSTITUTIONAL_VC, FundingKind.ACCELERATOR)
+        if needs_investor and not (self.investor_name or "").strip():
+            raise ValidationError(
+                {"investor_name": "Name the investor or accelerator when the funding comes from a VC or an accelerator."}
+            )
+        if self.investor_is_activate_provider and not (self.investor_name or "").strip():
+            raise ValidationError(
+                {"investor_name": "Name the investor or accelerator that is an Activate Provider."}
+            )
 
     @property
     def is_genai_workload(self) -> bool:

@@ -141,11 +141,19 @@ def _stage_in(pool: str, params: dict, a: Applicant, today: date) -> tuple[bool,
     return a.stage in stages, f"{pool} takes {wanted} companies: you are {given}."
 
 
+FUNDING_PHRASES = {
+    FundingKind.BOOTSTRAPPED: "bootstrapped",
+    FundingKind.ANGELS: "angel-funded",
+    FundingKind.INSTITUTIONAL_VC: "VC-funded",
+    FundingKind.ACCELERATOR: "accelerator-backed",
+}
+
+
 def _funding_kind_in(pool: str, params: dict, a: Applicant, today: date) -> tuple[bool, str]:
     kinds = _choice_list_param(params, "kinds", FundingKind)
-    wanted = _or_list([FundingKind(k).label.lower() for k in kinds])
-    given = FundingKind(a.funding_kind).label.lower() if a.funding_kind in FundingKind.values else "none given"
-    return a.funding_kind in kinds, f"{pool} is for startups funded by {wanted}: yours is {given}."
+    wanted = _or_list([FUNDING_PHRASES[k] for k in kinds])
+    given = FUNDING_PHRASES.get(a.funding_kind, "not given")
+    return a.funding_kind in kinds, f"{pool} is for {wanted} startups: yours is {given}."
 
 
 def _requires_activate_provider(pool: str, params: dict, a: Applicant, today: date) -> tuple[bool, str]:
@@ -204,7 +212,8 @@ def _min_monthly_requests(pool: str, params: dict, a: Applicant, today: date) ->
     least = _int_param(params, "requests")
     given = a.monthly_requests or 0
     return given >= least, (
-        f"{pool} needs a projected workload of at least {least:,} requests a month: {given:,} given."
+        f"{pool} needs a projected workload of at least {least:,} request{'s' if least != 1 else ''} a month: "
+        f"{given:,} given."
     )
 
 
