@@ -23,23 +23,30 @@ from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
 from .selectors import engagements_visible_to
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """History-like rows: shown for context, never added, edited or deleted by hand."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class PoolRuleInline(admin.TabularInline):
     model = PoolRule
     extra = 1
     fields = ["position", "kind", "params"]
 
 
-class RuleSetVersionInline(admin.TabularInline):
+class RuleSetVersionInline(ReadOnlyInline):
     model = RuleSetVersion
-    extra = 0
-    can_delete = False
     fields = ["version", "created_at", "created_by", "snapshot"]
-    readonly_fields = fields
     ordering = ["-version"]
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditPool)
@@ -111,26 +118,14 @@ class UnmatchedQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyInline):
     model = EngagementStatusChange
-    extra = 0
-    can_delete = False
     fields = ["changed_at", "from_status", "to_status", "partner", "changed_by", "reason"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class MatchDecisionInline(admin.TabularInline):
+class MatchDecisionInline(ReadOnlyInline):
     model = MatchDecision
-    extra = 0
-    can_delete = False
     fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Engagement)

@@ -3,18 +3,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from matching import services
 from matching.models import EngagementStatus, MatchMethod
 from matching.selectors import engagements_visible_to
-from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory
+from tests.factories import PartnerFactory, PartnerMemberFactory, UserFactory, open_engagement
 
 pytestmark = pytest.mark.django_db
 
-
-def open_engagement(**overrides):
-    intake = IntakeFactory(**overrides)
-    services.intake_verdicts_record(intake=intake)
-    return services.engagement_open(intake=intake)
 
 
 def test_unmatched_queue_filter_lists_only_waiting_engagements(admin_client):
