@@ -73,3 +73,31 @@ def test_partner_users_see_only_their_firms_engagements():
     assert list(engagements_visible_to(alice)) == [mine]
     assert list(engagements_visible_to(bob)) == [theirs]
     assert list(engagements_visible_to(charlie)) == []
+
+
+def test_decline_action_asks_for_a_reason_then_rematches(admin_client):
+    first = PartnerFactory(name="A First")
+    second = PartnerFactory(name="B Second")
+    engagement = open_engagement()
+    assert engagement.partner == first
+
+    asked = admin_client.post("/admin/matching/engagement/", {"action": "decline", "_selected_action": [engagement.id]})
+    assert asked.status_code == 200 and 'name="reason"' in asked.content.decode()
+    admin_client.post("/admin/matching/engagement/", {
+        "action": "decline", "_selected_action": [engagement.id], "apply": "1", "reason": "Fully booked.",
+    })
+
+    engagement.refresh_from_db()
+    assert engagement.partner == second
+    assert engagement.history.get(to_status="declined").reason == "Fully booked."
+
+
+def test_accept_action_reports_refusals_without_changing_anything(admin_client):
+    waiting = open_engagement()  # no partner: cannot be accepted
+
+    response = admin_client.post("/admin/matching/engagement/", {"action": "accept", "_selected_action": [waiting.id]},
+                                 follow=True)
+
+    assert "cannot become accepted" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == EngagementStatus.UNMATCHED
