@@ -20,6 +20,10 @@ class CreditPool(models.Model):
     amount_min_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     amount_max_usd = models.DecimalField(max_digits=12, decimal_places=2)
     is_active = models.BooleanField(default=True)
+    partner_central_benefit_id = models.CharField(
+        max_length=300, blank=True,
+        help_text="Partner Central benefit id (ben-…) or ARN; when set, credit applications are filed through the API.",
+    )
 
     class Meta:
         ordering = ["name"]
