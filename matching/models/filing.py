@@ -101,6 +101,7 @@ class AceOpportunity(models.Model):
     customer_use_case = models.CharField(max_length=255, blank=True)
     delivery_models = models.JSONField(default=_list_default, blank=True, help_text="DeliveryModel values.")
     primary_needs = models.JSONField(default=_list_default, blank=True, help_text="PrimaryNeedFromAws values.")
+    sales_activities = models.JSONField(default=_list_default, blank=True, help_text="SalesActivity values.")
     competitor_name = models.CharField(max_length=40, choices=CompetitorName.choices, blank=True)
     other_competitor_names = models.CharField(max_length=255, blank=True)
     expected_monthly_spend = models.DecimalField(
