@@ -64,7 +64,7 @@ class PartnerCentralError(Exception):
     def from_client_error(cls, exc: ClientError) -> PartnerCentralError:
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
-        message = error.get("Message", "")
+        message = error.get("Message") or exc.response.get("Message", "")
         details = []
         for item in exc.response.get("ErrorList") or exc.response.get("FieldList") or []:
             field = item.get("FieldName") or item.get("Name") or ""
