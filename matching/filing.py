@@ -33,6 +33,7 @@ from .models import (
     CreditApplicationStatusChange,
     CreditPool,
     Engagement,
+    PoolVerdict,
 )
 from .models.commission import COMMISSION_MOVES
 from .models.filing import ACE_REVIEW_MOVES, ACE_STAGE_MOVES, BENEFIT_STATUS_MOVES
@@ -364,18 +365,34 @@ def ace_opportunity_sync(*, opportunity_id: int) -> list[AceStatusChange]:
 # --- credit applications --------------------------------------------------------------------------
 
 
+def engagement_filings_prepare(*, engagement: Engagement, by=None) -> AceOpportunity:
+    """For an accepted engagement: the ACE draft and one credit application per matched pool."""
+    with transaction.atomic():
+        opportunity = ace_opportunity_draft(engagement=engagement, by=by)
+        credit_applications_open(engagement=engagement, by=by)
+    return opportunity
+
+
 def credit_applications_open(
-    *, engagement: Engagement, pools: Iterable[CreditPool], by=None
+    *, engagement: Engagement, pools: Iterable[CreditPool] | None = None, by=None
 ) -> list[CreditApplication]:
-    """One credit application per given pool (the pools the engagement matched); idempotent.
-    The amount requested starts at the pool's published maximum."""
+    """One credit application per pool (by default the pools the engagement matched); idempotent.
+    The amount requested starts at the eligibility estimate, else the pool's published maximum."""
+    if pools is None:
+        pools = engagement.matched_pools.all()
+    estimates = dict(
+        PoolVerdict.objects.filter(intake_id=engagement.intake_id, is_eligible=True).values_list(
+            "pool_id", "estimated_amount_usd"
+        )
+    )
     applications = []
     with transaction.atomic():
         for pool in pools:
+            amount = estimates.get(pool.pk) or pool.amount_max_usd
             application, created = CreditApplication.objects.get_or_create(
                 engagement=engagement,
                 pool=pool,
-                defaults={"amount_requested": pool.amount_max_usd, "catalog": partner_central_catalog()},
+                defaults={"amount_requested": amount, "catalog": partner_central_catalog()},
             )
             if created:
                 CreditApplicationStatusChange.objects.create(
