@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def _call(client, operation: str, **params) -> dict:
         return getattr(client, operation)(**params)
     except ClientError as exc:
         raise PartnerCentralError.from_client_error(exc) from exc
-    except BotoCoreError as exc:  # connection failures, timeouts: worth another try
+    except (BotoConnectionError, HTTPClientError) as exc:  # connection failures, timeouts: worth another try
         raise PartnerCentralError("ServiceUnavailableException", str(exc)) from exc
 
 

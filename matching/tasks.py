@@ -71,11 +71,13 @@ def sync_partner_central() -> dict:
         AceOpportunity.objects.exclude(partner_central_id="")
         .exclude(stage__in=ACE_FINAL_STAGES)
         .exclude(review_status__in=ACE_FINAL_REVIEW)
+        .order_by("id")
         .values_list("id", flat=True)
     )
     application_ids = list(
         CreditApplication.objects.exclude(benefit_application_id="")
         .exclude(status__in=BENEFIT_FINAL)
+        .order_by("id")
         .values_list("id", flat=True)
     )
     for pk in opportunity_ids:
