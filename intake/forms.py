@@ -5,12 +5,19 @@ from decimal import Decimal
 from django import forms
 
 from .models import Intake
-from .validators import validate_country_code
+from .validators import validate_aws_account_id, validate_country_code
 
 
 class CountryCodeField(forms.CharField):
     def to_python(self, value):
         return (super().to_python(value) or "").strip().upper()
+
+
+class AwsAccountIdField(forms.CharField):
+    """Accepts the id as the console shows it (with dashes or spaces) and keeps the 12 digits."""
+
+    def to_python(self, value):
+        return "".join((super().to_python(value) or "").split()).replace("-", "")
 
 
 class IntakeForm(forms.ModelForm):
@@ -19,6 +26,21 @@ class IntakeForm(forms.ModelForm):
         max_length=2,
         validators=[validate_country_code],
         widget=forms.TextInput(attrs={"placeholder": "US", "size": 4, "autocomplete": "country"}),
+    )
+    website = forms.URLField(
+        label="Company website",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Or a public profile page.",
+    )
+    aws_account_id = AwsAccountIdField(
+        label="AWS account id (optional)",
+        required=False,
+        max_length=20,
+        validators=[validate_aws_account_id],
+        help_text="12 digits, found in the AWS console's account menu.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "123456789012"}),
     )
 
     class Meta:
@@ -34,7 +56,6 @@ class IntakeForm(forms.ModelForm):
         ]
         labels = {
             "company_name": "Company name",
-            "website": "Company website",
             "founded_on": "Founding date",
             "contact_name": "Your name",
             "contact_email": "Your email",
@@ -52,18 +73,14 @@ class IntakeForm(forms.ModelForm):
             "needs_fine_tuning": "We need fine-tuning",
             "needs_open_weights": "We need open weights or self-hosting",
             "data_residency_region": "Data must stay in region",
-            "aws_account_id": "AWS account id (optional)",
         }
         help_texts = {
-            "website": "Or a public profile page.",
             "investor_name": "Required when the funding comes from a VC or an accelerator.",
             "models_of_interest": "For example: Claude Sonnet, Llama 3.3 70B.",
-            "aws_account_id": "12 digits, found in the AWS console's account menu.",
             "data_residency_region": "Leave on 'No preference' if any region works.",
         }
         widgets = {
             "founded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "aws_account_id": forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "123456789012"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -78,6 +95,3 @@ class IntakeForm(forms.ModelForm):
 
     def clean_prior_activate_credits_usd(self):
         return self.cleaned_data.get("prior_activate_credits_usd") or Decimal("0")
-
-    def clean_aws_account_id(self) -> str:
-        return "".join((self.cleaned_data.get("aws_account_id") or "").split()).replace("-", "")

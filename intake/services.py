@@ -67,7 +67,8 @@ def intake_submit(
         intake.full_clean()
         intake.save()
         matching_services.intake_verdicts_record(intake=intake, today=today)
-        matching_services.engagement_open(intake=intake)
+        # Keep the returned intake's cached engagement current (matching reloads it under a lock).
+        intake.engagement = matching_services.engagement_open(intake=intake)
         if notify:
             transaction.on_commit(lambda: intake_status_email_send(intake_id=intake.id))
     return intake, True

@@ -74,12 +74,17 @@ def build_snapshot(pool: Any, rules: Iterable[Any]) -> dict[str, Any]:
             "name": pool.name,
             "filing_route": pool.filing_route,
             "route_note": pool.route_note,
-            "amount_min_usd": str(Decimal(pool.amount_min_usd)),
-            "amount_max_usd": str(Decimal(pool.amount_max_usd)),
-            "typical_amount_usd": str(Decimal(pool.typical_amount_usd)),
+            "amount_min_usd": _cents(pool.amount_min_usd),
+            "amount_max_usd": _cents(pool.amount_max_usd),
+            "typical_amount_usd": _cents(pool.typical_amount_usd),
         },
         "rules": [{"kind": r.kind, "params": r.params or {}} for r in rules],
     }
+
+
+def _cents(amount: Decimal | int | str) -> str:
+    # Normalised so an amount read back from the database digests the same as the one saved.
+    return str(Decimal(amount).quantize(Decimal("0.01")))
 
 
 def snapshot_digest(snapshot: dict[str, Any]) -> str:
