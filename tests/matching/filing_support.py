@@ -1,53 +1,34 @@
 """Factories and fixtures for the filing tests (ACE, credit applications, commission, pipeline)."""
-import datetime as dt
 from decimal import Decimal
 
 import factory
 import pytest
 from botocore.stub import Stubber
-from django.contrib.auth import get_user_model
 
 from cloudroute.celery import app as celery_app
-from intake.models import FundingKind, Intake, Stage, UseCase
 from matching import partner_central
-from matching.models import CreditPool, Engagement, FilingRoute, Partner
+from matching.models import Engagement
+from tests.factories import CreditPoolFactory, IntakeFactory, PartnerFactory, UserFactory
+
+__all__ = ["UserFactory"]
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"partner-user-{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-
-
-class FilingPartnerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Partner
-
-    name = factory.Sequence(lambda n: f"Partner Firm {n}")
-    is_vetted = True
-    commission_rate = Decimal("0.1000")
-
-
-class FilingIntakeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Intake
+class FilingIntakeFactory(IntakeFactory):
+    """A seed-stage RAG startup in Germany; workload chosen so the spend estimate is a round $1,350."""
 
     company_name = factory.Sequence(lambda n: f"Acme AI {n}")
     website = "https://acme.example"
     country = "DE"
-    founded_on = dt.date(2024, 1, 15)
     contact_name = "Ada Lovelace"
     contact_email = "ada@acme.example"
-    stage = Stage.SEED
-    total_raised_usd = Decimal("1500000")
-    funding_kind = FundingKind.INSTITUTIONAL_VC
-    use_case = UseCase.RAG_SEARCH
+    use_case = "rag_search"
     monthly_requests = 100_000
     avg_input_tokens = 2_000
     avg_output_tokens = 500
+    aws_account_id = ""
+
+
+FilingPartnerFactory = PartnerFactory
 
 
 class FilingEngagementFactory(factory.django.DjangoModelFactory):
@@ -55,20 +36,17 @@ class FilingEngagementFactory(factory.django.DjangoModelFactory):
         model = Engagement
 
     intake = factory.SubFactory(FilingIntakeFactory)
-    partner = factory.SubFactory(FilingPartnerFactory)
+    partner = factory.SubFactory(PartnerFactory)
     status = "accepted"
 
 
-class FilingPoolFactory(factory.django.DjangoModelFactory):
+class FilingPoolFactory(CreditPoolFactory):
     class Meta:
-        model = CreditPool
         django_get_or_create = ("slug",)
 
-    slug = factory.Sequence(lambda n: f"pool-{n}")
-    name = factory.Sequence(lambda n: f"Pool {n}")
-    filing_route = FilingRoute.PARTNER_ACE
     amount_min_usd = Decimal("10000")
     amount_max_usd = Decimal("50000")
+    typical_amount_usd = Decimal("25000")
 
 
 @pytest.fixture

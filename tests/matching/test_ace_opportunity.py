@@ -257,3 +257,22 @@ def test_moves_by_hand_follow_the_allowed_moves():
 
     change = AceStatusChange.objects.get(opportunity=opportunity)
     assert (change.to_value, change.comment) == ("Closed Lost", "Price")
+
+
+def test_accepting_an_engagement_drafts_its_opportunity_and_credit_applications(pools):
+    from matching import services
+    from tests.factories import IntakeFactory, PartnerFactory
+
+    PartnerFactory()
+    intake = IntakeFactory()
+    services.intake_verdicts_record(intake=intake)
+    engagement = services.engagement_open(intake=intake)
+    assert engagement.status == "matched"
+
+    engagement = services.engagement_accept(engagement=engagement, by=None)
+
+    opportunity = engagement.ace_opportunity
+    assert (opportunity.company_name, opportunity.review_status) == (intake.company_name, "Pending Submission")
+    eligible = {v.pool_id: v.estimated_amount_usd for v in intake.verdicts.filter(is_eligible=True)}
+    assert eligible
+    assert {a.pool_id: a.amount_requested for a in engagement.credit_applications.all()} == eligible
