@@ -462,7 +462,11 @@ def credit_application_record(
     """Moves the application's status with history. Approval needs the approved amount and
     accrues the commission (once per application)."""
     with transaction.atomic():
-        app = CreditApplication.objects.select_for_update().select_related("engagement__partner").get(pk=application.pk)
+        app = (
+            CreditApplication.objects.select_for_update(of=("self",))
+            .select_related("engagement__partner")
+            .get(pk=application.pk)
+        )
         if amount_approved is not None:
             app.amount_approved = amount_approved
         if expires_on is not None:
