@@ -307,26 +307,39 @@ def _record_error(model, pk: int, error: partner_central.PartnerCentralError) ->
     model.objects.filter(pk=pk).update(last_error=error.words, last_error_at=timezone.now())
 
 
+def _attempt(model, pk: int, call) -> bool:
+    """Runs Partner Central calls for one record. Errors a retry can fix propagate (the task
+    retries); the others go on the record in words and return False. Success clears the error."""
+    try:
+        call()
+    except partner_central.PartnerCentralError as error:
+        if error.retryable:
+            raise
+        _record_error(model, pk, error)
+        return False
+    model.objects.filter(pk=pk).update(last_error="", last_error_at=None)
+    return True
+
+
 def ace_opportunity_file(*, opportunity_id: int) -> AceOpportunity:
     """Creates (retry-safe ClientToken) and submits the opportunity through Partner Central.
     Retryable errors are raised for the task to retry; others are written on the record."""
     opportunity = AceOpportunity.objects.select_related("engagement").get(pk=opportunity_id)
     if opportunity.review_status not in (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED):
         return opportunity  # already filed: a repeated task does nothing
-    try:
+
+    def create_and_submit():
         if not opportunity.partner_central_id:
             response = partner_central.create_opportunity(opportunity)
+            # Kept at once: a failed submit is retried without creating again.
             AceOpportunity.objects.filter(pk=opportunity.pk).update(partner_central_id=response["Id"])
             opportunity.partner_central_id = response["Id"]
         partner_central.submit_opportunity(opportunity)
-    except partner_central.PartnerCentralError as error:
-        if not error.retryable:
-            _record_error(AceOpportunity, opportunity.pk, error)
-            opportunity.refresh_from_db()
-            return opportunity
-        raise
-    AceOpportunity.objects.filter(pk=opportunity.pk).update(last_error="", last_error_at=None)
+
+    filed = _attempt(AceOpportunity, opportunity.pk, create_and_submit)
     opportunity.refresh_from_db()
+    if not filed:
+        return opportunity
     ace_opportunity_record(opportunity=opportunity, source=ChangeSource.FILING, review_status=AceReviewStatus.SUBMITTED)
     return opportunity
 
@@ -341,13 +354,15 @@ def ace_opportunity_sync(*, opportunity_id: int) -> list[AceStatusChange]:
     opportunity = AceOpportunity.objects.get(pk=opportunity_id)
     if not opportunity.partner_central_id:
         return []
-    try:
-        response = partner_central.get_opportunity(catalog=opportunity.catalog, identifier=opportunity.partner_central_id)
-    except partner_central.PartnerCentralError as error:
-        if not error.retryable:
-            _record_error(AceOpportunity, opportunity.pk, error)
-            return []
-        raise
+    response: dict = {}
+
+    def read():
+        response.update(
+            partner_central.get_opportunity(catalog=opportunity.catalog, identifier=opportunity.partner_central_id)
+        )
+
+    if not _attempt(AceOpportunity, opportunity.pk, read):
+        return []
     state = partner_central.opportunity_state(response)
     if state.arn and state.arn != opportunity.partner_central_arn:
         AceOpportunity.objects.filter(pk=opportunity.pk).update(partner_central_arn=state.arn)
@@ -423,23 +438,22 @@ def credit_application_file(*, application_id: int) -> CreditApplication:
     application = CreditApplication.objects.select_related("pool", "engagement__intake").get(pk=application_id)
     if application.status not in (BenefitStatus.PENDING_SUBMISSION, BenefitStatus.ACTION_REQUIRED):
         return application
-    try:
+
+    def create_and_submit():
         if not application.benefit_application_id:
             response = partner_central.create_benefit_application(application)
-            CreditApplication.objects.filter(pk=application.pk).update(
-                benefit_application_id=response.get("Id", ""), benefit_application_arn=response.get("Arn", "")
-            )
             application.benefit_application_id = response.get("Id", "")
             application.benefit_application_arn = response.get("Arn", "")
+            CreditApplication.objects.filter(pk=application.pk).update(
+                benefit_application_id=application.benefit_application_id,
+                benefit_application_arn=application.benefit_application_arn,
+            )
         partner_central.submit_benefit_application(application)
-    except partner_central.PartnerCentralError as error:
-        if not error.retryable:
-            _record_error(CreditApplication, application.pk, error)
-            application.refresh_from_db()
-            return application
-        raise
-    CreditApplication.objects.filter(pk=application.pk).update(last_error="", last_error_at=None)
+
+    filed = _attempt(CreditApplication, application.pk, create_and_submit)
     application.refresh_from_db()
+    if not filed:
+        return application
     return credit_application_record(
         application=application, status=BenefitStatus.IN_REVIEW, source=ChangeSource.FILING
     )
@@ -529,15 +543,18 @@ def credit_application_sync(*, application_id: int) -> CreditApplication | None:
     application = CreditApplication.objects.get(pk=application_id)
     if not application.benefit_application_id:
         return None
-    try:
-        response = partner_central.get_benefit_application(
-            catalog=application.catalog, identifier=application.benefit_application_id
+    response: dict = {}
+
+    def read():
+        response.update(
+            partner_central.get_benefit_application(
+                catalog=application.catalog, identifier=application.benefit_application_id
+            )
         )
-    except partner_central.PartnerCentralError as error:
-        if not error.retryable:
-            _record_error(CreditApplication, application.pk, error)
-            return application
-        raise
+
+    if not _attempt(CreditApplication, application.pk, read):
+        application.refresh_from_db()
+        return application
     status = response.get("Status") or application.status
     return credit_application_record(
         application=application,

@@ -15,51 +15,48 @@ def _backoff(retries: int) -> int:
     return 30 * 2**retries
 
 
-def _retry_or_record(task, error: partner_central.PartnerCentralError, record) -> None:
-    if task.request.retries >= task.max_retries:
-        record(error)
-        return
-    raise task.retry(exc=error, countdown=_backoff(task.request.retries))
+def _run(task, call, record_failure) -> None:
+    """Calls the service; a retryable Partner Central error is retried with backoff, and written on
+    the record in words once the retries run out."""
+    try:
+        call()
+    except partner_central.PartnerCentralError as error:
+        if task.request.retries >= task.max_retries:
+            record_failure(error)
+            return
+        raise task.retry(exc=error, countdown=_backoff(task.request.retries))
+
+
+def _ace_failure(opportunity_id: int):
+    return lambda error: filing.ace_opportunity_record_failure(opportunity_id=opportunity_id, error=error)
+
+
+def _application_failure(application_id: int):
+    return lambda error: filing.credit_application_record_failure(application_id=application_id, error=error)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
 def file_ace_opportunity(self, opportunity_id: int) -> None:
-    try:
-        filing.ace_opportunity_file(opportunity_id=opportunity_id)
-    except partner_central.PartnerCentralError as error:
-        _retry_or_record(
-            self, error, lambda e: filing.ace_opportunity_record_failure(opportunity_id=opportunity_id, error=e)
-        )
+    _run(self, lambda: filing.ace_opportunity_file(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
 def file_credit_application(self, application_id: int) -> None:
-    try:
-        filing.credit_application_file(application_id=application_id)
-    except partner_central.PartnerCentralError as error:
-        _retry_or_record(
-            self, error, lambda e: filing.credit_application_record_failure(application_id=application_id, error=e)
-        )
+    _run(
+        self, lambda: filing.credit_application_file(application_id=application_id), _application_failure(application_id)
+    )
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
 def sync_ace_opportunity(self, opportunity_id: int) -> None:
-    try:
-        filing.ace_opportunity_sync(opportunity_id=opportunity_id)
-    except partner_central.PartnerCentralError as error:
-        _retry_or_record(
-            self, error, lambda e: filing.ace_opportunity_record_failure(opportunity_id=opportunity_id, error=e)
-        )
+    _run(self, lambda: filing.ace_opportunity_sync(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
 def sync_credit_application(self, application_id: int) -> None:
-    try:
-        filing.credit_application_sync(application_id=application_id)
-    except partner_central.PartnerCentralError as error:
-        _retry_or_record(
-            self, error, lambda e: filing.credit_application_record_failure(application_id=application_id, error=e)
-        )
+    _run(
+        self, lambda: filing.credit_application_sync(application_id=application_id), _application_failure(application_id)
+    )
 
 
 @shared_task(**TIME_LIMITS)
