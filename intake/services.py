@@ -18,8 +18,10 @@ from matching.selectors import engagement_for_founder
 from .links import status_url
 from .models import Intake
 
-# A second submission of the same company by the same email inside this window is the same intake.
-DUPLICATE_WINDOW = timedelta(minutes=getattr(settings, "INTAKE_DUPLICATE_WINDOW_MINUTES", 30))
+
+def duplicate_window() -> timedelta:
+    """A second submission of the same company by the same email inside this window is the same intake."""
+    return timedelta(minutes=getattr(settings, "INTAKE_DUPLICATE_WINDOW_MINUTES", 30))
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def _lock_submitter(email: str, company: str) -> None:
 
 
 def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
-    since = timezone.now() - DUPLICATE_WINDOW
+    since = timezone.now() - duplicate_window()
     return (
         Intake.objects.filter(
             contact_email__iexact=email, company_name__iexact=company_name, submitted_at__gte=since

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from . import services
-from .forms import AssignPartnerForm
+from .forms import AssignPartnerForm, ReasonForm
 from .models import (
     CreditPool,
     Engagement,
@@ -23,23 +23,30 @@ from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
 from .selectors import engagements_visible_to
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """History-like rows: shown for context, never added, edited or deleted by hand."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class PoolRuleInline(admin.TabularInline):
     model = PoolRule
     extra = 1
     fields = ["position", "kind", "params"]
 
 
-class RuleSetVersionInline(admin.TabularInline):
+class RuleSetVersionInline(ReadOnlyInline):
     model = RuleSetVersion
-    extra = 0
-    can_delete = False
     fields = ["version", "created_at", "created_by", "snapshot"]
-    readonly_fields = fields
     ordering = ["-version"]
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditPool)
@@ -111,26 +118,14 @@ class UnmatchedQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyInline):
     model = EngagementStatusChange
-    extra = 0
-    can_delete = False
     fields = ["changed_at", "from_status", "to_status", "partner", "changed_by", "reason"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class MatchDecisionInline(admin.TabularInline):
+class MatchDecisionInline(ReadOnlyInline):
     model = MatchDecision
-    extra = 0
-    can_delete = False
     fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Engagement)
@@ -143,7 +138,7 @@ class EngagementAdmin(admin.ModelAdmin):
                        "created_at", "updated_at"]
     fields = readonly_fields
     inlines = [StatusChangeInline, MatchDecisionInline]
-    actions = ["assign_partner", "rematch"]
+    actions = ["assign_partner", "rematch", "accept", "decline", "start", "close"]
 
     def get_queryset(self, request):
         return engagements_visible_to(request.user)
@@ -171,30 +166,65 @@ class EngagementAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Assign a partner by hand (with a reason)")
-    def assign_partner(self, request: HttpRequest, queryset):
-        form = AssignPartnerForm(request.POST if "apply" in request.POST else None)
+    def _form_action(self, request, queryset, *, form_class, action_name, intro, submit_label, apply):
+        """Two-step admin action: show a small form, then run `apply(engagement, cleaned_data)` per row,
+        reporting refusals from the services as messages."""
+        form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             done = 0
             for engagement in queryset:
                 try:
-                    services.engagement_assign(
-                        engagement=engagement, partner=form.cleaned_data["partner"], by=request.user,
-                        reason=form.cleaned_data["reason"],
-                    )
+                    apply(engagement, form.cleaned_data)
                     done += 1
                 except services.MatchingError as exc:
                     self.message_user(request, f"{engagement}: {exc}", messages.ERROR)
             if done:
-                self.message_user(request, f"Assigned {done} engagement(s) to {form.cleaned_data['partner']}.")
+                self.message_user(request, f"{submit_label}: {done} engagement(s).")
             return HttpResponseRedirect(request.get_full_path())
         return TemplateResponse(
             request,
-            "admin/matching/engagement/assign_partner.html",
-            {**self.admin_site.each_context(request), "title": "Assign a partner by hand", "form": form,
-             "engagements": queryset, "opts": self.model._meta,
-             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+            "admin/matching/engagement/action_form.html",
+            {**self.admin_site.each_context(request), "title": intro, "intro": intro, "form": form,
+             "engagements": queryset, "opts": self.model._meta, "action_name": action_name,
+             "submit_label": submit_label, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
         )
+
+    @admin.action(description="Assign a partner by hand (with a reason)")
+    def assign_partner(self, request: HttpRequest, queryset):
+        return self._form_action(
+            request, queryset, form_class=AssignPartnerForm, action_name="assign_partner",
+            intro="Assign a partner by hand", submit_label="Assign",
+            apply=lambda e, data: services.engagement_assign(
+                engagement=e, partner=data["partner"], by=request.user, reason=data["reason"]),
+        )
+
+    @admin.action(description="Decline (the partner cannot take it; re-matches)")
+    def decline(self, request: HttpRequest, queryset):
+        return self._form_action(
+            request, queryset, form_class=ReasonForm, action_name="decline",
+            intro="Decline these engagements", submit_label="Decline",
+            apply=lambda e, data: services.engagement_decline(engagement=e, by=request.user, reason=data["reason"]),
+        )
+
+    def _simple(self, request, queryset, verb, label):
+        for engagement in queryset:
+            try:
+                verb(engagement=engagement, by=request.user)
+                self.message_user(request, f"{engagement}: {label}.")
+            except services.MatchingError as exc:
+                self.message_user(request, f"{engagement}: {exc}", messages.ERROR)
+
+    @admin.action(description="Accept")
+    def accept(self, request, queryset):
+        self._simple(request, queryset, services.engagement_accept, "accepted")
+
+    @admin.action(description="Start work (in progress)")
+    def start(self, request, queryset):
+        self._simple(request, queryset, services.engagement_start, "in progress")
+
+    @admin.action(description="Close")
+    def close(self, request, queryset):
+        self._simple(request, queryset, services.engagement_close, "closed")
 
     @admin.action(description="Re-run automatic matching for waiting engagements")
     def rematch(self, request, queryset):

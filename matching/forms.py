@@ -10,3 +10,7 @@ class AssignPartnerForm(forms.Form):
         label="Partner",
     )
     reason = forms.CharField(label="Why this partner", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

@@ -19,6 +19,7 @@ from .models import (
     Engagement,
     EngagementStatus,
     EngagementStatusChange,
+    FilingRoute,
     MatchDecision,
     MatchMethod,
     Partner,
@@ -160,10 +161,12 @@ def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> En
     """Open the engagement for an intake whose verdicts are recorded, then try to match a partner."""
     with transaction.atomic():
         eligible = list(intake.verdicts.filter(is_eligible=True).select_related("pool"))
+        # Competitive awards are not counted as expected credits: a small cohort wins them.
+        expected = [v for v in eligible if v.route != FilingRoute.COMPETITIVE]
         engagement = Engagement.objects.create(
             intake=intake,
             status=EngagementStatus.UNMATCHED,
-            estimated_credits_usd=sum((v.estimated_amount_usd for v in eligible), Decimal("0.00")),
+            estimated_credits_usd=sum((v.estimated_amount_usd for v in expected), Decimal("0.00")),
         )
         engagement.matched_pools.set([v.pool for v in eligible])
         EngagementStatusChange.objects.create(

@@ -15,3 +15,9 @@ def staff_user(db):
     from tests.factories import StaffUserFactory
 
     return StaffUserFactory(username="staff")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.2 s a password; the suite only needs passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -59,6 +59,15 @@ def intake_data(**overrides) -> dict:
     return {name: getattr(intake, name) for name in fields}
 
 
+def open_engagement(**intake_overrides):
+    """An intake saved with its verdicts and its engagement opened (and matched if a partner fits)."""
+    from matching import services
+
+    intake = IntakeFactory(**intake_overrides)
+    services.intake_verdicts_record(intake=intake)
+    return services.engagement_open(intake=intake)
+
+
 class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Partner

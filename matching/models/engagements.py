@@ -46,7 +46,8 @@ class Engagement(models.Model):
         Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="engagements"
     )
     status = models.CharField(max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.UNMATCHED)
-    # The pools the intake was found eligible for, and the sum of their estimates at intake time.
+    # The pools the intake was found eligible for, and the sum of their estimates at intake time
+    # (competitive pools excluded from the sum: they are a chance, not an expectation).
     matched_pools = models.ManyToManyField(CreditPool, blank=True, related_name="engagements")
     estimated_credits_usd = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True)

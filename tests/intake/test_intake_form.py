@@ -78,4 +78,4 @@ def test_good_submission_redirects_to_the_result_page_with_verdicts_and_partner(
     assert "Northwind" in html
     assert "AWS Activate Portfolio" in html and "you qualify" in html
     assert "AWS Activate Founders is for bootstrapped or angel-funded startups: yours is VC-funded." in html
-    assert "up to $300,000" in html  # portfolio 50K + POC 25K + Build 25K + accelerator 200K
+    assert "up to $100,000" in html  # Portfolio 50K + POC 25K + Build 25K; the competitive accelerator is not counted

@@ -5,15 +5,10 @@ import pytest
 from matching import services
 from matching.models import ALLOWED_MOVES, EngagementStatus
 from matching.selectors import engagements_unmatched
-from tests.factories import IntakeFactory, PartnerFactory, UserFactory
+from tests.factories import PartnerFactory, UserFactory, open_engagement
 
 pytestmark = pytest.mark.django_db
 
-
-def open_engagement(**overrides):
-    intake = IntakeFactory(**overrides)
-    services.intake_verdicts_record(intake=intake)
-    return services.engagement_open(intake=intake)
 
 
 def test_accept_start_close_walks_the_happy_path_with_history():

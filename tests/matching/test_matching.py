@@ -3,17 +3,12 @@ tie-break, the unmatched queue and staff overrides."""
 import pytest
 
 from matching import scoring, services
-from matching.models import Engagement, EngagementStatus, MatchDecision, MatchMethod
+from matching.models import EngagementStatus, MatchDecision, MatchMethod
 from matching.selectors import engagements_unmatched
-from tests.factories import IntakeFactory, PartnerFactory
+from tests.factories import IntakeFactory, PartnerFactory, open_engagement
 
 pytestmark = pytest.mark.django_db
 
-
-def open_engagement(**intake_overrides) -> Engagement:
-    intake = IntakeFactory(**intake_overrides)
-    services.intake_verdicts_record(intake=intake)
-    return services.engagement_open(intake=intake)
 
 
 def fill(partner, n: int) -> None:
