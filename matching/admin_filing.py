@@ -18,6 +18,7 @@ from .models import (
     CreditApplication,
     CreditApplicationStatusChange,
 )
+from .admin import ReadOnlyInline
 from .selectors import engagements_visible_to, partner_for_user
 from .tasks import sync_ace_opportunity, sync_credit_application
 
@@ -29,21 +30,9 @@ def _visible(request, qs, path: str):
     return qs.filter(**{f"{path}__in": engagements_visible_to(request.user).values("pk")})
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class AceStatusChangeInline(ReadOnlyInline):
     model = AceStatusChange
     fields = ["changed_at", "field", "from_value", "to_value", "comment", "source", "changed_by"]
-    readonly_fields = fields
 
 
 class AceOpportunityAddForm(forms.ModelForm):
@@ -154,7 +143,6 @@ class AceOpportunityAdmin(admin.ModelAdmin):
 class CreditApplicationStatusChangeInline(ReadOnlyInline):
     model = CreditApplicationStatusChange
     fields = ["changed_at", "from_status", "to_status", "reason", "source", "changed_by"]
-    readonly_fields = fields
 
 
 MANUAL_APPLICATION_FIELDS = ["status", "amount_approved", "expires_on", "status_reason"]
@@ -232,7 +220,6 @@ class CreditApplicationAdmin(admin.ModelAdmin):
 class CommissionEntryInline(ReadOnlyInline):
     model = CommissionEntry
     fields = ["created_at", "kind", "amount", "base_amount", "note", "created_by"]
-    readonly_fields = fields
 
 
 class CommissionForm(forms.ModelForm):

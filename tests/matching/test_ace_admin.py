@@ -24,6 +24,10 @@ def _form_data(response) -> dict:
     for inline in response.context["inline_admin_formsets"]:
         for field in inline.formset.management_form:
             data[field.html_name] = field.value()
+        for form in inline.formset.forms:
+            for field in form.hidden_fields():
+                if field.value() is not None:
+                    data[field.html_name] = field.value()
     return {k: v for k, v in data.items() if not isinstance(v, list) or v}
 
 
@@ -97,3 +101,40 @@ def test_staff_mark_a_commission_invoiced(admin_client_no_credentials):
         ("accrual", None), ("invoiced", "root")
     ]
     assert commission_accrue(application=application) == commission
+
+
+def test_every_filing_page_in_the_admin_renders(admin_client_no_credentials):
+    engagement = FilingEngagementFactory()
+    engagement.matched_pools.add(FilingPoolFactory())
+    from matching.filing import engagement_filings_prepare
+
+    opportunity = engagement_filings_prepare(engagement=engagement)
+    [application] = engagement.credit_applications.all()
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal("9"))
+    commission = Commission.objects.get()
+
+    for url in [
+        "/admin/matching/aceopportunity/", f"/admin/matching/aceopportunity/{opportunity.pk}/change/",
+        "/admin/matching/creditapplication/", f"/admin/matching/creditapplication/{application.pk}/change/",
+        "/admin/matching/commission/", f"/admin/matching/commission/{commission.pk}/change/",
+    ]:
+        assert admin_client_no_credentials.get(url).status_code == 200, url
+
+
+def test_staff_correct_a_commission_in_the_admin(admin_client_no_credentials):
+    engagement = FilingEngagementFactory()
+    [application] = credit_applications_open(engagement=engagement, pools=[FilingPoolFactory()])
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal("1000"))
+    commission = Commission.objects.get()
+    url = f"/admin/matching/commission/{commission.pk}/change/"
+    data = _form_data(admin_client_no_credentials.get(url))
+    data.update(corrected_amount="80.00", correction_reason="Agreed fee cap")
+
+    assert admin_client_no_credentials.post(url, data).status_code == 302
+
+    assert list(commission.entries.values_list("kind", "amount", "note")) == [
+        ("accrual", Decimal("100.00"), "10.00% of USD 1000.00 approved."),
+        ("correction", Decimal("-20.00"), "Agreed fee cap"),
+    ]

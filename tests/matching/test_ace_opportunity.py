@@ -261,12 +261,11 @@ def test_moves_by_hand_follow_the_allowed_moves():
 
 def test_accepting_an_engagement_drafts_its_opportunity_and_credit_applications(pools):
     from matching import services
-    from tests.factories import IntakeFactory, PartnerFactory
+    from tests.factories import PartnerFactory, open_engagement
 
     PartnerFactory()
-    intake = IntakeFactory()
-    services.intake_verdicts_record(intake=intake)
-    engagement = services.engagement_open(intake=intake)
+    engagement = open_engagement()
+    intake = engagement.intake
     assert engagement.status == "matched"
 
     engagement = services.engagement_accept(engagement=engagement, by=None)
