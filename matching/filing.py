@@ -328,11 +328,16 @@ def ace_opportunity_file(*, opportunity_id: int) -> AceOpportunity:
     if opportunity.review_status not in (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED):
         return opportunity  # already filed: a repeated task does nothing
 
+    if opportunity.review_status == AceReviewStatus.ACTION_REQUIRED and opportunity.partner_central_id:
+        return _ace_opportunity_resubmit(opportunity)
+
     def create_and_submit():
         if not opportunity.partner_central_id:
             response = partner_central.create_opportunity(opportunity)
             # Kept at once: a failed submit is retried without creating again.
-            AceOpportunity.objects.filter(pk=opportunity.pk).update(partner_central_id=response["Id"])
+            AceOpportunity.objects.filter(pk=opportunity.pk).update(
+                partner_central_id=response["Id"], partner_central_modified_at=response.get("LastModifiedDate")
+            )
             opportunity.partner_central_id = response["Id"]
         partner_central.submit_opportunity(opportunity)
 
@@ -341,6 +346,27 @@ def ace_opportunity_file(*, opportunity_id: int) -> AceOpportunity:
     if not filed:
         return opportunity
     ace_opportunity_record(opportunity=opportunity, source=ChangeSource.FILING, review_status=AceReviewStatus.SUBMITTED)
+    return opportunity
+
+
+def _ace_opportunity_resubmit(opportunity: AceOpportunity) -> AceOpportunity:
+    """After Action Required: send the edited draft (UpdateOpportunity), then read back the review
+    status AWS gives it."""
+
+    def update():
+        if opportunity.partner_central_modified_at is None:
+            current = partner_central.get_opportunity(
+                catalog=opportunity.catalog, identifier=opportunity.partner_central_id
+            )
+            opportunity.partner_central_modified_at = current["LastModifiedDate"]
+        response = partner_central.update_opportunity(opportunity)
+        AceOpportunity.objects.filter(pk=opportunity.pk).update(
+            partner_central_modified_at=response.get("LastModifiedDate")
+        )
+
+    if _attempt(AceOpportunity, opportunity.pk, update):
+        ace_opportunity_sync(opportunity_id=opportunity.pk)
+    opportunity.refresh_from_db()
     return opportunity
 
 
@@ -364,8 +390,10 @@ def ace_opportunity_sync(*, opportunity_id: int) -> list[AceStatusChange]:
     if not _attempt(AceOpportunity, opportunity.pk, read):
         return []
     state = partner_central.opportunity_state(response)
-    if state.arn and state.arn != opportunity.partner_central_arn:
-        AceOpportunity.objects.filter(pk=opportunity.pk).update(partner_central_arn=state.arn)
+    AceOpportunity.objects.filter(pk=opportunity.pk).update(
+        partner_central_arn=state.arn or opportunity.partner_central_arn,
+        partner_central_modified_at=state.modified_at or opportunity.partner_central_modified_at,
+    )
     return ace_opportunity_record(
         opportunity=opportunity,
         source=ChangeSource.PARTNER_CENTRAL,

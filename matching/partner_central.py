@@ -248,6 +248,17 @@ def submit_opportunity(opportunity: AceOpportunity) -> None:
     )
 
 
+def update_opportunity(opportunity: AceOpportunity) -> dict:
+    """UpdateOpportunity with the edited draft (after Action Required); Partner Central refuses it
+    unless LastModifiedDate matches what it holds, so a stale edit cannot overwrite a newer one."""
+    payload = opportunity_payload(opportunity)
+    for create_only in ("ClientToken", "Origin"):
+        payload.pop(create_only)
+    payload["Identifier"] = opportunity.partner_central_id
+    payload["LastModifiedDate"] = opportunity.partner_central_modified_at
+    return _call(selling_client(), "update_opportunity", **payload)
+
+
 def get_opportunity(*, catalog: str, identifier: str) -> dict:
     return _call(selling_client(), "get_opportunity", Catalog=catalog, Identifier=identifier)
 
@@ -310,6 +321,7 @@ class OpportunityState:
     review_status_reason: str
     closed_lost_reason: str
     arn: str
+    modified_at: Any
 
 
 def opportunity_state(response: dict) -> OpportunityState:
@@ -321,4 +333,5 @@ def opportunity_state(response: dict) -> OpportunityState:
         review_status_reason=life_cycle.get("ReviewStatusReason", ""),
         closed_lost_reason=life_cycle.get("ClosedLostReason", ""),
         arn=response.get("Arn", ""),
+        modified_at=response.get("LastModifiedDate"),
     )

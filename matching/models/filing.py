@@ -79,6 +79,8 @@ class AceOpportunity(models.Model):
         "Partner Central opportunity id", max_length=25, blank=True, db_index=True, help_text="e.g. O1234567"
     )
     partner_central_arn = models.CharField(max_length=300, blank=True)
+    # Partner Central's LastModifiedDate as last seen; UpdateOpportunity must quote it.
+    partner_central_modified_at = models.DateTimeField(null=True, blank=True)
 
     # Customer.Account
     company_name = models.CharField(max_length=120)

@@ -275,3 +275,42 @@ def test_accepting_an_engagement_drafts_its_opportunity_and_credit_applications(
     eligible = {v.pool_id: v.estimated_amount_usd for v in intake.verdicts.filter(is_eligible=True)}
     assert eligible
     assert {a.pool_id: a.amount_requested for a in engagement.credit_applications.all()} == eligible
+
+
+def test_after_action_required_the_edited_draft_is_sent_with_update_and_read_back(
+    selling_stub, eager_celery, django_capture_on_commit_callbacks
+):
+    from matching.partner_central import opportunity_payload
+
+    seen = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.timezone.utc)
+    opportunity = _ready_draft()
+    opportunity.partner_central_id = "O9000001"
+    opportunity.review_status = AceReviewStatus.ACTION_REQUIRED
+    opportunity.partner_central_modified_at = seen
+    opportunity.website_url = "https://acme-ai.example"  # what AWS asked for
+    opportunity.save()
+    expected = opportunity_payload(opportunity)
+    del expected["ClientToken"], expected["Origin"]
+    expected.update(Identifier="O9000001", LastModifiedDate=seen)
+    selling_stub.add_response(
+        "update_opportunity", {"Id": "O9000001", "LastModifiedDate": seen + dt.timedelta(minutes=5)}, expected
+    )
+    selling_stub.add_response(
+        "get_opportunity",
+        {
+            "Catalog": "Sandbox", "Id": "O9000001", "LastModifiedDate": seen + dt.timedelta(minutes=6),
+            "CreatedDate": seen, "RelatedEntityIdentifiers": {},
+            "LifeCycle": {"Stage": "Prospect", "ReviewStatus": "In review"},
+        },
+        {"Catalog": "Sandbox", "Identifier": "O9000001"},
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ace_opportunity_submit(opportunity=opportunity)
+
+    opportunity.refresh_from_db()
+    assert opportunity.review_status == AceReviewStatus.IN_REVIEW
+    assert opportunity.partner_central_modified_at == seen + dt.timedelta(minutes=6)
+    assert list(opportunity.history.values_list("from_value", "to_value", "source")) == [
+        ("Action Required", "In review", ChangeSource.PARTNER_CENTRAL)
+    ]
