@@ -158,3 +158,25 @@ def test_moves_by_hand_follow_the_allowed_moves():
     [application] = credit_applications_open(engagement=FilingEngagementFactory(), pools=[FilingPoolFactory()])
     with pytest.raises(FilingError, match="cannot move from pending submission to approved"):
         credit_application_record(application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal(1))
+
+
+def test_the_founder_sees_filing_progress_without_partner_notes(client):
+    from intake.links import status_link_token
+    from matching.filing import ace_opportunity_record
+
+    engagement = FilingEngagementFactory()
+    engagement.matched_pools.add(FilingPoolFactory(name="Bedrock POC"))
+    opportunity = engagement_filings_prepare(engagement=engagement)
+    ace_opportunity_record(opportunity=opportunity, review_status="Submitted", review_comments="internal note")
+    [application] = engagement.credit_applications.all()
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+    credit_application_record(
+        application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal("25000"),
+        expires_on=dt.date(2028, 1, 31),
+    )
+
+    html = client.get(f"/status/{status_link_token(engagement.intake)}/").content.decode()
+
+    assert "Co-sell registration with AWS (ACE):" in html and "<strong>Submitted</strong>" in html
+    assert "<td>Bedrock POC</td>" in html and "$25,000" in html and "2028-01-31" in html
+    assert "internal note" not in html
