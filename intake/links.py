@@ -1,5 +1,7 @@
 """The founder's private status link: the intake's random status_token, signed so a tampered or
 guessed link resolves to nothing."""
+import uuid
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -31,8 +33,6 @@ def intake_for_status_token(token: str) -> Intake | None:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:
