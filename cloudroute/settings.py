@@ -133,6 +133,18 @@ RATE_LIMIT_FILE = env.str("RATE_LIMIT_FILE", default=str(VAR_DIR / "quotas.sqlit
 BEDROCK_ENDPOINT_URL = env.str("BEDROCK_ENDPOINT_URL", default="http://127.0.0.1:8765")
 BEDROCK_REGION = env.str("AWS_DEFAULT_REGION", default="us-east-1")
 PARTNER_CENTRAL_CATALOG = env.str("PARTNER_CENTRAL_CATALOG", default="Sandbox")
+# Partner Central credentials: explicit keys or a named profile. With neither, filings are
+# recorded by hand in the admin (same history either way).
+PARTNER_CENTRAL_REGION = env.str("PARTNER_CENTRAL_REGION", default="us-east-1")
+PARTNER_CENTRAL_AWS_PROFILE = env.str("PARTNER_CENTRAL_AWS_PROFILE", default="")
+PARTNER_CENTRAL_ACCESS_KEY_ID = env.str("PARTNER_CENTRAL_ACCESS_KEY_ID", default="")
+PARTNER_CENTRAL_SECRET_ACCESS_KEY = env.str("PARTNER_CENTRAL_SECRET_ACCESS_KEY", default="")
+PARTNER_CENTRAL_SESSION_TOKEN = env.str("PARTNER_CENTRAL_SESSION_TOKEN", default="")
+PARTNER_CENTRAL_SYNC_MINUTES = env.int("PARTNER_CENTRAL_SYNC_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
+    "task": "matching.tasks.sync_partner_central",
+    "schedule": PARTNER_CENTRAL_SYNC_MINUTES * 60,
+}
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

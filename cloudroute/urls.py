@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
+    path("staff/", include("matching.urls_staff")),
 ]

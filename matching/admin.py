@@ -248,3 +248,5 @@ class PoolVerdictAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)

@@ -256,6 +256,9 @@ def engagement_accept(*, engagement: Engagement, by: AbstractBaseUser | None) ->
     with transaction.atomic():
         engagement = _locked(engagement)
         _move(engagement, EngagementStatus.ACCEPTED, by=by)
+        from .filing import engagement_filings_prepare  # the ACE draft and one credit application per pool
+
+        engagement_filings_prepare(engagement=engagement, by=_by(by))
         return engagement
 
 

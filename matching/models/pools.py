@@ -51,6 +51,10 @@ class CreditPool(models.Model):
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Display order on the founder's page.")
+    partner_central_benefit_id = models.CharField(
+        max_length=300, blank=True,
+        help_text="Partner Central benefit id (ben-…) or ARN; when set, credit applications are filed through the API.",
+    )
 
     class Meta:
         ordering = ["position", "name"]

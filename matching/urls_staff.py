@@ -1,0 +1,10 @@
+"""Staff-only pages, mounted under /staff/."""
+from django.urls import path
+
+from . import views_staff
+
+app_name = "staff"
+urlpatterns = [
+    path("pipeline/", views_staff.pipeline_dashboard, name="pipeline"),
+    path("pipeline.csv", views_staff.pipeline_csv, name="pipeline_csv"),
+]
