@@ -102,3 +102,18 @@ def catalog_load(*, path: Path | str = DEFAULT_CSV, effective_date: dt.date = SE
             existing.save()
             updated += 1
     return LoadSummary(created=created, updated=updated)
+
+
+# Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
+CACHE_MIN_TOKENS = {
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 4096,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 4096,
+}
+DEFAULT_CACHE_MIN_TOKENS = 1024
+
+
+def min_cache_tokens(model_id: str, *, supports_caching: bool) -> int | None:
+    if not supports_caching:
+        return None
+    return CACHE_MIN_TOKENS.get(model_id, DEFAULT_CACHE_MIN_TOKENS)

@@ -177,7 +177,7 @@ class BakeoffRun(models.Model):
     max_tokens = models.PositiveIntegerField(default=512)
     cache_system_prompt = models.BooleanField(default=False)
     bar_points = models.PositiveSmallIntegerField(
-        default=5, help_text="Pass-rate points a cheaper model may trail the best and still clear the bar."
+        default=2, help_text="Pass-rate points a cheaper model may trail the best and still clear the bar."
     )
     endpoint_url = models.CharField(max_length=300, blank=True, help_text="Empty: real Bedrock.")
     sandbox = models.BooleanField(default=False, help_text="Calls went to the local sandbox, not Bedrock.")

@@ -164,7 +164,7 @@ def _snapshot(run: BakeoffRun, model: CatalogModel, *, role: str, position: int)
 @transaction.atomic
 def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], temperature: Decimal | float = 0,
                    max_tokens: int = 512, engagement=None, partner=None, created_by=None,
-                   judge: CatalogModel | str | None = None, bar_points: int = 5,
+                   judge: CatalogModel | str | None = None, bar_points: int = 2,
                    cache_system_prompt: bool = False, endpoint_url: str | None = None) -> BakeoffRun:
     """Create a run with the prices of the ids it will call frozen, and queue it for the workers."""
     candidates = _resolve_models(models)
@@ -365,7 +365,7 @@ def maybe_finalize(*, run_id: int) -> bool:
 
 def bakeoff_finalize(*, run_id: int) -> bool:
     """Build and store the report exactly once: only the caller that moves RUNNING → FINALIZING does it."""
-    from .reporting import run_report
+    from .selectors import run_report
 
     with transaction.atomic():
         run = BakeoffRun.objects.select_for_update().get(pk=run_id)

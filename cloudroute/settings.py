@@ -174,3 +174,6 @@ CELERY_BEAT_SCHEDULE["bakeoff-resume-stuck"] = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a real worker process started by the end-to-end tests shares it.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The filesystem transport polls its folder; the default second makes every hop of a run slow.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)

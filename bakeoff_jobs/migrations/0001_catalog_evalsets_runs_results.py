@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 ('temperature', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=3, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
                 ('max_tokens', models.PositiveIntegerField(default=512)),
                 ('cache_system_prompt', models.BooleanField(default=False)),
-                ('bar_points', models.PositiveSmallIntegerField(default=5, help_text='Pass-rate points a cheaper model may trail the best and still clear the bar.')),
+                ('bar_points', models.PositiveSmallIntegerField(default=2, help_text='Pass-rate points a cheaper model may trail the best and still clear the bar.')),
                 ('endpoint_url', models.CharField(blank=True, help_text='Empty: real Bedrock.', max_length=300)),
                 ('sandbox', models.BooleanField(default=False, help_text='Calls went to the local sandbox, not Bedrock.')),
                 ('total_pairs', models.PositiveIntegerField(default=0)),
