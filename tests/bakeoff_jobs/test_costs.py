@@ -58,15 +58,20 @@ def test_batch_discount_is_the_fraction_taken_off_on_demand():
     assert batch_cost(twenty_off, input_tokens=1000, output_tokens=500) == D("0.0084")
 
 
-def test_monthly_projection_on_demand_batch_and_fully_warm_cache():
-    projection = monthly_projection(
-        SONNET,
+def sonnet_month(**overrides):
+    """100,000 requests of 3000 input (2000 of them a shared prefix) and 400 output tokens."""
+    values = dict(
         monthly_requests=100_000,
         avg_input_tokens=3000,
         avg_output_tokens=400,
         shared_prefix_tokens=2000,
         min_cache_tokens=1024,
     )
+    return monthly_projection(SONNET, **{**values, **overrides})
+
+
+def test_monthly_projection_on_demand_batch_and_fully_warm_cache():
+    projection = sonnet_month()
     # on demand per request: 3000 × 3 + 400 × 15 = 9000 + 6000 = 15000 /1M = 0.015; × 100,000 = 1500
     # batch: 1500 × 0.5 = 750
     # cached (hit rate 1): 1000 × 3 + 2000 × 0.30 + 400 × 15 = 3000 + 600 + 6000 = 9600 /1M
@@ -75,15 +80,7 @@ def test_monthly_projection_on_demand_batch_and_fully_warm_cache():
 
 
 def test_monthly_projection_cache_misses_write_the_prefix():
-    projection = monthly_projection(
-        SONNET,
-        monthly_requests=100_000,
-        avg_input_tokens=3000,
-        avg_output_tokens=400,
-        shared_prefix_tokens=2000,
-        cache_hit_rate=D("0.9"),
-        min_cache_tokens=1024,
-    )
+    projection = sonnet_month(cache_hit_rate=D("0.9"))
     # per request: uncached 1000 × 3 = 3000; reads 1800 × 0.30 = 540; writes 200 × 3.75 = 750;
     # output 400 × 15 = 6000; total 10290 /1M = 0.01029; × 100,000 = 1029
     assert projection.cached == D("1029")
