@@ -10,7 +10,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections
 
 from . import converse as bedrock
 from . import quotas, scorers
@@ -220,5 +219,4 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
         finally:
             flush()
     outcome.cancelled = stop.is_set()
-    close_old_connections()
     return outcome

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -195,7 +195,8 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
         cache_system_prompt=cache_system_prompt, endpoint_url=endpoint_url,
         sandbox=is_local_endpoint(endpoint_url), total_pairs=case_count * len(candidates),
     )
-    run.estimated_cost_usd = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens).expected_usd
+    estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens)
+    run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
     run.full_clean()
     run.save()
     RunModel.objects.bulk_create(

@@ -53,7 +53,7 @@ def test_run_stores_one_scored_result_per_pair_and_a_sandbox_report(
     report = run.report
     assert report["sandbox"] is True
     assert [m["invoked_id"] for m in report["models"]] == [
-        "us.anthropic.claude-haiku-4-5-20251001-v1:0", "us.meta.llama3-1-8b-instruct-v1:0"]
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0", "meta.llama3-1-8b-instruct-v1:0"]
     assert report["run"]["engagement_id"] == engagement.pk
     assert sandbox.calls() == 12
 
@@ -77,12 +77,12 @@ def test_throttled_calls_are_retried_to_success(eager, sandbox, models, django_c
 
 def test_permanent_errors_are_recorded_on_the_case_without_retrying(
         eager, sandbox, models, django_capture_on_commit_callbacks):
-    sandbox.config.set_model("us.meta.*", fail_with="ValidationException")
+    sandbox.config.set_model("meta.*", fail_with="ValidationException")
     run = launch(sandbox, eval_set_with_cases(3), models, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FINISHED and (run.done_count, run.failed_count) == (3, 3)
     failed = BakeoffResult.objects.filter(run=run, status="error")
     assert {r.error_code for r in failed} == {"ValidationException"} and {r.attempts for r in failed} == {1}
-    assert sandbox.calls("us.meta.llama3-1-8b-instruct-v1:0") == 3
+    assert sandbox.calls("meta.llama3-1-8b-instruct-v1:0") == 3
     assert run.report["models"][1]["errors"] == 3
 
 
