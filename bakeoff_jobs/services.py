@@ -338,15 +338,20 @@ def bakeoff_cancel(*, run: BakeoffRun, by=None, reason: str = "") -> bool:
 def bakeoff_record_results(*, run_id: int, results: Sequence[BakeoffResult], sandbox: bool = False) -> None:
     """Store results (a pair already stored is left as it was), refresh the live counts, and
     finalize the run when every pair is in."""
-    with transaction.atomic():
-        if results:
+    if results:
+        with transaction.atomic():
             BakeoffResult.objects.bulk_create(results, ignore_conflicts=True)
-        refresh_progress(run_id=run_id, sandbox=sandbox)
+    # Counted after our insert committed, so whoever counts last sees every stored result.
+    refresh_progress(run_id=run_id, sandbox=sandbox)
     maybe_finalize(run_id=run_id)
 
 
+@transaction.atomic
 def refresh_progress(*, run_id: int, sandbox: bool = False) -> None:
-    """Counts from the results table itself, so a retried batch can never count twice."""
+    """Counts from the results table itself, so a retried batch can never count twice. The run row
+    is locked first: two chunks counting at once cannot leave the older count behind."""
+    if not BakeoffRun.objects.select_for_update().filter(pk=run_id).exists():
+        return
     counts = BakeoffResult.objects.filter(run_id=run_id).aggregate(
         done=Count("id", filter=Q(status=ResultStatus.OK)),
         failed=Count("id", filter=Q(status=ResultStatus.ERROR)),
