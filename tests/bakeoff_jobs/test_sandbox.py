@@ -254,3 +254,16 @@ def test_command_llm_without_its_packages_says_how_to_install():
         pytest.skip("the optional LLM packages are installed")
     with pytest.raises(CommandError, match=r"pip install -e '\.\[llm\]'"):
         call_command("bedrock_sandbox", "--port", "0", "--llm")
+
+
+def test_jitter_varies_latency_reproducibly(client, bedrock_sandbox):
+    bedrock_sandbox.config.latency_ms, bedrock_sandbox.config.jitter_ms = 20.0, 15.0
+
+    def latencies():
+        return [ask(client, prompt=f"jitter {n}")["metrics"]["latencyMs"] for n in range(8)]
+
+    first = latencies()
+    bedrock_sandbox.state.reset()
+
+    assert latencies() == first
+    assert len(set(first)) > 1 and all(5 <= latency <= 35 for latency in first)
