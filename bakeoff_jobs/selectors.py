@@ -38,10 +38,15 @@ def _partner_of(user):
     return member.partner if member is not None else None
 
 
+def is_cloudroute_staff(user) -> bool:
+    """CloudRoute's own staff (not a partner firm's login)."""
+    return user.is_superuser or (user.is_staff and _partner_of(user) is None)
+
+
 def runs_visible_to(user) -> QuerySet[BakeoffRun]:
     """Staff see every run; a partner's staff see their firm's runs; anybody else none."""
     runs = BakeoffRun.objects.select_related("eval_set", "engagement__intake", "partner", "created_by")
-    if user.is_superuser or (user.is_staff and _partner_of(user) is None):
+    if is_cloudroute_staff(user):
         return runs
     partner = _partner_of(user)
     return runs.filter(partner=partner) if partner is not None else runs.none()
@@ -49,7 +54,7 @@ def runs_visible_to(user) -> QuerySet[BakeoffRun]:
 
 def eval_sets_visible_to(user) -> QuerySet[EvalSet]:
     sets = EvalSet.objects.select_related("partner", "engagement__intake", "created_by")
-    if user.is_superuser or (user.is_staff and _partner_of(user) is None):
+    if is_cloudroute_staff(user):
         return sets
     partner = _partner_of(user)
     return sets.filter(partner=partner) if partner is not None else sets.none()
