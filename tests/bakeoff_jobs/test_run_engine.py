@@ -145,3 +145,29 @@ def test_finalize_builds_the_report_once(eager, sandbox, models, django_capture_
     assert run.status == RunStatus.FINISHED
     assert services.bakeoff_finalize(run_id=run.pk) is False
     assert list(run.history.values_list("to_status", flat=True)) == ["queued", "running", "finalizing", "finished"]
+
+
+def test_llm_judge_grades_through_the_judge_model_and_its_tokens_are_kept_apart(
+        eager, sandbox, models, django_capture_on_commit_callbacks):
+    from .factories import CatalogModelFactory, EvalCaseFactory, EvalSetFactory
+
+    judge = CatalogModelFactory(
+        name="Claude Sonnet 4.5", model_id="anthropic.claude-sonnet-4-5-20250929-v1:0",
+        inference_profile_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0", requires_profile=True,
+        family="claude", tier="mid", weights="closed", input_per_1m=Decimal("3"), output_per_1m=Decimal("15"),
+    )
+    sandbox.config.script = [
+        ScriptLine(prompt_contains="Grade-the-capital", answer="Good.\nSCORE: 9\nVERDICT: PASS"),
+        ScriptLine(prompt_contains="say Paris", answer="Paris"),
+    ]
+    eval_set = EvalSetFactory(case_count=2)
+    for line in (1, 2):
+        EvalCaseFactory(eval_set=eval_set, line=line, prompt=f"Case {line}: say Paris", expected="Paris",
+                        scorer="llm_judge", scorer_options={"rubric": "Grade-the-capital: must say Paris"})
+    run = launch(sandbox, eval_set, models, django_capture_on_commit_callbacks, judge=judge)
+    assert run.status == RunStatus.FINISHED, run.error
+    results = BakeoffResult.objects.filter(run=run)
+    assert all(r.passed and r.judge_input_tokens > 0 and r.judge_output_tokens > 0 for r in results)
+    assert sandbox.calls("us.anthropic.claude-sonnet-4-5-20250929-v1:0") == 4
+    assert run.report["judge"]["invoked_id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert run.report["judge"]["input_tokens"] == sum(r.judge_input_tokens for r in results)
