@@ -30,14 +30,20 @@ class CatalogModelAdmin(admin.ModelAdmin):
         return request.user.is_staff
 
 
-class EvalCaseInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by services, shown for reading."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class EvalCaseInline(ReadOnlyInline):
     model = EvalCase
     fields = ("line", "category", "scorer", "prompt", "expected")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    max_num = 0
 
 
 @admin.register(EvalSet)
@@ -52,23 +58,15 @@ class EvalSetAdmin(admin.ModelAdmin):
         return selectors.eval_sets_visible_to(request.user)
 
 
-class RunModelInline(admin.TabularInline):
+class RunModelInline(ReadOnlyInline):
     model = RunModel
     fields = ("role", "catalog_model", "invoked_id", "input_per_1m", "output_per_1m", "cache_read_per_1m",
               "cache_write_per_1m", "batch_discount", "prices_effective_date", "max_concurrency")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyInline):
     model = RunStatusChange
     fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    max_num = 0
 
 
 @admin.register(BakeoffRun)
