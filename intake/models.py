@@ -2,8 +2,11 @@
 import uuid
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+
+from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future
 
 
 class Stage(models.TextChoices):
@@ -31,14 +34,36 @@ class UseCase(models.TextChoices):
     OTHER = "other", "Other (not generative AI)"
 
 
+class AwsRegion(models.TextChoices):
+    """Regions a founder may ask their data to stay in; partners list the regions they serve."""
+
+    US_EAST_1 = "us-east-1", "US East (N. Virginia)"
+    US_EAST_2 = "us-east-2", "US East (Ohio)"
+    US_WEST_2 = "us-west-2", "US West (Oregon)"
+    CA_CENTRAL_1 = "ca-central-1", "Canada (Central)"
+    SA_EAST_1 = "sa-east-1", "South America (Sao Paulo)"
+    EU_WEST_1 = "eu-west-1", "Europe (Ireland)"
+    EU_WEST_2 = "eu-west-2", "Europe (London)"
+    EU_WEST_3 = "eu-west-3", "Europe (Paris)"
+    EU_CENTRAL_1 = "eu-central-1", "Europe (Frankfurt)"
+    EU_NORTH_1 = "eu-north-1", "Europe (Stockholm)"
+    AP_SOUTH_1 = "ap-south-1", "Asia Pacific (Mumbai)"
+    AP_SOUTHEAST_1 = "ap-southeast-1", "Asia Pacific (Singapore)"
+    AP_SOUTHEAST_2 = "ap-southeast-2", "Asia Pacific (Sydney)"
+    AP_NORTHEAST_1 = "ap-northeast-1", "Asia Pacific (Tokyo)"
+    ME_CENTRAL_1 = "me-central-1", "Middle East (UAE)"
+
+
 class Intake(models.Model):
     """One submission of the public form. Kept as typed; verdicts and matches hang off it."""
 
     # Company
     company_name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.")
-    founded_on = models.DateField()
+    country = models.CharField(
+        max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.", validators=[validate_country_code]
+    )
+    founded_on = models.DateField(validators=[validate_not_in_future])
     # Contact
     contact_name = models.CharField(max_length=200)
     contact_email = models.EmailField()
@@ -61,8 +86,10 @@ class Intake(models.Model):
     models_of_interest = models.CharField(max_length=300, blank=True)
     needs_fine_tuning = models.BooleanField(default=False)
     needs_open_weights = models.BooleanField(default=False)
-    data_residency_region = models.CharField(max_length=30, blank=True)
-    aws_account_id = models.CharField(max_length=12, blank=True)
+    data_residency_region = models.CharField(
+        max_length=30, blank=True, choices=AwsRegion.choices, help_text="Blank when the founder has no preference."
+    )
+    aws_account_id = models.CharField(max_length=12, blank=True, validators=[validate_aws_account_id])
 
     # Private token for the founder's status link.
     status_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -71,6 +98,21 @@ class Intake(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["contact_email", "company_name", "submitted_at"])]
+
+    def clean(self) -> None:
+        needs_investor = self.funding_kind in (FundingKind.INSTITUTIONAL_VC, FundingKind.ACCELERATOR)
+        if needs_investor and not (self.investor_name or "").strip():
+            raise ValidationError(
+                {"investor_name": "Name the investor or accelerator when the funding comes from a VC or an accelerator."}
+            )
+        if self.investor_is_activate_provider and not (self.investor_name or "").strip():
+            raise ValidationError(
+                {"investor_name": "Name the investor or accelerator that is an Activate Provider."}
+            )
+
+    @property
+    def is_genai_workload(self) -> bool:
+        return self.use_case != UseCase.OTHER
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.submitted_at:%Y-%m-%d})" if self.submitted_at else self.company_name

@@ -6,4 +6,5 @@ from . import views
 app_name = "intake"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("status/<str:token>/", views.status, name="status"),
 ]

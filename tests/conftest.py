@@ -1,1 +1,23 @@
 """Suite-wide fixtures: the three standing users and the factories live in tests/factories.py."""
+import pytest
+
+
+@pytest.fixture
+def pools(db):
+    """The reference credit pools and their first published rule versions."""
+    from matching.services import pools_seed
+
+    return {pool.slug: pool for pool in pools_seed()}
+
+
+@pytest.fixture
+def staff_user(db):
+    from tests.factories import StaffUserFactory
+
+    return StaffUserFactory(username="staff")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.2 s a password; the suite only needs passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,13 +6,20 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
+class Specialty(models.TextChoices):
+    GENAI = "genai", "Generative AI"
+    ML = "ml", "Machine learning / fine-tuning"
+    DATA = "data", "Data / search"
+    DEVOPS = "devops", "DevOps / platform"
+
+
 class Partner(models.Model):
     """A vetted AWS partner firm that files credits and builds the workload."""
 
     name = models.CharField(max_length=200, unique=True)
     is_vetted = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
-    specialties = models.JSONField(default=list, blank=True, help_text='e.g. ["genai", "ml"]')
+    specialties = models.JSONField(default=list, blank=True, help_text='Any of "genai", "ml", "data", "devops", e.g. ["genai", "ml"]')
     regions = models.JSONField(default=list, blank=True, help_text='AWS regions, e.g. ["us-east-1"]')
     languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "de"]')
     capacity = models.PositiveIntegerField(default=5, help_text="Concurrent engagements it can take.")

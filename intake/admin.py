@@ -1,0 +1,30 @@
+"""Staff admin for intakes, with their stored verdicts."""
+from django.contrib import admin
+
+from matching.models import PoolVerdict
+
+from .models import Intake
+
+
+class PoolVerdictInline(admin.TabularInline):
+    model = PoolVerdict
+    extra = 0
+    can_delete = False
+    fields = ["pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "reasons"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("pool", "rule_version")
+
+
+@admin.register(Intake)
+class IntakeAdmin(admin.ModelAdmin):
+    list_display = ["company_name", "contact_email", "country", "stage", "funding_kind", "use_case", "submitted_at"]
+    list_filter = ["stage", "funding_kind", "use_case", "country", "investor_is_activate_provider"]
+    search_fields = ["company_name", "contact_email", "contact_name", "investor_name"]
+    date_hierarchy = "submitted_at"
+    inlines = [PoolVerdictInline]
+    readonly_fields = ["status_token", "submitted_at"]

@@ -1,0 +1,97 @@
+"""The public intake form. Validation lives on the model (shared with the API); this adds labels,
+widgets and input tidying."""
+from decimal import Decimal
+
+from django import forms
+
+from .models import Intake
+from .validators import validate_aws_account_id, validate_country_code
+
+
+class CountryCodeField(forms.CharField):
+    def to_python(self, value):
+        return (super().to_python(value) or "").strip().upper()
+
+
+class AwsAccountIdField(forms.CharField):
+    """Accepts the id as the console shows it (with dashes or spaces) and keeps the 12 digits."""
+
+    def to_python(self, value):
+        return "".join((super().to_python(value) or "").split()).replace("-", "")
+
+
+class IntakeForm(forms.ModelForm):
+    country = CountryCodeField(
+        label="Country (two-letter ISO code)",
+        max_length=2,
+        validators=[validate_country_code],
+        widget=forms.TextInput(attrs={"placeholder": "US", "size": 4, "autocomplete": "country"}),
+    )
+    website = forms.URLField(
+        label="Company website",
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+        help_text="Or a public profile page.",
+    )
+    aws_account_id = AwsAccountIdField(
+        label="AWS account id (optional)",
+        required=False,
+        max_length=20,
+        validators=[validate_aws_account_id],
+        help_text="12 digits, found in the AWS console's account menu.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "123456789012"}),
+    )
+
+    class Meta:
+        model = Intake
+        fields = [
+            "company_name", "website", "country", "founded_on",
+            "contact_name", "contact_email",
+            "stage", "total_raised_usd", "funding_kind", "investor_name", "investor_is_activate_provider",
+            "prior_activate_credits_usd",
+            "use_case", "monthly_requests", "avg_input_tokens", "avg_output_tokens", "models_of_interest",
+            "needs_fine_tuning", "needs_open_weights", "data_residency_region",
+            "aws_account_id",
+        ]
+        labels = {
+            "company_name": "Company name",
+            "founded_on": "Founding date",
+            "contact_name": "Your name",
+            "contact_email": "Your email",
+            "stage": "Stage",
+            "total_raised_usd": "Total raised so far (USD)",
+            "funding_kind": "Kind of funding",
+            "investor_name": "Lead investor or accelerator",
+            "investor_is_activate_provider": "That investor or accelerator is an AWS Activate Provider",
+            "prior_activate_credits_usd": "AWS Activate credits already received (USD)",
+            "use_case": "Main use case",
+            "monthly_requests": "Expected model requests per month",
+            "avg_input_tokens": "Average input tokens per request",
+            "avg_output_tokens": "Average output tokens per request",
+            "models_of_interest": "Models you are considering",
+            "needs_fine_tuning": "We need fine-tuning",
+            "needs_open_weights": "We need open weights or self-hosting",
+            "data_residency_region": "Data must stay in region",
+        }
+        help_texts = {
+            "investor_name": "Required when the funding comes from a VC or an accelerator.",
+            "models_of_interest": "For example: Claude Sonnet, Llama 3.3 70B.",
+            "data_residency_region": "Leave on 'No preference' if any region works.",
+        }
+        widgets = {
+            "founded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        region = self.fields["data_residency_region"]
+        region.choices = [("", "No preference")] + [c for c in region.choices if c[0]]
+        for name in ("total_raised_usd", "prior_activate_credits_usd"):
+            self.fields[name].required = False  # blank means none
+
+    def clean_total_raised_usd(self):
+        return self.cleaned_data.get("total_raised_usd") or Decimal("0")
+
+    def clean_prior_activate_credits_usd(self):
+        return self.cleaned_data.get("prior_activate_credits_usd") or Decimal("0")

@@ -1,0 +1,40 @@
+"""The founder's private status link: the intake's random status_token, signed so a tampered or
+guessed link resolves to nothing."""
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from .models import Intake
+
+_SALT = "intake.status-link"
+
+
+def status_link_token(intake: Intake) -> str:
+    return signing.Signer(salt=_SALT).sign(str(intake.status_token))
+
+
+def status_path(intake: Intake) -> str:
+    return reverse("intake:status", kwargs={"token": status_link_token(intake)})
+
+
+def status_url(intake: Intake) -> str:
+    return settings.SITE_URL.rstrip("/") + status_path(intake)
+
+
+def intake_for_status_token(token: str) -> Intake | None:
+    """Resolve a link token to its intake, or None when the signature or the token is wrong."""
+    try:
+        raw = signing.Signer(salt=_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return Intake.objects.filter(status_token=raw).first() if _is_uuid(raw) else None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,250 @@
+"""Staff admin for pools and their versioned rules, partners and engagements (with the unmatched
+queue and hand assignment). Every change goes through matching.services."""
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+
+from . import services
+from .forms import AssignPartnerForm, ReasonForm
+from .models import (
+    CreditPool,
+    Engagement,
+    EngagementStatusChange,
+    MatchDecision,
+    Partner,
+    PartnerMember,
+    PoolRule,
+    PoolVerdict,
+    RuleSetVersion,
+)
+from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
+from .selectors import engagements_visible_to
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """History-like rows: shown for context, never added, edited or deleted by hand."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PoolRuleInline(admin.TabularInline):
+    model = PoolRule
+    extra = 1
+    fields = ["position", "kind", "params"]
+
+
+class RuleSetVersionInline(ReadOnlyInline):
+    model = RuleSetVersion
+    fields = ["version", "created_at", "created_by", "snapshot"]
+    ordering = ["-version"]
+    show_change_link = True
+
+
+@admin.register(CreditPool)
+class CreditPoolAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "filing_route", "amount_min_usd", "amount_max_usd", "typical_amount_usd",
+                    "is_active", "position"]
+    list_filter = ["filing_route", "is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PoolRuleInline, RuleSetVersionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Any edit to the terms or rules becomes a new version; earlier verdicts keep theirs.
+        version = services.pool_rules_publish(pool=form.instance, by=request.user)
+        self.message_user(request, f"{form.instance.name} is evaluated with rules version {version.version}.")
+
+
+@admin.register(RuleSetVersion)
+class RuleSetVersionAdmin(admin.ModelAdmin):
+    list_display = ["pool", "version", "created_at", "created_by"]
+    list_filter = ["pool"]
+    list_select_related = ["pool", "created_by"]
+    readonly_fields = ["pool", "version", "snapshot", "digest", "created_at", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PartnerMemberInline(admin.TabularInline):
+    model = PartnerMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_vetted", "is_active", "specialties", "regions", "languages", "capacity",
+                    "open_engagements", "commission_rate"]
+    list_filter = ["is_vetted", "is_active"]
+    search_fields = ["name"]
+    inlines = [PartnerMemberInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _open=Count("engagements", filter=Q(engagements__status__in=OCCUPYING_STATUSES))
+        )
+
+    @admin.display(description="Open engagements", ordering="_open")
+    def open_engagements(self, obj):
+        return obj._open
+
+
+class UnmatchedQueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("unmatched", "Unmatched queue (needs staff)"), ("active", "With a partner")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unmatched":
+            return queryset.filter(status__in=WAITING_STATUSES)
+        if self.value() == "active":
+            return queryset.filter(status__in=OCCUPYING_STATUSES)
+        return queryset
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = EngagementStatusChange
+    fields = ["changed_at", "from_status", "to_status", "partner", "changed_by", "reason"]
+
+
+class MatchDecisionInline(ReadOnlyInline):
+    model = MatchDecision
+    fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ["id", "company", "status", "partner", "estimated_credits_usd", "created_at"]
+    list_filter = [UnmatchedQueueFilter, "status", "partner", "matched_pools"]
+    search_fields = ["intake__company_name", "intake__contact_email", "partner__name"]
+    list_select_related = ["intake", "partner"]
+    readonly_fields = ["intake", "partner", "status", "estimated_credits_usd", "matched_pools", "verdicts",
+                       "created_at", "updated_at"]
+    fields = readonly_fields
+    inlines = [StatusChangeInline, MatchDecisionInline]
+    actions = ["assign_partner", "rematch", "accept", "decline", "start", "close"]
+
+    def get_queryset(self, request):
+        return engagements_visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False  # engagements open from intakes only
+
+    @admin.display(description="Company", ordering="intake__company_name")
+    def company(self, obj):
+        return obj.intake.company_name
+
+    @admin.display(description="Verdicts")
+    def verdicts(self, obj):
+        rows = obj.intake.verdicts.select_related("pool", "rule_version")
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>${}</td><td>v{}</td><td>{}</td></tr>",
+                (
+                    (v.pool.name, "eligible" if v.is_eligible else "not eligible", v.estimated_amount_usd,
+                     v.rule_version.version, "; ".join(r["text"] for r in v.reasons if not r["passed"]) or "all rules pass")
+                    for v in rows
+                ),
+            ),
+        )
+
+    def _form_action(self, request, queryset, *, form_class, action_name, intro, submit_label, apply):
+        """Two-step admin action: show a small form, then run `apply(engagement, cleaned_data)` per row,
+        reporting refusals from the services as messages."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for engagement in queryset:
+                try:
+                    apply(engagement, form.cleaned_data)
+                    done += 1
+                except services.MatchingError as exc:
+                    self.message_user(request, f"{engagement}: {exc}", messages.ERROR)
+            if done:
+                self.message_user(request, f"{submit_label}: {done} engagement(s).")
+            return HttpResponseRedirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "admin/matching/engagement/action_form.html",
+            {**self.admin_site.each_context(request), "title": intro, "intro": intro, "form": form,
+             "engagements": queryset, "opts": self.model._meta, "action_name": action_name,
+             "submit_label": submit_label, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+        )
+
+    @admin.action(description="Assign a partner by hand (with a reason)")
+    def assign_partner(self, request: HttpRequest, queryset):
+        return self._form_action(
+            request, queryset, form_class=AssignPartnerForm, action_name="assign_partner",
+            intro="Assign a partner by hand", submit_label="Assign",
+            apply=lambda e, data: services.engagement_assign(
+                engagement=e, partner=data["partner"], by=request.user, reason=data["reason"]),
+        )
+
+    @admin.action(description="Decline (the partner cannot take it; re-matches)")
+    def decline(self, request: HttpRequest, queryset):
+        return self._form_action(
+            request, queryset, form_class=ReasonForm, action_name="decline",
+            intro="Decline these engagements", submit_label="Decline",
+            apply=lambda e, data: services.engagement_decline(engagement=e, by=request.user, reason=data["reason"]),
+        )
+
+    def _simple(self, request, queryset, verb, label):
+        for engagement in queryset:
+            try:
+                verb(engagement=engagement, by=request.user)
+                self.message_user(request, f"{engagement}: {label}.")
+            except services.MatchingError as exc:
+                self.message_user(request, f"{engagement}: {exc}", messages.ERROR)
+
+    @admin.action(description="Accept")
+    def accept(self, request, queryset):
+        self._simple(request, queryset, services.engagement_accept, "accepted")
+
+    @admin.action(description="Start work (in progress)")
+    def start(self, request, queryset):
+        self._simple(request, queryset, services.engagement_start, "in progress")
+
+    @admin.action(description="Close")
+    def close(self, request, queryset):
+        self._simple(request, queryset, services.engagement_close, "closed")
+
+    @admin.action(description="Re-run automatic matching for waiting engagements")
+    def rematch(self, request, queryset):
+        for engagement in queryset.filter(status__in=WAITING_STATUSES):
+            engagement = services.engagement_match(engagement=engagement, by=request.user)
+            self.message_user(request, f"{engagement}: {engagement.get_status_display()}"
+                              + (f" with {engagement.partner}" if engagement.partner else ""))
+
+
+@admin.register(PoolVerdict)
+class PoolVerdictAdmin(admin.ModelAdmin):
+    list_display = ["intake", "pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "created_at"]
+    list_filter = ["pool", "is_eligible", "route"]
+    search_fields = ["intake__company_name", "intake__contact_email"]
+    list_select_related = ["intake", "pool", "rule_version"]
+    readonly_fields = ["intake", "pool", "rule_version", "is_eligible", "estimated_amount_usd", "route",
+                       "route_reason", "reasons", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

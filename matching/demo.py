@@ -1,0 +1,99 @@
+"""Demo data for a newcomer: the reference pools, eight partner firms across regions and
+specialties, a staff login and one login per firm, and a few sample intakes. Re-running resets
+the demo partners and logins (with fresh passwords) and adds nothing twice."""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.text import slugify
+
+from intake.models import Intake
+
+from .models import Partner, PartnerMember
+from .services import pools_seed
+
+DEMO_PARTNERS: list[dict] = [
+    {"name": "Northwind Cloud Partners", "specialties": ["genai", "ml", "data"], "regions": ["us-east-1", "us-west-2"],
+     "languages": ["en"], "capacity": 6, "commission_rate": Decimal("0.1000")},
+    {"name": "Harbor AI Labs", "specialties": ["genai", "devops"], "regions": ["us-east-1", "ca-central-1"],
+     "languages": ["en", "fr"], "capacity": 4, "commission_rate": Decimal("0.1200")},
+    {"name": "Rheinwerk Data", "specialties": ["data", "devops", "genai"], "regions": ["eu-central-1", "eu-west-1"],
+     "languages": ["de", "en"], "capacity": 5, "commission_rate": Decimal("0.1000")},
+    {"name": "Lumiere ML Conseil", "specialties": ["genai", "ml"], "regions": ["eu-west-3", "eu-west-1"],
+     "languages": ["fr", "en"], "capacity": 3, "commission_rate": Decimal("0.0900")},
+    {"name": "Bangalore Bedrock Builders", "specialties": ["genai", "data"], "regions": ["ap-south-1", "ap-southeast-1"],
+     "languages": ["en", "hi"], "capacity": 8, "commission_rate": Decimal("0.0800")},
+    {"name": "Southern Cross Cloud", "specialties": ["devops", "data"], "regions": ["ap-southeast-2"],
+     "languages": ["en"], "capacity": 4, "commission_rate": Decimal("0.1000")},
+    {"name": "Paulista Nuvem", "specialties": ["genai", "devops"], "regions": ["sa-east-1", "us-east-1"],
+     "languages": ["pt", "es", "en"], "capacity": 3, "commission_rate": Decimal("0.1100")},
+    {"name": "Tokyo Inference Works", "specialties": ["genai", "ml", "devops"], "regions": ["ap-northeast-1"],
+     "languages": ["ja", "en"], "capacity": 2, "commission_rate": Decimal("0.1000"), "is_vetted": False},
+]
+
+DEMO_INTAKES: list[dict] = [
+    {"company_name": "Parsewell", "website": "https://parsewell.example", "country": "US",
+     "founded_on": date(2024, 3, 1), "contact_name": "Ada Park", "contact_email": "ada@parsewell.example",
+     "stage": "seed", "total_raised_usd": Decimal("2500000"), "funding_kind": "institutional_vc",
+     "investor_name": "Foundry Ventures", "investor_is_activate_provider": True,
+     "prior_activate_credits_usd": Decimal("1000"), "use_case": "classification_extraction",
+     "monthly_requests": 400000, "avg_input_tokens": 1800, "avg_output_tokens": 300,
+     "models_of_interest": "Claude Haiku, Llama 3.3 70B", "aws_account_id": "123456789012"},
+    {"company_name": "Kleinlaut", "website": "https://kleinlaut.example", "country": "DE",
+     "founded_on": date(2025, 6, 15), "contact_name": "Jonas Weber", "contact_email": "jonas@kleinlaut.example",
+     "stage": "pre_seed", "total_raised_usd": Decimal("150000"), "funding_kind": "angels",
+     "use_case": "chat_assistant", "monthly_requests": 50000, "avg_input_tokens": 900, "avg_output_tokens": 400,
+     "data_residency_region": "eu-central-1", "aws_account_id": "210987654321"},
+    {"company_name": "Solo Ledger", "website": "", "country": "NG", "founded_on": date(2023, 1, 10),
+     "contact_name": "Ife Okafor", "contact_email": "ife@soloLedger.example", "stage": "idea",
+     "funding_kind": "bootstrapped", "use_case": "other", "monthly_requests": 0, "avg_input_tokens": 0,
+     "avg_output_tokens": 0},
+]
+
+PARTNER_GROUP = "Partner staff"
+PARTNER_PERMISSIONS = ["view_engagement", "change_engagement", "view_poolverdict", "view_partner"]
+
+
+def _reset_login(username: str, **flags) -> tuple[object, str]:
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username)
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.is_active = True
+    for key, value in flags.items():
+        setattr(user, key, value)
+    user.save()
+    return user, password
+
+
+def demo_load() -> list[tuple[str, str, str]]:
+    """Load or reset the demo; returns (role, username, password) for every demo login."""
+    from intake.services import intake_submit
+
+    logins = []
+    with transaction.atomic():
+        pools_seed()
+        group, _ = Group.objects.get_or_create(name=PARTNER_GROUP)
+        group.permissions.set(Permission.objects.filter(codename__in=PARTNER_PERMISSIONS))
+        for spec in DEMO_PARTNERS:
+            fields = {"is_vetted": True, "is_active": True, **{k: v for k, v in spec.items() if k != "name"}}
+            partner, _ = Partner.objects.update_or_create(name=spec["name"], defaults=fields)
+            user, password = _reset_login(f"partner-{slugify(partner.name)}", is_staff=True, is_superuser=False,
+                                          email=f"team@{slugify(partner.name)}.example")
+            user.groups.add(group)
+            PartnerMember.objects.update_or_create(user=user, defaults={"partner": partner})
+            logins.append((f"partner ({partner.name})", user.username, password))
+        staff, password = _reset_login("staff", is_staff=True, is_superuser=True, email="staff@cloudroute.local")
+        logins.insert(0, ("CloudRoute staff", staff.username, password))
+        for data in DEMO_INTAKES:
+            exists = Intake.objects.filter(
+                contact_email__iexact=data["contact_email"], company_name__iexact=data["company_name"]
+            ).exists()
+            if not exists:
+                intake_submit(data=data, notify=False)
+    return logins

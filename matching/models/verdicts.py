@@ -1,0 +1,32 @@
+"""Per intake and pool: the stored eligibility verdict, with its reasons as data."""
+from decimal import Decimal
+
+from django.db import models
+
+from .pools import CreditPool, FilingRoute, RuleSetVersion
+
+
+class PoolVerdict(models.Model):
+    """Whether one intake qualifies for one pool, by which rule version, and why (one sentence per rule)."""
+
+    intake = models.ForeignKey("intake.Intake", on_delete=models.CASCADE, related_name="verdicts")
+    pool = models.ForeignKey(CreditPool, on_delete=models.PROTECT, related_name="verdicts")
+    rule_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="verdicts")
+    is_eligible = models.BooleanField()
+    estimated_amount_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    route = models.CharField(max_length=20, choices=FilingRoute.choices)
+    # [{"rule": "stage_in", "passed": true, "text": "..."}, ...] plus a route sentence in route_reason.
+    reasons = models.JSONField(default=list)
+    route_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pool__position", "pool__name"]
+        constraints = [models.UniqueConstraint(fields=["intake", "pool"], name="unique_verdict_per_intake_pool")]
+
+    def __str__(self) -> str:
+        return f"{self.intake_id} / {self.pool_id}: {'eligible' if self.is_eligible else 'not eligible'}"
+
+    @property
+    def failed_reasons(self) -> list[str]:
+        return [r["text"] for r in self.reasons if not r["passed"]]

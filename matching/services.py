@@ -1,0 +1,285 @@
+"""Matching's verbs: publish pool rules, record verdicts, open and match engagements, and move them
+through their statuses. Each runs in one transaction and records its history."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from intake.models import Intake
+
+from . import eligibility, scoring
+from .models import (
+    CreditPool,
+    Engagement,
+    EngagementStatus,
+    EngagementStatusChange,
+    FilingRoute,
+    MatchDecision,
+    MatchMethod,
+    Partner,
+    PoolRule,
+    PoolVerdict,
+    RuleSetVersion,
+)
+from .models.engagements import OCCUPYING_STATUSES
+from .pool_seed import POOLS
+
+
+class MatchingError(Exception):
+    """A business rule refused the change; the message is written for the person who asked."""
+
+
+# --- pools and rules ------------------------------------------------------------------------------
+
+def pool_rules_publish(*, pool: CreditPool, by: AbstractBaseUser | None = None) -> RuleSetVersion:
+    """Freeze the pool's current terms and rules as a new version, unless the latest already matches."""
+    with transaction.atomic():
+        pool = CreditPool.objects.select_for_update().get(pk=pool.pk)
+        snapshot = eligibility.build_snapshot(pool, pool.rules.order_by("position", "id"))
+        for rule in snapshot["rules"]:
+            eligibility.check_params(rule["kind"], rule["params"])
+        digest = eligibility.snapshot_digest(snapshot)
+        latest = pool.rule_versions.order_by("-version").first()
+        if latest and latest.digest == digest:
+            return latest
+        return RuleSetVersion.objects.create(
+            pool=pool,
+            version=(latest.version + 1) if latest else 1,
+            snapshot=snapshot,
+            digest=digest,
+            created_by=by if by and by.is_authenticated else None,
+        )
+
+
+def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
+    """Create the reference pools that do not exist yet (never overwrites staff edits) and publish them."""
+    pools = []
+    with transaction.atomic():
+        for spec in POOLS:
+            fields = {k: v for k, v in spec.items() if k not in ("slug", "rules")}
+            pool, created = CreditPool.objects.get_or_create(slug=spec["slug"], defaults=fields)
+            if created:
+                PoolRule.objects.bulk_create(
+                    PoolRule(pool=pool, kind=kind, params=params, position=i)
+                    for i, (kind, params) in enumerate(spec["rules"], start=1)
+                )
+            pool_rules_publish(pool=pool, by=by)
+            pools.append(pool)
+    return pools
+
+
+def current_rule_versions() -> list[RuleSetVersion]:
+    """The version each active pool is evaluated with now (publishing any unpublished edit first)."""
+    return [pool_rules_publish(pool=pool) for pool in CreditPool.objects.filter(is_active=True)]
+
+
+# --- eligibility ----------------------------------------------------------------------------------
+
+def eligibility_preview(*, applicant: Any, today: date | None = None) -> list[dict[str, Any]]:
+    """Evaluate an unsaved intake-like object against the live rules of every active pool, writing
+    nothing (not even a new rule version). Each result names the version it matches, if any."""
+    today = today or timezone.localdate()
+    results = []
+    for pool in CreditPool.objects.filter(is_active=True).prefetch_related("rules"):
+        snapshot = eligibility.build_snapshot(pool, pool.rules.all())
+        latest = pool.rule_versions.order_by("-version").first()
+        published = latest is not None and latest.digest == eligibility.snapshot_digest(snapshot)
+        outcome = eligibility.evaluate_pool(applicant, snapshot, today=today)
+        results.append({**outcome.as_dict(), "rule_version": latest.version if published else "unpublished"})
+    return results
+
+
+def intake_verdicts_record(*, intake: Intake, today: date | None = None) -> list[PoolVerdict]:
+    """Store one verdict per active pool for this intake. Reasons are copied as data, so later rule
+    edits never change what this intake was told."""
+    today = today or timezone.localdate()
+    verdicts = []
+    with transaction.atomic():
+        for version in current_rule_versions():
+            outcome = eligibility.evaluate_pool(intake, version.snapshot, today=today)
+            verdicts.append(
+                PoolVerdict(
+                    intake=intake,
+                    pool_id=version.pool_id,
+                    rule_version=version,
+                    is_eligible=outcome.is_eligible,
+                    estimated_amount_usd=outcome.estimated_amount_usd,
+                    route=outcome.route,
+                    route_reason=outcome.route_reason,
+                    reasons=[r.as_dict() for r in outcome.reasons],
+                )
+            )
+        PoolVerdict.objects.bulk_create(verdicts)
+    return verdicts
+
+
+# --- engagements ----------------------------------------------------------------------------------
+
+def _by(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _move(engagement: Engagement, to_status: str, *, by: AbstractBaseUser | None, reason: str = "") -> None:
+    """The one place a status changes: checks the allowed moves and writes the history row."""
+    if not engagement.can_move_to(to_status):
+        raise MatchingError(
+            f"An engagement that is {engagement.get_status_display().lower()} cannot become "
+            f"{EngagementStatus(to_status).label.lower()}."
+        )
+    EngagementStatusChange.objects.create(
+        engagement=engagement,
+        from_status=engagement.status,
+        to_status=to_status,
+        partner=engagement.partner,
+        changed_by=_by(by),
+        reason=reason,
+    )
+    engagement.status = to_status
+    engagement.save(update_fields=["status", "partner", "updated_at"])
+
+
+def _locked(engagement: Engagement) -> Engagement:
+    return Engagement.objects.select_for_update().get(pk=engagement.pk)
+
+
+def partner_loads(partner_ids: list[int]) -> dict[int, int]:
+    rows = (
+        Engagement.objects.filter(partner_id__in=partner_ids, status__in=OCCUPYING_STATUSES)
+        .values("partner_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["partner_id"]: row["n"] for row in rows}
+
+
+def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> Engagement:
+    """Open the engagement for an intake whose verdicts are recorded, then try to match a partner."""
+    with transaction.atomic():
+        eligible = list(intake.verdicts.filter(is_eligible=True).select_related("pool"))
+        # Competitive awards are not counted as expected credits: a small cohort wins them.
+        expected = [v for v in eligible if v.route != FilingRoute.COMPETITIVE]
+        engagement = Engagement.objects.create(
+            intake=intake,
+            status=EngagementStatus.UNMATCHED,
+            estimated_credits_usd=sum((v.estimated_amount_usd for v in expected), Decimal("0.00")),
+        )
+        engagement.matched_pools.set([v.pool for v in eligible])
+        EngagementStatusChange.objects.create(
+            engagement=engagement,
+            from_status="",
+            to_status=EngagementStatus.UNMATCHED,
+            changed_by=_by(by),
+            reason="Intake received.",
+        )
+        return engagement_match(engagement=engagement, by=by)
+
+
+def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = None) -> Engagement:
+    """Give a waiting engagement to the best vetted, active partner with a free slot, or leave it in
+    the unmatched queue. Partner rows are locked in id order so capacity holds under concurrency."""
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        if engagement.status not in (EngagementStatus.UNMATCHED, EngagementStatus.DECLINED):
+            raise MatchingError("Only an unmatched or declined engagement can be matched automatically.")
+        partners = list(
+            Partner.objects.select_for_update().filter(is_vetted=True, is_active=True).order_by("id")
+        )
+        declined_ids = set(
+            engagement.history.filter(to_status=EngagementStatus.DECLINED, partner__isnull=False).values_list(
+                "partner_id", flat=True
+            )
+        )
+        needs = scoring.needs_of(engagement.intake)
+        candidates, excluded = scoring.rank(
+            needs, partners, partner_loads([p.id for p in partners]), declined_ids
+        )
+        chosen = candidates[0] if candidates else None
+        MatchDecision.objects.create(
+            engagement=engagement,
+            partner_id=chosen["partner_id"] if chosen else None,
+            method=MatchMethod.AUTOMATIC,
+            score=Decimal(chosen["total"]) if chosen else None,
+            breakdown={
+                "needs": needs.as_dict(),
+                "tie_break": scoring.TIE_BREAK,
+                "chosen": chosen,
+                "candidates": candidates,
+                "excluded": excluded,
+            },
+            decided_by=_by(by),
+            reason="" if chosen else "No vetted, active partner with a free slot fits this workload and region.",
+        )
+        if chosen:
+            engagement.partner_id = chosen["partner_id"]
+            _move(engagement, EngagementStatus.MATCHED, by=by, reason=f"Matched automatically (score {chosen['total']}).")
+        elif engagement.status == EngagementStatus.DECLINED:
+            engagement.partner = None
+            _move(engagement, EngagementStatus.UNMATCHED, by=by, reason="No other partner fits; waiting for staff.")
+        return engagement
+
+
+def engagement_assign(
+    *, engagement: Engagement, partner: Partner, by: AbstractBaseUser, reason: str
+) -> Engagement:
+    """Staff place an engagement with a partner by hand (or override the automatic match)."""
+    if not reason.strip():
+        raise MatchingError("Say why you are assigning this partner by hand.")
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if not (partner.is_vetted and partner.is_active):
+            raise MatchingError(f"{partner.name} is not a vetted, active partner.")
+        if engagement.partner_id == partner.id and engagement.status == EngagementStatus.MATCHED:
+            raise MatchingError(f"The engagement is already matched with {partner.name}.")
+        load = partner_loads([partner.id]).get(partner.id, 0)
+        if load >= partner.capacity:
+            raise MatchingError(f"{partner.name} is at capacity ({load}/{partner.capacity}).")
+        MatchDecision.objects.create(
+            engagement=engagement,
+            partner=partner,
+            method=MatchMethod.MANUAL,
+            breakdown={"previous_partner": engagement.partner.name if engagement.partner else None},
+            decided_by=_by(by),
+            reason=reason,
+        )
+        engagement.partner = partner
+        _move(engagement, EngagementStatus.MATCHED, by=by, reason=f"Assigned by hand: {reason}")
+        return engagement
+
+
+def engagement_accept(*, engagement: Engagement, by: AbstractBaseUser | None) -> Engagement:
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        _move(engagement, EngagementStatus.ACCEPTED, by=by)
+        return engagement
+
+
+def engagement_decline(*, engagement: Engagement, by: AbstractBaseUser | None, reason: str) -> Engagement:
+    """The partner declines; the engagement goes straight back to matching, skipping partners that
+    declined it, and lands in the unmatched queue if nobody else fits."""
+    if not reason.strip():
+        raise MatchingError("Say why the engagement is declined.")
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        _move(engagement, EngagementStatus.DECLINED, by=by, reason=reason)
+        return engagement_match(engagement=engagement, by=by)
+
+
+def engagement_start(*, engagement: Engagement, by: AbstractBaseUser | None) -> Engagement:
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        _move(engagement, EngagementStatus.IN_PROGRESS, by=by)
+        return engagement
+
+
+def engagement_close(*, engagement: Engagement, by: AbstractBaseUser | None, reason: str = "") -> Engagement:
+    with transaction.atomic():
+        engagement = _locked(engagement)
+        _move(engagement, EngagementStatus.CLOSED, by=by, reason=reason)
+        return engagement
+

@@ -1,0 +1,114 @@
+"""intake_submit: one engagement per submission however often it arrives, verdicts for every pool,
+and one email with a private link that nobody can forge."""
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from intake.links import status_link_token, status_path
+from intake.models import Intake
+from intake.services import intake_submit
+from matching.models import Engagement, PoolVerdict
+from tests.factories import IntakeFactory, PartnerFactory, intake_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_submission_records_every_pool_verdict_and_opens_a_matched_engagement(pools):
+    partner = PartnerFactory()
+
+    intake, created = intake_submit(data=intake_data())
+
+    assert created
+    assert intake.verdicts.count() == len(pools)
+    assert intake.engagement.partner == partner
+    assert intake.engagement.estimated_credits_usd > 0
+
+
+def test_duplicate_submission_opens_one_engagement(pools):
+    data = intake_data(company_name="Parsewell", contact_email="ada@parsewell.example")
+
+    first, created_first = intake_submit(data=data)
+    again, created_again = intake_submit(
+        data={**data, "company_name": " parsewell ", "contact_email": "ADA@parsewell.example"}
+    )
+
+    assert (created_first, created_again) == (True, False)
+    assert again == first
+    assert Intake.objects.count() == 1 and Engagement.objects.count() == 1
+    assert PoolVerdict.objects.count() == len(pools)
+
+
+def test_double_click_posts_land_on_the_same_result_page(client, pools):
+    from tests.intake.test_intake_form import form_data
+
+    first = client.post(reverse("intake:home"), form_data())
+    second = client.post(reverse("intake:home"), form_data())
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Engagement.objects.count() == 1
+
+
+def test_same_company_after_the_window_is_a_new_intake(pools):
+    data = intake_data()
+    first, _ = intake_submit(data=data)
+    Intake.objects.filter(pk=first.pk).update(submitted_at=first.submitted_at - timedelta(minutes=31))
+
+    second, created = intake_submit(data=data)
+
+    assert created and second != first
+    assert Engagement.objects.count() == 2
+
+
+def test_founder_gets_one_email_with_the_status_link_after_commit(pools, django_capture_on_commit_callbacks):
+    PartnerFactory(name="Northwind")
+    with django_capture_on_commit_callbacks(execute=True):
+        intake, _ = intake_submit(data=intake_data(contact_email="ada@parsewell.example"))
+        intake_submit(data=intake_data(contact_email="ada@parsewell.example", company_name=intake.company_name))
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ada@parsewell.example"]
+    assert status_path(intake) in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and status_path(intake) in html
+    assert "Northwind" in message.body
+
+
+def test_status_link_shows_progress(client, pools):
+    PartnerFactory(name="Northwind")
+    intake, _ = intake_submit(data=intake_data())
+
+    response = client.get(status_path(intake))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Northwind" in html and "Matched" in html
+    assert "AWS Generative AI Accelerator" in html
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature changed
+        lambda token: token.split(":")[0],  # signature dropped
+        lambda token: "00000000-0000-4000-8000-000000000000:" + token.split(":")[1],  # other token, old signature
+        lambda token: "nonsense",
+    ],
+)
+def test_tampered_status_link_shows_nothing(client, pools, tamper):
+    intake, _ = intake_submit(data=intake_data())
+    token = status_link_token(intake)
+
+    response = client.get(reverse("intake:status", kwargs={"token": tamper(token)}))
+
+    assert response.status_code == 404
+    assert intake.company_name not in response.content.decode()
+
+
+def test_validly_signed_link_for_an_unknown_intake_shows_nothing(client, db):
+    ghost = IntakeFactory.build()
+
+    assert client.get(status_path(ghost)).status_code == 404
