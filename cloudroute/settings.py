@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (CSP: no CDN)
     "intake",
     "matching",
     "bakeoff_jobs",
@@ -43,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cloudroute.security.ContentSecurityPolicyMiddleware",
+    "cloudroute.security.IntakeFormRateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "cloudroute.urls"
@@ -150,7 +156,61 @@ CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # partners
+        "rest_framework.authentication.SessionAuthentication",  # staff in the browser (CSRF enforced)
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
+    # Behind a proxy, how many X-Forwarded-For hops to trust when rate limiting per client address.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CloudRoute API",
+    "DESCRIPTION": "Founder intake and status; partners' engagements, filings and bake-offs; staff figures.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "IntakeStageEnum": "intake.models.Stage",
+        "EngagementStatusEnum": "matching.models.engagements.EngagementStatus",
+        "AceStageEnum": "matching.models.partner_central_choices.AceStage",
+        "AceReviewStatusEnum": "matching.models.partner_central_choices.AceReviewStatus",
+        "BenefitStatusEnum": "matching.models.partner_central_choices.BenefitStatus",
+        "RunStatusEnum": "bakeoff_jobs.models.RunStatus",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cloudroute.api.add_error_responses",
+    ],
+}
+
+# --- Cache (rate limits): Redis when there is one, else a file cache every process shares -----
+REDIS_URL = env.str("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "cloudroute-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+# Public intake (API and web form): submissions per client address, DRF rate syntax ("20/min").
+INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="20/min")
+# Eval set uploads through the API are refused above these, before the file is parsed.
+EVALSET_UPLOAD_MAX_BYTES = env.int("EVALSET_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+EVALSET_UPLOAD_MAX_ROWS = env.int("EVALSET_UPLOAD_MAX_ROWS", default=5000)
+# Larger request bodies are refused before they are read into memory or parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Content-Security-Policy on every response: the pages need no third-party origin.
+CONTENT_SECURITY_POLICY = env.str(
+    "DJANGO_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
 
 # --- Production hardening ---------------------------------------------------------------------
 if PRODUCTION:
@@ -161,6 +221,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_HTTPONLY = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
     "version": 1,

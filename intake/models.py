@@ -116,3 +116,18 @@ class Intake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.submitted_at:%Y-%m-%d})" if self.submitted_at else self.company_name
+
+
+class IntakeIdempotencyKey(models.Model):
+    """An API client's Idempotency-Key for one intake submission: a repeat with the same key gets the
+    first response back and creates nothing; the same key with a different body is refused."""
+
+    key = models.CharField(max_length=255, unique=True)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the canonical request body.")
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, null=True, related_name="idempotency_keys")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,82 @@
+"""Bake-off API serializers: the catalog, eval set upload, launch, run progress and report."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from .models import BakeoffRun, CatalogModel, EvalSet, RunModel
+
+
+class CatalogModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CatalogModel
+        fields = [
+            "id", "name", "model_id", "inference_profile_id", "family", "tier", "weights", "input_per_1m",
+            "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "batch_discount", "effective_date",
+            "is_active",
+        ]
+
+
+class EvalSetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EvalSet
+        fields = ["id", "name", "filename", "partner", "engagement", "case_count", "created_at"]
+
+
+class EvalSetUploadSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    file = serializers.FileField(help_text="JSONL, JSON or CSV: prompt, expected, scorer, and optional "
+                                           "system_prompt, category, scorer_options.")
+    engagement = serializers.IntegerField(required=False, min_value=1,
+                                          help_text="The engagement the eval set belongs to (yours).")
+
+
+class RunModelSerializer(serializers.ModelSerializer):
+    model_id = serializers.CharField(source="catalog_model.model_id")
+    name = serializers.CharField(source="catalog_model.name")
+
+    class Meta:
+        model = RunModel
+        fields = ["model_id", "name", "role", "invoked_id", "input_per_1m", "output_per_1m",
+                  "prices_effective_date"]
+
+
+class BakeoffRunSerializer(serializers.ModelSerializer):
+    models = RunModelSerializer(source="run_models", many=True, read_only=True)
+
+    class Meta:
+        model = BakeoffRun
+        fields = [
+            "id", "eval_set", "engagement", "partner", "status", "temperature", "max_tokens", "bar_points",
+            "cache_system_prompt", "sandbox", "total_pairs", "done_count", "failed_count", "estimated_cost_usd",
+            "error", "models", "created_at", "started_at", "finished_at",
+        ]
+
+
+class BakeoffLaunchSerializer(serializers.Serializer):
+    eval_set = serializers.IntegerField(min_value=1)
+    models = serializers.ListField(
+        child=serializers.CharField(max_length=200), min_length=2, max_length=10,
+        help_text="Catalog model ids (or inference-profile ids), at least two.",
+    )
+    temperature = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=Decimal("0"),
+                                           max_value=Decimal("1"), default=Decimal("0"))
+    max_tokens = serializers.IntegerField(min_value=1, max_value=8192, default=512)
+    judge = serializers.CharField(max_length=200, required=False, help_text="Judge model id for llm_judge cases.")
+    cache_system_prompt = serializers.BooleanField(default=False)
+
+
+class RunProgressSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    finished = serializers.BooleanField()
+
+
+class BakeoffReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    report = serializers.JSONField(help_text="The stored report (see README: bake-off report keys).")

@@ -1,0 +1,200 @@
+"""What every API view shares: the one exception handler, the intake throttle, the permission
+classes that decide who is staff or a partner, and the error responses added to the schema."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, permissions, status
+from rest_framework.fields import get_error_detail
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from bakeoff_jobs.selectors import is_cloudroute_staff
+from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
+from matching.filing import AceValidationError, FilingError
+from matching.selectors import partner_for_user
+from matching.services import MatchingError
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the record."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+    default_code = "too_large"
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field" or "field.0.sub": [messages]}."""
+    if isinstance(data, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        out = {}
+        for i, item in enumerate(data):
+            out.update(_flatten(item, f"{prefix}.{i}" if prefix else str(i)))
+        return out
+    messages = [str(m) for m in (data if isinstance(data, list) else [data]) if str(m)]
+    return {prefix or "non_field_errors": messages} if messages else {}
+
+
+def _domain_to_api(exc: Exception) -> Exception:
+    """Domain errors raised by the services, as the API exceptions that carry their status code."""
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(detail=get_error_detail(exc))
+    if isinstance(exc, EvalSetInvalid):
+        return exceptions.ValidationError({"file": [str(e) for e in exc.errors] or [str(exc)]})
+    if isinstance(exc, AceValidationError):
+        fields: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            fields.setdefault(problem.field, []).append(problem.message)
+        return exceptions.ValidationError(fields)
+    if isinstance(exc, (MatchingError, FilingError, BakeoffError)):
+        return Conflict(str(exc))
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict) -> Any:
+    """Every API error as {"detail": sentence, "fields": {field: [messages]}}; Retry-After on 429."""
+    exc = _domain_to_api(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(data)
+        first = next(iter(fields.items()), ("", ["Invalid input."]))
+        detail = first[1][0] if first[0] == "non_field_errors" else f"{first[0]}: {first[1][0]}"
+        response.data = {"detail": detail, "fields": fields}
+    elif isinstance(data, dict) and "detail" in data:
+        response.data = {"detail": str(data["detail"]), "fields": {}}
+    else:
+        response.data = {"detail": "Request refused.", "fields": _flatten(data)}
+    return response
+
+
+# --- throttles ------------------------------------------------------------------------------------
+
+
+class IntakeRateThrottle(SimpleRateThrottle):
+    """Public intake submissions per client address, INTAKE_RATE_LIMIT (e.g. "20/min"), kept in
+    the shared cache so every web process counts together."""
+
+    scope = "intake"
+
+    def get_rate(self) -> str:
+        return settings.INTAKE_RATE_LIMIT
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# --- permissions ----------------------------------------------------------------------------------
+
+
+def user_partner_id(user) -> int | None:
+    partner = partner_for_user(user)
+    return partner.pk if partner else None
+
+
+def is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and is_cloudroute_staff(user))
+
+
+class IsCloudRouteStaff(permissions.BasePermission):
+    """CloudRoute's own staff (superusers, or staff logins that work for no partner firm)."""
+
+    message = "Only CloudRoute staff may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        return is_staff(request.user)
+
+
+class IsPartnerOrStaff(permissions.BasePermission):
+    """A partner firm's login (token or session) or CloudRoute staff. Objects: staff see all; a
+    partner only records whose engagement or run belongs to their firm (view.owner_partner_id)."""
+
+    message = "Only a partner firm's logins and CloudRoute staff may use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated) and (is_staff(user) or user_partner_id(user) is not None)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if is_staff(request.user):
+            return True
+        owner = view.owner_partner_id(obj)
+        return owner is not None and owner == user_partner_id(request.user)
+
+
+# --- schema ---------------------------------------------------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "One sentence for the person who asked."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Messages per field (nested fields as field.0.sub); empty when not about a field.",
+        },
+    },
+    "required": ["detail", "fields"],
+}
+_ERROR_TEXT = {
+    "400": "Invalid input; messages per field.",
+    "401": "Not authenticated.",
+    "403": "Not allowed.",
+    "404": "Not found (or not yours).",
+    "406": "Cannot produce the requested format.",
+    "409": "Refused by a business rule in the record's current state.",
+    "413": "Upload too large.",
+    "415": "Unsupported content type.",
+    "422": "Idempotency-Key reused with a different body.",
+    "429": "Too many requests; see Retry-After.",
+}
+
+
+def add_error_responses(result: dict, generator, request, public) -> dict:
+    """Document the JSON error responses every operation can really return (see exception_handler)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            codes = {"400", "406"}
+            if operation.get("security") != [{}] and {} not in operation.get("security", []):
+                codes |= {"401", "403"}
+            if "{" in path:
+                codes.add("404")
+            if method in ("post", "put", "patch"):
+                codes |= {"409", "415"}
+            codes |= set(operation.pop("x-errors", []))
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                entry = {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
+                if code == "429":
+                    entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+                responses.setdefault(code, entry)
+    return result

@@ -1,0 +1,38 @@
+"""The API's URL map under /api/: the router for records, plain paths for intake and figures,
+and the OpenAPI schema with its browsable docs."""
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
+from intake.api import IntakeStatusApi, IntakeSubmitApi
+from matching.api import (
+    AceOpportunityViewSet,
+    CreditApplicationViewSet,
+    EngagementViewSet,
+    PartnerViewSet,
+    PipelineApi,
+    PoolViewSet,
+)
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("ace-opportunities", AceOpportunityViewSet, basename="ace-opportunity")
+router.register("credit-applications", CreditApplicationViewSet, basename="credit-application")
+router.register("catalog-models", CatalogModelViewSet, basename="catalog-model")
+router.register("eval-sets", EvalSetViewSet, basename="eval-set")
+router.register("bakeoffs", BakeoffRunViewSet, basename="bakeoff")
+router.register("staff/pools", PoolViewSet, basename="staff-pool")
+router.register("staff/partners", PartnerViewSet, basename="staff-partner")
+
+app_name = "api"
+urlpatterns = [
+    path("intakes/", IntakeSubmitApi.as_view(), name="intake-submit"),
+    path("intakes/status/<str:token>/", IntakeStatusApi.as_view(), name="intake-status"),
+    path("staff/pipeline/", PipelineApi.as_view(), name="staff-pipeline"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    *router.urls,
+]

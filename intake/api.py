@@ -1,0 +1,106 @@
+"""Public intake API: submit an intake (rate-limited per client address, Idempotency-Key aware)
+and read its status with the private link token. Both call the same services as the web pages."""
+from __future__ import annotations
+
+import json
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
+from matching.selectors import engagement_for_founder
+
+from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
+from .links import intake_for_status_token
+from .models import Intake
+from .serializers import IntakeInputSerializer, IntakeStatusSerializer
+from .services import intake_submit
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DUPLICATE_MESSAGE = (
+    "This company already sent an intake from this email address a short while ago; "
+    "its private status link was emailed to that address."
+)
+
+
+def _status_body(intake: Intake) -> dict:
+    engagement = engagement_for_founder(intake_id=intake.pk)
+    # Stored with the idempotency key as plain JSON, exactly as first sent.
+    return json.loads(JSONRenderer().render(IntakeStatusSerializer(engagement).data))
+
+
+class IntakeSubmitApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [IntakeRateThrottle]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="intake_submit",
+        summary="Submit a startup's intake",
+        description=(
+            "Records the intake, a verdict for every credit pool, opens the engagement and matches a "
+            "partner; the founder is emailed the private status link. Send an `Idempotency-Key` to "
+            "retry safely: the same key and body return the first response and create nothing; the "
+            "same key with another body is refused with 422. Limited per client address (429)."
+        ),
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+                description="Any unique string up to 255 characters (e.g. a UUID) per submission.",
+            )
+        ],
+        request=IntakeInputSerializer,
+        responses={201: IntakeStatusSerializer},
+        extensions={"x-errors": ["409", "422", "429"]},
+        auth=[],
+    )
+    def post(self, request):
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not (0 < len(key.strip()) <= 255):
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["Use 1 to 255 characters."]})
+        serializer = IntakeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def respond(intake: Intake, created: bool) -> tuple[int, dict]:
+            if not created:
+                raise Conflict(DUPLICATE_MESSAGE)
+            return status.HTTP_201_CREATED, _status_body(intake)
+
+        if key is None:
+            intake, created = intake_submit(data=serializer.validated_data)
+            code, body = respond(intake, created)
+            return Response(body, status=code)
+        try:
+            code, body, _first = intake_submit_once(
+                key=key.strip(), fingerprint=request_fingerprint(request.data),
+                data=serializer.validated_data, respond=respond,
+            )
+        except IdempotencyKeyReused as exc:
+            raise Unprocessable(str(exc)) from exc
+        return Response(body, status=code)
+
+
+class IntakeStatusApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="intake_status",
+        summary="The founder's status, by the private link token",
+        responses={200: IntakeStatusSerializer},
+        auth=[],
+    )
+    def get(self, request, token: str):
+        # Object-level check: the signed token is the founder's only credential; a wrong or
+        # tampered token resolves to nothing.
+        intake = intake_for_status_token(token)
+        engagement = engagement_for_founder(intake_id=intake.pk) if intake else None
+        if engagement is None:
+            raise exceptions.NotFound("No intake has this status token.")
+        return Response(IntakeStatusSerializer(engagement).data)
