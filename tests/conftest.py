@@ -21,3 +21,12 @@ def staff_user(db):
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.2 s a password; the suite only needs passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache (Redis in CI): every test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
