@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from cloudroute.api import Conflict, IsPartnerOrStaff, PayloadTooLarge, is_staff, user_partner_id
+from cloudroute.api import ID_PATTERN, Conflict, IsPartnerOrStaff, PayloadTooLarge, is_staff, user_partner_id
 from matching.selectors import engagements_visible_to, partner_for_user
 
 from . import services
@@ -35,6 +35,7 @@ class CatalogModelViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = CatalogModelSerializer
     permission_classes = [IsPartnerOrStaff]
+    lookup_value_regex = ID_PATTERN
     queryset = CatalogModel.objects.order_by("family", "tier", "name", "id")
     filterset_fields = ["family", "tier", "weights", "is_active"]
 
@@ -56,6 +57,7 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     serializer_class = EvalSetSerializer
     permission_classes = [IsPartnerOrStaff]
+    lookup_value_regex = ID_PATTERN
     filterset_fields = ["engagement"]
 
     def get_queryset(self):
@@ -118,6 +120,7 @@ class BakeoffRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     serializer_class = BakeoffRunSerializer
     permission_classes = [IsPartnerOrStaff]
+    lookup_value_regex = ID_PATTERN
     filterset_class = BakeoffRunFilter
 
     def get_queryset(self):

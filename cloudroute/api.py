@@ -19,6 +19,9 @@ from matching.filing import AceValidationError, FilingError
 from matching.selectors import partner_for_user
 from matching.services import MatchingError
 
+# Record ids in URLs: digits that fit a bigint, so an absurd id is a plain 404, never a database error.
+ID_PATTERN = r"[0-9]{1,18}"
+
 # --- errors ---------------------------------------------------------------------------------------
 
 
@@ -186,8 +189,8 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             codes = {"400", "406"}
             if operation.get("security") != [{}] and {} not in operation.get("security", []):
                 codes |= {"401", "403"}
-            if "{" in path:
-                codes.add("404")
+            if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                codes.add("404")  # no such record, or a page past the end
             if method in ("post", "put", "patch"):
                 codes |= {"409", "415"}
             codes |= set(operation.pop("x-errors", []))
@@ -198,3 +201,25 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                     entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
                 responses.setdefault(code, entry)
     return result
+
+
+# --- URL-level errors under /api/ -----------------------------------------------------------------
+
+
+def page_not_found(request, exception):
+    """JSON for /api/ paths that match no route (e.g. /api/engagements/abc/); HTML elsewhere."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "fields": {}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error: the failure is logged.", "fields": {}}, status=500)
+    return defaults.server_error(request)

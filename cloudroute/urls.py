@@ -8,3 +8,6 @@ urlpatterns = [
     path("staff/", include("matching.urls_staff")),
     path("api/", include("cloudroute.api_urls")),
 ]
+
+handler404 = "cloudroute.api.page_not_found"
+handler500 = "cloudroute.api.server_error"

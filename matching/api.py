@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import Conflict, IsCloudRouteStaff, IsPartnerOrStaff
+from cloudroute.api import ID_PATTERN, Conflict, IsCloudRouteStaff, IsPartnerOrStaff
 
 from . import filing, pipeline, services
 from .models import (
@@ -63,6 +63,7 @@ class EngagementViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = EngagementSerializer
     permission_classes = [IsPartnerOrStaff]
+    lookup_value_regex = ID_PATTERN
     filterset_class = EngagementFilter
 
     def get_queryset(self):
@@ -85,7 +86,11 @@ class EngagementViewSet(viewsets.ReadOnlyModelViewSet):
         engagement = services.engagement_accept(engagement=self.get_object(), by=request.user)
         return self._respond(engagement)
 
-    @extend_schema(request=EngagementDeclineSerializer, responses=EngagementSerializer, summary="Decline the match")
+    @extend_schema(
+        request=EngagementDeclineSerializer,
+        responses={200: EngagementSerializer, 204: OpenApiResponse(description="Declined and re-matched with another firm.")},
+        summary="Decline the match",
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         engagement = self.get_object()
@@ -103,6 +108,7 @@ class EngagementViewSet(viewsets.ReadOnlyModelViewSet):
 class _FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                      viewsets.GenericViewSet):
     permission_classes = [IsPartnerOrStaff]
+    lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def owner_partner_id(self, record) -> int | None:
@@ -234,6 +240,7 @@ class CreditApplicationViewSet(_FilingViewSet):
 
 class _StaffReadOnly(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsCloudRouteStaff]  # staff-wide records: no per-object owner
+    lookup_value_regex = ID_PATTERN
 
 
 class PoolFilter(filters.FilterSet):
