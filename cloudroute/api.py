@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, permissions, status
@@ -72,6 +73,8 @@ def _domain_to_api(exc: Exception) -> Exception:
         return exceptions.ValidationError(fields)
     if isinstance(exc, (MatchingError, FilingError, BakeoffError)):
         return Conflict(str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge("The request body is larger than this server accepts.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, Http404):
@@ -192,7 +195,7 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
                 codes.add("404")  # no such record, or a page past the end
             if method in ("post", "put", "patch"):
-                codes |= {"409", "415"}
+                codes |= {"409", "413", "415"}
             codes |= set(operation.pop("x-errors", []))
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):
