@@ -63,10 +63,7 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def get_queryset(self):
         return eval_sets_visible_to(self.request.user).order_by("-created_at", "-id")
 
-    def get_parsers(self):
-        if getattr(self, "action", None) == "create" or self.request is None or self.request.method == "POST":
-            return [MultiPartParser(), FormParser()]
-        return super().get_parsers()
+    parser_classes = [MultiPartParser, FormParser]  # only the upload takes a body
 
     def owner_partner_id(self, eval_set: EvalSet) -> int | None:
         return eval_set.partner_id
@@ -98,12 +95,26 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                 raise exceptions.ValidationError({"engagement": ["No engagement of yours has this id."]})
         partner = partner_for_user(request.user)
         upload.seek(0)
-        eval_set = services.evalset_upload(
-            name=form.validated_data["name"], data=upload.read(), filename=upload.name,
-            partner=partner or (engagement.partner if engagement else None), engagement=engagement,
-            owner=request.user,
-        )
+        try:
+            eval_set = services.evalset_upload(
+                name=form.validated_data["name"], data=upload.read(), filename=upload.name,
+                partner=partner or (engagement.partner if engagement else None), engagement=engagement,
+                owner=request.user,
+            )
+        except services.EvalSetInvalid:
+            raise  # every bad row, per line, under "file" (cloudroute.api.exception_handler)
+        except services.BakeoffError as exc:
+            raise exceptions.ValidationError({"file": [str(exc)]}) from exc
         return Response(EvalSetSerializer(eval_set).data, status=status.HTTP_201_CREATED)
+
+
+def _launch_field(message: str) -> str:
+    """Which launch field a refusal from bakeoff_launch is about."""
+    if "judge" in message:
+        return "judge"
+    if "eval set" in message:
+        return "eval_set"
+    return "models"
 
 
 class BakeoffRunFilter(filters.FilterSet):
@@ -142,11 +153,14 @@ class BakeoffRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             raise exceptions.ValidationError({"eval_set": ["No eval set of yours has this id."]})
         if not is_staff(request.user) and eval_set.partner_id != user_partner_id(request.user):
             raise exceptions.PermissionDenied()
-        run = services.bakeoff_launch(
-            eval_set=eval_set, models=data["models"], temperature=data["temperature"],
-            max_tokens=data["max_tokens"], judge=data.get("judge"),
-            cache_system_prompt=data["cache_system_prompt"], created_by=request.user,
-        )
+        try:
+            run = services.bakeoff_launch(
+                eval_set=eval_set, models=data["models"], temperature=data["temperature"],
+                max_tokens=data["max_tokens"], judge=data.get("judge"),
+                cache_system_prompt=data["cache_system_prompt"], created_by=request.user,
+            )
+        except services.BakeoffError as exc:
+            raise exceptions.ValidationError({_launch_field(str(exc)): [str(exc)]}) from exc
         return Response(BakeoffRunSerializer(self.get_queryset().get(pk=run.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=RunProgressSerializer, summary="Progress (cheap to poll)")

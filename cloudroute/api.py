@@ -190,7 +190,8 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             codes = {"400", "406"}
-            if operation.get("security") != [{}] and {} not in operation.get("security", []):
+            security = operation.get("security") or []
+            if security and {} not in security:  # public operations have none, or an empty one
                 codes |= {"401", "403"}
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
                 codes.add("404")  # no such record, or a page past the end

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from matching.models import Engagement
 
+from .forms import IntakeForm
 from .links import status_link_token, status_url
 from .models import Intake
 
@@ -16,15 +17,7 @@ from .models import Intake
 class IntakeInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Intake
-        fields = [
-            "company_name", "website", "country", "founded_on",
-            "contact_name", "contact_email",
-            "stage", "total_raised_usd", "funding_kind", "investor_name", "investor_is_activate_provider",
-            "prior_activate_credits_usd",
-            "use_case", "monthly_requests", "avg_input_tokens", "avg_output_tokens", "models_of_interest",
-            "needs_fine_tuning", "needs_open_weights", "data_residency_region",
-            "aws_account_id",
-        ]
+        fields = IntakeForm.Meta.fields  # the public form and the API take the same fields
         extra_kwargs = {
             "total_raised_usd": {"required": False, "min_value": Decimal("0")},
             "prior_activate_credits_usd": {"required": False, "min_value": Decimal("0")},
