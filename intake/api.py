@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny

@@ -20,7 +20,6 @@ from .models import (
     Engagement,
     EngagementStatusChange,
     Partner,
-    PoolVerdict,
 )
 from .models.partner_central_choices import (
     ClosedLostReason,
@@ -58,14 +57,6 @@ class EngagementHistorySerializer(serializers.ModelSerializer):
     class Meta:
         model = EngagementStatusChange
         fields = ["from_status", "to_status", "reason", "changed_at"]
-
-
-class VerdictSerializer(serializers.ModelSerializer):
-    pool = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-
-    class Meta:
-        model = PoolVerdict
-        fields = ["pool", "is_eligible", "estimated_amount_usd", "route", "route_reason", "reasons"]
 
 
 class EngagementSerializer(serializers.ModelSerializer):

@@ -41,6 +41,7 @@ def wsgi_in_test_transaction(settings):
     signals.request_finished.connect(close_old_connections)
 
 
+@pytest.mark.schema_fuzz
 @schema.parametrize()
 @hypothesis_settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_every_response_matches_the_schema(case, world, wsgi_in_test_transaction):
