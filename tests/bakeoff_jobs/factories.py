@@ -3,54 +3,10 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
-from django.contrib.auth import get_user_model
 
 from bakeoff_jobs.models import CatalogModel, EvalCase, EvalSet
-from intake.models import Intake
-from matching.models import Engagement, Partner, PartnerMember
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    is_staff = True
-
-
-class PartnerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Partner
-
-    name = factory.Sequence(lambda n: f"Partner firm {n}")
-    is_vetted = True
-
-
-class PartnerMemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PartnerMember
-
-    user = factory.SubFactory(UserFactory)
-    partner = factory.SubFactory(PartnerFactory)
-
-
-class IntakeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Intake
-
-    company_name = factory.Sequence(lambda n: f"Startup {n}")
-    country = "US"
-    founded_on = dt.date(2024, 1, 1)
-    contact_name = "Ada Founder"
-    contact_email = factory.Sequence(lambda n: f"founder{n}@example.com")
-    stage = "seed"
-    funding_kind = "institutional_vc"
-    use_case = "chat_assistant"
-    monthly_requests = 1_000_000
-    avg_input_tokens = 800
-    avg_output_tokens = 200
+from matching.models import Engagement
+from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory  # noqa: F401
 
 
 class EngagementFactory(factory.django.DjangoModelFactory):
@@ -60,6 +16,7 @@ class EngagementFactory(factory.django.DjangoModelFactory):
     intake = factory.SubFactory(IntakeFactory)
     partner = factory.SubFactory(PartnerFactory)
     status = "accepted"
+    estimated_credits_usd = Decimal("25000")
 
 
 class CatalogModelFactory(factory.django.DjangoModelFactory):

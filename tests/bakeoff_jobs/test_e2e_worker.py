@@ -98,10 +98,8 @@ def test_killed_worker_run_completes_on_restart_without_duplicates_or_gaps(start
     worker.kill()
     before = BakeoffRun.objects.get(pk=run.pk)
     assert before.status == RunStatus.RUNNING and before.remaining_count > 0
-    start_worker()
-    from bakeoff_jobs.tasks import bakeoff_resume_stuck_task
-
-    bakeoff_resume_stuck_task.delay(stale_seconds=0)  # what the periodic check does after N minutes
+    # The restarted worker runs the periodic stuck-run check, here every second for runs idle 1 s.
+    start_worker(beat=True, extra_env={"BAKEOFF_STUCK_CHECK_SECONDS": "1", "BAKEOFF_STUCK_AFTER_SECONDS": "1"})
     run = wait_for(lambda: settled(run.pk), timeout=40)
     assert run.status == RunStatus.FINISHED and run.done_count == 80
     assert_each_pair_once(run, 40, 2)
