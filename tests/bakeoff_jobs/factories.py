@@ -19,10 +19,18 @@ class EngagementFactory(factory.django.DjangoModelFactory):
     estimated_credits_usd = Decimal("25000")
 
 
+def catalog_model(**fields) -> CatalogModel:
+    """The catalog row for fields["model_id"] with exactly these fields, whether or not the seed
+    data already holds that model."""
+    values = {**CatalogModelFactory.build(**fields).__dict__}
+    values = {f.attname: values[f.attname] for f in CatalogModel._meta.concrete_fields if f.attname != "id"}
+    model, _ = CatalogModel.objects.update_or_create(model_id=values.pop("model_id"), defaults=values)
+    return model
+
+
 class CatalogModelFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CatalogModel
-        django_get_or_create = ("model_id",)
 
     name = factory.Sequence(lambda n: f"Model {n}")
     model_id = factory.Sequence(lambda n: f"meta.llama3-1-8b-instruct-v{n}:0")
@@ -46,14 +54,14 @@ def claude_haiku_45(**kwargs) -> CatalogModel:
         cache_write_per_1m=Decimal("1.25"),
     )
     defaults.update(kwargs)
-    return CatalogModelFactory(**defaults)
+    return catalog_model(**defaults)
 
 
 def llama_8b(**kwargs) -> CatalogModel:
     defaults = dict(name="Llama 3.1 8B Instruct", model_id="meta.llama3-1-8b-instruct-v1:0",
                     inference_profile_id="us.meta.llama3-1-8b-instruct-v1:0")
     defaults.update(kwargs)
-    return CatalogModelFactory(**defaults)
+    return catalog_model(**defaults)
 
 
 class EvalSetFactory(factory.django.DjangoModelFactory):

@@ -149,9 +149,9 @@ def test_finalize_builds_the_report_once(eager, sandbox, models, django_capture_
 
 def test_llm_judge_grades_through_the_judge_model_and_its_tokens_are_kept_apart(
         eager, sandbox, models, django_capture_on_commit_callbacks):
-    from .factories import CatalogModelFactory, EvalCaseFactory, EvalSetFactory
+    from .factories import EvalCaseFactory, EvalSetFactory, catalog_model
 
-    judge = CatalogModelFactory(
+    judge = catalog_model(
         name="Claude Sonnet 4.5", model_id="anthropic.claude-sonnet-4-5-20250929-v1:0",
         inference_profile_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0", requires_profile=True,
         family="claude", tier="mid", weights="closed", input_per_1m=Decimal("3"), output_per_1m=Decimal("15"),
