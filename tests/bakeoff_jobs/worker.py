@@ -74,9 +74,10 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            # The test is over and its run settled: a short grace, then no waiting for the pool.
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 self.kill()
         if getattr(self, "_log", None):
