@@ -47,6 +47,11 @@ class _Call:
     sandbox_seen: list = field(default_factory=list)
 
 
+def client_pool_size(concurrency: int) -> int:
+    """HTTP connections per Converse client; one size for every model so workers share one client."""
+    return max(64, concurrency * 2)
+
+
 def quota_key(invoked_id: str) -> str:
     return f"bedrock:{invoked_id}"
 
@@ -182,7 +187,7 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
         call=CallSettings(max_tokens=run.max_tokens, temperature=float(run.temperature),
                           cache_system_prompt=run.cache_system_prompt),
         client=bedrock.make_client(endpoint_url=run.endpoint_url or "",
-                                   max_pool_connections=max(64, rm.max_concurrency * 2)),
+                                   max_pool_connections=client_pool_size(rm.max_concurrency)),
         store=quotas.get_quota_store(),
         stop=stop,
     )

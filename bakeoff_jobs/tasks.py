@@ -4,9 +4,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_init
+from django.conf import settings
 
 from . import services
 from .models import BakeoffRun
+
+
+@worker_init.connect
+def warm_bedrock_client(**_kwargs) -> None:
+    """Build the Converse client once when a worker starts (prefork children inherit it), so the
+    first chunk of a run does not spend its first calls loading botocore's service model."""
+    from .converse import make_client
+    from .runner import client_pool_size
+
+    make_client(endpoint_url=settings.BEDROCK_ENDPOINT_URL or "", max_pool_connections=client_pool_size(1))
 
 
 @shared_task(name="bakeoff_jobs.dispatch", acks_late=True)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from bakeoff_jobs import services
+from bakeoff_jobs import selectors, services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
 from cloudroute.celery import app
@@ -182,3 +182,19 @@ def test_report_build_interrupted_by_a_dead_worker_is_built_again(
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED and run.report["sandbox"] is True
     assert sandbox.calls() == 4  # no pair called again
+
+
+def test_progress_is_one_query(models, django_assert_num_queries):
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(3), models=models)
+    with django_assert_num_queries(1):
+        progress = selectors.run_progress(run_id=run.pk)
+    assert (progress.total, progress.done, progress.failed, progress.remaining) == (6, 0, 0, 6)
+
+
+def test_chunks_interleave_models_so_each_starts_early(models, settings):
+    settings.BAKEOFF_CHUNK_SIZE = 2
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(5), models=models)
+    chunks = services.plan_chunks(run, services.missing_case_ids(run))
+    a, b = [rm.pk for rm in run.run_models.order_by("position")]
+    assert [rm for rm, _ in chunks] == [a, b, a, b, a, b]
+    assert [len(ids) for _, ids in chunks] == [2, 2, 2, 2, 1, 1]
