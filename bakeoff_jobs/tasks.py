@@ -1,6 +1,7 @@
 """Celery entry points for bake-offs: thin, take ids, safe to run twice (results are stored once)."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -10,6 +11,8 @@ from django.conf import settings
 from . import services
 from .models import BakeoffRun
 
+log = logging.getLogger(__name__)
+
 
 @worker_init.connect
 def warm_bedrock_client(**_kwargs) -> None:
@@ -18,7 +21,10 @@ def warm_bedrock_client(**_kwargs) -> None:
     from .converse import make_client
     from .runner import client_pool_size
 
-    make_client(endpoint_url=settings.BEDROCK_ENDPOINT_URL or "", max_pool_connections=client_pool_size(1))
+    try:
+        make_client(endpoint_url=settings.BEDROCK_ENDPOINT_URL or "", max_pool_connections=client_pool_size(1))
+    except Exception:  # only a head start: the first chunk builds it again and reports what is wrong
+        log.warning("could not build the Converse client at worker start", exc_info=True)
 
 
 @shared_task(name="bakeoff_jobs.dispatch", acks_late=True)

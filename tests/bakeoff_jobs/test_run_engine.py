@@ -198,3 +198,17 @@ def test_chunks_interleave_models_so_each_starts_early(models, settings):
     a, b = [rm.pk for rm in run.run_models.order_by("position")]
     assert [rm for rm, _ in chunks] == [a, b, a, b, a, b]
     assert [len(ids) for _, ids in chunks] == [2, 2, 2, 2, 1, 1]
+
+
+def test_llm_judge_cases_get_the_newest_sonnet_as_judge_by_default(models):
+    from bakeoff_jobs.catalog import catalog_load
+
+    from .factories import EvalCaseFactory, EvalSetFactory
+
+    catalog_load()
+    eval_set = EvalSetFactory(case_count=1)
+    EvalCaseFactory(eval_set=eval_set, scorer="llm_judge", scorer_options={"rubric": "be right"})
+    run = services.bakeoff_launch(eval_set=eval_set, models=models)
+    judge = run.run_models.get(role="judge")
+    assert judge.invoked_id == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert judge.input_per_1m == Decimal("3.30")  # the us. profile's price
