@@ -212,3 +212,13 @@ def test_llm_judge_cases_get_the_newest_sonnet_as_judge_by_default(models):
     judge = run.run_models.get(role="judge")
     assert judge.invoked_id == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     assert judge.input_per_1m == Decimal("3.30")  # the us. profile's price
+
+
+def test_newer_claude_called_by_its_bare_id_is_refused_and_recorded(
+        eager, sandbox, django_capture_on_commit_callbacks):
+    bare = claude_haiku_45(requires_profile=False)  # a staff edit gone wrong
+    run = launch(sandbox, eval_set_with_cases(2), [bare, llama_8b()], django_capture_on_commit_callbacks)
+    refused = BakeoffResult.objects.filter(run=run, run_model__catalog_model=bare)
+    assert {(r.status, r.error_code) for r in refused} == {("error", "ValidationException")}
+    assert "inference profile" in refused.first().error_message
+    assert run.report["models"][0]["invoked_id"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
