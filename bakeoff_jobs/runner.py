@@ -47,6 +47,11 @@ class _Call:
     sandbox_seen: list = field(default_factory=list)
 
 
+def client_pool_size(concurrency: int) -> int:
+    """HTTP connections per Converse client; one size for every model so workers share one client."""
+    return max(64, concurrency * 2)
+
+
 def quota_key(invoked_id: str) -> str:
     return f"bedrock:{invoked_id}"
 
@@ -123,6 +128,12 @@ def run_case(ctx: _Call, case: EvalCase) -> BakeoffResult | None:
         )
     except quotas.QuotaTimeout:
         return None  # left missing: a resume picks it up
+    except Exception as exc:  # noqa: BLE001 - anything unforeseen would fail again on every resume
+        log.exception("bake-off %s: %s on case %s", rm.run_id, rm.invoked_id, case.pk)
+        return BakeoffResult(
+            run_id=rm.run_id, run_model=rm, case=case, status=ResultStatus.ERROR, attempts=1,
+            error_code=type(exc).__name__[:80], error_message=str(exc)[:2000], passed=False, score=0.0,
+        )
     if reply is None:
         return None
     if reply.sandbox:
@@ -138,7 +149,11 @@ def run_case(ctx: _Call, case: EvalCase) -> BakeoffResult | None:
             case.scorer, output=reply.text, expected=case.expected, options=case.scorer_options or {},
             judge=ctx.judge,
         )
+    except quotas.QuotaTimeout:
+        return None  # the judge had no slot: leave the pair for a resume
     except (scorers.ScorerError, bedrock.ConverseError) as exc:
+        if ctx.stop.is_set():
+            return None  # cancelled while the judge was busy: not a verdict
         result.passed, result.score, result.score_detail = False, 0.0, f"not scored: {exc}"[:2000]
         return result
     result.passed, result.score, result.score_detail = score.passed, score.score, (score.detail or "")[:2000]
@@ -182,7 +197,7 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
         call=CallSettings(max_tokens=run.max_tokens, temperature=float(run.temperature),
                           cache_system_prompt=run.cache_system_prompt),
         client=bedrock.make_client(endpoint_url=run.endpoint_url or "",
-                                   max_pool_connections=max(64, rm.max_concurrency * 2)),
+                                   max_pool_connections=client_pool_size(rm.max_concurrency)),
         store=quotas.get_quota_store(),
         stop=stop,
     )

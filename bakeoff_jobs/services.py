@@ -212,14 +212,13 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
 
 
 def _default_judge(eval_set: EvalSet) -> CatalogModel:
-    """The judge named in the cases' options, else the strongest active Claude in the catalog."""
+    """The judge named in the cases' options, else the newest active mid-tier Claude (a Sonnet:
+    strong enough to grade, a fifth of an Opus's price)."""
     for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
         if isinstance(options, dict) and options.get("judge_model"):
             return resolve_models([options["judge_model"]])[0]
-    judge = (
-        CatalogModel.objects.filter(is_active=True, family="claude", tier__in=["mid", "top"])
-        .order_by("-tier", "-effective_date", "-input_per_1m").first()
-    )
+    claudes = CatalogModel.objects.filter(is_active=True, family="claude")
+    judge = claudes.filter(tier="mid").order_by("-model_id").first() or claudes.order_by("-model_id").first()
     if judge is None:
         raise BakeoffError("The eval set uses llm_judge: choose a judge model.")
     return judge

@@ -1,12 +1,30 @@
 """Celery entry points for bake-offs: thin, take ids, safe to run twice (results are stored once)."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_init
+from django.conf import settings
 
 from . import services
 from .models import BakeoffRun
+
+log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def warm_bedrock_client(**_kwargs) -> None:
+    """Build the Converse client once when a worker starts (prefork children inherit it), so the
+    first chunk of a run does not spend its first calls loading botocore's service model."""
+    from .converse import make_client
+    from .runner import client_pool_size
+
+    try:
+        make_client(endpoint_url=settings.BEDROCK_ENDPOINT_URL or "", max_pool_connections=client_pool_size(1))
+    except Exception:  # only a head start: the first chunk builds it again and reports what is wrong
+        log.warning("could not build the Converse client at worker start", exc_info=True)
 
 
 @shared_task(name="bakeoff_jobs.dispatch", acks_late=True)

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,13 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-"))
+    try:
+        return bench(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, tmp: Path) -> int:
     os.environ["CLOUDROUTE_VAR_DIR"] = str(tmp)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudroute.settings")
@@ -64,6 +72,10 @@ def main() -> int:
     from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunStatus
     from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
 
+    sandbox = start_in_thread(SandboxConfig(
+        latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
+    ))
+    os.environ["BEDROCK_ENDPOINT_URL"] = sandbox.url  # the worker's configured endpoint
     call_command("migrate", verbosity=0, interactive=False)
     model_ids = MODELS[: args.models]
     # A fresh database may be shared (DATABASE_URL): start from this benchmark's own rows.
@@ -77,9 +89,6 @@ def main() -> int:
     )
     eval_set = services.evalset_upload(name="bench", data=lines.encode(), filename="bench.jsonl")
 
-    sandbox = start_in_thread(SandboxConfig(
-        latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
-    ))
     worker_concurrency = args.worker_concurrency or args.models
     log_path = tmp / "worker.log"
     with open(log_path, "wb") as log:

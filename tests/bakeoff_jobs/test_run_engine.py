@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from bakeoff_jobs import services
+from bakeoff_jobs import selectors, services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
 from cloudroute.celery import app
@@ -182,3 +182,43 @@ def test_report_build_interrupted_by_a_dead_worker_is_built_again(
     run.refresh_from_db()
     assert run.status == RunStatus.FINISHED and run.report["sandbox"] is True
     assert sandbox.calls() == 4  # no pair called again
+
+
+def test_progress_is_one_query(models, django_assert_num_queries):
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(3), models=models)
+    with django_assert_num_queries(1):
+        progress = selectors.run_progress(run_id=run.pk)
+    assert (progress.total, progress.done, progress.failed, progress.remaining) == (6, 0, 0, 6)
+
+
+def test_chunks_interleave_models_so_each_starts_early(models, settings):
+    settings.BAKEOFF_CHUNK_SIZE = 2
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(5), models=models)
+    chunks = services.plan_chunks(run, services.missing_case_ids(run))
+    a, b = [rm.pk for rm in run.run_models.order_by("position")]
+    assert [rm for rm, _ in chunks] == [a, b, a, b, a, b]
+    assert [len(ids) for _, ids in chunks] == [2, 2, 2, 2, 1, 1]
+
+
+def test_llm_judge_cases_get_the_newest_sonnet_as_judge_by_default(models):
+    from bakeoff_jobs.catalog import catalog_load
+
+    from .factories import EvalCaseFactory, EvalSetFactory
+
+    catalog_load()
+    eval_set = EvalSetFactory(case_count=1)
+    EvalCaseFactory(eval_set=eval_set, scorer="llm_judge", scorer_options={"rubric": "be right"})
+    run = services.bakeoff_launch(eval_set=eval_set, models=models)
+    judge = run.run_models.get(role="judge")
+    assert judge.invoked_id == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert judge.input_per_1m == Decimal("3.30")  # the us. profile's price
+
+
+def test_newer_claude_called_by_its_bare_id_is_refused_and_recorded(
+        eager, sandbox, django_capture_on_commit_callbacks):
+    bare = claude_haiku_45(requires_profile=False)  # a staff edit gone wrong
+    run = launch(sandbox, eval_set_with_cases(2), [bare, llama_8b()], django_capture_on_commit_callbacks)
+    refused = BakeoffResult.objects.filter(run=run, run_model__catalog_model=bare)
+    assert {(r.status, r.error_code) for r in refused} == {("error", "ValidationException")}
+    assert "inference profile" in refused.first().error_message
+    assert run.report["models"][0]["invoked_id"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
