@@ -170,3 +170,22 @@ LOGGING = {
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Bake-off engine --------------------------------------------------------------------------
+BAKEOFF_CHUNK_SIZE = env.int("BAKEOFF_CHUNK_SIZE", default=500)  # cases per (model, slice) task
+BAKEOFF_MAX_ATTEMPTS = env.int("BAKEOFF_MAX_ATTEMPTS", default=8)  # per call, throttling included
+BAKEOFF_SLOT_LEASE_SECONDS = env.int("BAKEOFF_SLOT_LEASE_SECONDS", default=330)
+BAKEOFF_SLOT_TIMEOUT_SECONDS = env.float("BAKEOFF_SLOT_TIMEOUT_SECONDS", default=60)
+BAKEOFF_FLUSH_SECONDS = env.float("BAKEOFF_FLUSH_SECONDS", default=0.5)
+BAKEOFF_CANCEL_POLL_SECONDS = env.float("BAKEOFF_CANCEL_POLL_SECONDS", default=0.5)
+BAKEOFF_STUCK_AFTER_SECONDS = env.int("BAKEOFF_STUCK_AFTER_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["bakeoff-resume-stuck"] = {
+    "task": "bakeoff_jobs.resume_stuck",
+    "schedule": env.int("BAKEOFF_STUCK_CHECK_SECONDS", default=60),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so a real worker process started by the end-to-end tests shares it.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The filesystem transport polls its folder; the default second makes every hop of a run slow.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)

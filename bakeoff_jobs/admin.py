@@ -1,0 +1,127 @@
+"""Admin for the bake-off: staff edit the catalog; partners see their own eval sets and runs,
+cancel or resume a run, and read its report."""
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from . import selectors, services
+from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalCase, EvalSet, RunModel, RunStatusChange
+
+
+@admin.register(CatalogModel)
+class CatalogModelAdmin(admin.ModelAdmin):
+    list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
+                    "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date", "is_active")
+    list_filter = ("family", "tier", "weights", "is_active", "requires_profile")
+    search_fields = ("name", "model_id", "inference_profile_id")
+    list_editable = ("is_active",)
+
+    def has_change_permission(self, request, obj=None):
+        return selectors.is_cloudroute_staff(request.user)
+
+    def has_add_permission(self, request):
+        return selectors.is_cloudroute_staff(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return selectors.is_cloudroute_staff(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by services, shown for reading."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class EvalCaseInline(ReadOnlyInline):
+    model = EvalCase
+    fields = ("line", "category", "scorer", "prompt", "expected")
+
+
+@admin.register(EvalSet)
+class EvalSetAdmin(admin.ModelAdmin):
+    list_display = ("name", "partner", "engagement", "case_count", "created_at")
+    search_fields = ("name", "filename")
+    list_select_related = ("partner", "engagement__intake")
+    readonly_fields = ("case_count", "created_by", "created_at")
+    inlines = [EvalCaseInline]
+
+    def get_queryset(self, request):
+        return selectors.eval_sets_visible_to(request.user)
+
+
+class RunModelInline(ReadOnlyInline):
+    model = RunModel
+    fields = ("role", "catalog_model", "invoked_id", "input_per_1m", "output_per_1m", "cache_read_per_1m",
+              "cache_write_per_1m", "batch_discount", "prices_effective_date", "max_concurrency")
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = RunStatusChange
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+
+
+@admin.register(BakeoffRun)
+class BakeoffRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at")
+    list_filter = ("status", "sandbox")
+    list_select_related = ("eval_set", "engagement__intake", "partner")
+    readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",
+                       "bar_points", "endpoint_url", "sandbox", "total_pairs", "done_count", "failed_count",
+                       "last_progress_at", "dispatch_count", "estimated_cost_usd", "error", "created_at",
+                       "started_at", "finished_at", "report_json")
+    exclude = ("report",)
+    inlines = [RunModelInline, StatusChangeInline]
+    actions = ["cancel_runs", "resume_runs"]
+
+    def get_queryset(self, request):
+        return selectors.runs_visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False  # launched with an eval set and models through bakeoff_launch (CLI or page)
+
+    @admin.display(description="done / failed / total")
+    def progress(self, run):
+        return f"{run.done_count} / {run.failed_count} / {run.total_pairs}"
+
+    @admin.display(description="report")
+    def report_json(self, run):
+        if not run.report:
+            return "-"
+        return format_html("<pre style='max-height:40em;overflow:auto'>{}</pre>", json.dumps(run.report, indent=2))
+
+    @admin.action(description="Cancel the selected runs")
+    def cancel_runs(self, request, queryset):
+        cancelled = sum(services.bakeoff_cancel(run=run, by=request.user) for run in queryset)
+        self.message_user(request, f"{cancelled} run(s) cancelled.", messages.SUCCESS)
+
+    @admin.action(description="Resume the selected runs (dispatch missing pairs)")
+    def resume_runs(self, request, queryset):
+        sent = sum(services.bakeoff_resume(run_id=run.pk) for run in queryset)
+        self.message_user(request, f"{sent} missing pair(s) dispatched.", messages.SUCCESS)
+
+
+@admin.register(BakeoffResult)
+class BakeoffResultAdmin(admin.ModelAdmin):
+    list_display = ("run", "run_model", "case", "status", "passed", "latency_ms", "input_tokens", "output_tokens",
+                    "attempts", "error_code")
+    list_filter = ("status", "passed")
+    list_select_related = ("run", "run_model", "case")
+    readonly_fields = [f.name for f in BakeoffResult._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(run__in=selectors.runs_visible_to(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

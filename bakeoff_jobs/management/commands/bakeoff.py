@@ -1,0 +1,168 @@
+"""manage.py bakeoff: upload an eval set, run it on the Celery workers against two or more models,
+wait with a progress bar, print the report."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from bakeoff_jobs import selectors, services
+from bakeoff_jobs.models import BakeoffRun, RunStatus
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"not a number: {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a bake-off: upload EVAL_FILE (JSONL or CSV: prompt, expected, scorer, optional system_prompt, "
+        "category, scorer_options), call every model in --models on every case through the Celery workers "
+        "(Bedrock Converse at BEDROCK_ENDPOINT_URL), show progress on stderr and print the report. "
+        "With --json the whole report is printed as one JSON document on stdout (keys in README.md). "
+        "Ctrl-C cancels the run."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("eval_file", help="JSONL or CSV eval set")
+        parser.add_argument("--models", required=True,
+                            help="comma-separated catalog model ids (base or inference-profile id), two or more")
+        parser.add_argument("--temperature", default="0", help="sampling temperature 0..1 (default 0)")
+        parser.add_argument("--max-tokens", type=int, default=512, help="max output tokens per call (default 512)")
+        parser.add_argument("--engagement", type=int, help="engagement id the eval set and report belong to")
+        parser.add_argument("--judge", help="catalog model id of the LLM judge (for llm_judge cases)")
+        parser.add_argument("--bar-points", type=int, default=2,
+                            help="pass-rate points a cheaper model may trail the best in a category (default 2)")
+        parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
+        parser.add_argument("--timeout", type=float, default=0, help="give up waiting after this many seconds (0: never)")
+        parser.add_argument("--start-worker", action="store_true",
+                            help="start a Celery worker for the duration of this command (when none is running)")
+        parser.add_argument("--no-wait", action="store_true", help="launch and print the run id without waiting")
+
+    def handle(self, *args, **options):
+        path = Path(options["eval_file"])
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        engagement = None
+        if options["engagement"]:
+            from matching.models import Engagement
+
+            engagement = Engagement.objects.select_related("intake", "partner").filter(pk=options["engagement"]).first()
+            if engagement is None:
+                raise CommandError(f"no engagement {options['engagement']}")
+        models = [m for m in options["models"].split(",") if m.strip()]
+        try:
+            eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
+                                               engagement=engagement)
+            run = services.bakeoff_launch(
+                eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
+                max_tokens=options["max_tokens"], engagement=engagement, judge=options["judge"],
+                bar_points=options["bar_points"],
+            )
+        except services.EvalSetInvalid as exc:
+            for error in exc.errors:
+                self.stderr.write(f"{path.name}:{error.line}: {error.message}")
+            raise CommandError(f"{len(exc.errors)} bad row(s); nothing stored") from None
+        except services.BakeoffError as exc:
+            raise CommandError(str(exc)) from None
+        self.stderr.write(
+            f"bake-off #{run.pk}: {run.total_pairs} calls ({eval_set.case_count} cases × {len(models)} models), "
+            f"estimated cost ${run.estimated_cost_usd:.4f}{' (sandbox)' if run.sandbox else ''}"
+        )
+        if options["no_wait"]:
+            self.stdout.write(str(run.pk))
+            return
+        worker = self._start_worker() if options["start_worker"] else None
+        try:
+            self._wait(run.pk, options["timeout"])
+        except KeyboardInterrupt:
+            services.bakeoff_cancel(run=run, reason="interrupted from the command line")
+            raise CommandError(f"bake-off #{run.pk} cancelled") from None
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+        run = BakeoffRun.objects.get(pk=run.pk)
+        if run.status != RunStatus.FINISHED:
+            raise CommandError(f"bake-off #{run.pk} ended {run.status}: {run.error or 'no report'}")
+        if options["json"]:
+            self.stdout.write(json.dumps(run.report, sort_keys=False))
+        else:
+            self.stdout.write(render_text(run.report))
+
+    def _start_worker(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--loglevel=WARNING",
+             "--concurrency=4", "--without-gossip", "--without-mingle"],
+            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def _wait(self, run_id: int, timeout: float) -> None:
+        started = time.monotonic()
+        tty = sys.stderr.isatty()
+        last_line = ""
+        while True:
+            progress = selectors.run_progress(run_id=run_id)
+            line = progress_bar(progress, time.monotonic() - started)
+            if tty:
+                sys.stderr.write("\r" + line)
+                sys.stderr.flush()
+            elif line != last_line and (progress.finished or int(time.monotonic() - started) % 5 == 0):
+                sys.stderr.write(line + "\n")
+            last_line = line
+            if progress.finished:
+                if tty:
+                    sys.stderr.write("\n")
+                return
+            if timeout and time.monotonic() - started > timeout:
+                raise CommandError(f"bake-off #{run_id} still {progress.status} after {timeout:.0f}s; "
+                                   "it keeps running on the workers")
+            time.sleep(0.25)
+
+
+def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 30) -> str:
+    settled = progress.done + progress.failed
+    share = settled / progress.total if progress.total else 1.0
+    filled = int(round(share * width))
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {settled}/{progress.total} "
+            f"done={progress.done} failed={progress.failed} remaining={progress.remaining} "
+            f"{progress.status} {elapsed:.0f}s")
+
+
+def render_text(report: dict) -> str:
+    lines = []
+    if report.get("sandbox"):
+        lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock.")
+    lines.append(f"{'model':42} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
+    for m in report.get("models", []):
+        ci = m.get("pass_rate_ci95") or [0, 0]
+        lat = m.get("latency_ms") or {}
+        rate = m.get("pass_rate")
+        lines.append(
+            f"{m['invoked_id'][:42]:42} {'-' if rate is None else f'{rate:.0%}':>6} "
+            f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
+            f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
+        )
+    for pair in report.get("pairwise", []):
+        lines.append(f"{pair['a']} vs {pair['b']}: p={pair['p_value']:.3g}"
+                     f"{' (significant)' if pair.get('significant') else ''}")
+    router = report.get("router") or {}
+    for entry in router.get("by_category", []):
+        lines.append(f"route {entry['category'] or '(uncategorised)'!s:20} -> {entry['model']}")
+    if router.get("blended_cost_per_task_usd"):
+        lines.append(f"router ${router['blended_cost_per_task_usd']}/task vs single model "
+                     f"{router.get('single_best_model')} ${router.get('single_best_cost_per_task_usd')}/task")
+    return "\n".join(lines)
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.0f}"

@@ -1,0 +1,222 @@
+"""The chunk engine: one model over a slice of cases, calls in flight up to the model's concurrency,
+each holding a quota slot shared by every worker; results are scored as they arrive and stored in
+batches, once per (case, model)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from . import converse as bedrock
+from . import quotas, scorers
+from .models import BakeoffResult, BakeoffRun, EvalCase, ResultStatus, RunModel, RunModelRole, RunStatus
+from .services import bakeoff_record_results
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChunkOutcome:
+    stored: int = 0
+    skipped: int = 0
+    cancelled: bool = False
+    reason: str = ""
+
+
+@dataclass
+class CallSettings:
+    max_tokens: int
+    temperature: float
+    cache_system_prompt: bool
+
+
+@dataclass
+class _Call:
+    """Everything one thread needs: no ORM access happens off the chunk's main thread."""
+
+    run_model: RunModel
+    call: CallSettings
+    client: object
+    store: object
+    stop: threading.Event
+    judge: scorers.Judge | None = None
+    sandbox_seen: list = field(default_factory=list)
+
+
+def quota_key(invoked_id: str) -> str:
+    return f"bedrock:{invoked_id}"
+
+
+def approx_request_tokens(prompt: str, system_prompt: str, max_tokens: int) -> int:
+    return (len(prompt) + len(system_prompt)) // 4 + 1 + max_tokens
+
+
+def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_prompt: str,
+                      max_tokens: int, temperature: float, cache_system_prompt: bool):
+    """One Converse call holding a shared quota slot; throttling and transient errors are retried
+    with backoff (outside the slot), permanent errors raise at once. Returns (reply, attempts);
+    None for the reply when the run was stopped while waiting."""
+    attempts = 0
+    max_attempts = settings.BAKEOFF_MAX_ATTEMPTS
+    tokens = approx_request_tokens(prompt, system_prompt, max_tokens)
+    while True:
+        if ctx.stop.is_set():
+            return None, attempts
+        attempts += 1
+        try:
+            with quotas.model_slot(
+                ctx.store, quota_key(run_model.invoked_id), limit=run_model.max_concurrency,
+                lease_seconds=settings.BAKEOFF_SLOT_LEASE_SECONDS, rpm=run_model.requests_per_minute,
+                tpm=run_model.tokens_per_minute, tokens=tokens, timeout=settings.BAKEOFF_SLOT_TIMEOUT_SECONDS,
+            ):
+                if ctx.stop.is_set():
+                    return None, attempts - 1
+                reply = bedrock.converse(
+                    ctx.client, model_id=run_model.invoked_id, prompt=prompt, system_prompt=system_prompt,
+                    max_tokens=max_tokens, temperature=temperature, cache_system_prompt=cache_system_prompt,
+                )
+            return reply, attempts
+        except bedrock.ConverseError as exc:
+            if not exc.retryable or attempts >= max_attempts:
+                exc.attempts = attempts
+                raise
+            time.sleep(bedrock.backoff_delay(attempts - 1))
+        except quotas.QuotaTimeout:
+            # Every slot was busy for the whole wait: not an answer from the model, so try again.
+            if attempts >= max_attempts * 4:
+                raise
+
+
+def _make_judge(ctx: _Call, judge_model: RunModel) -> scorers.Judge:
+    def judge(system: str, prompt: str) -> scorers.JudgeReply:
+        reply, _ = call_with_retries(
+            ctx, judge_model, prompt=prompt, system_prompt=system, max_tokens=512, temperature=0.0,
+            cache_system_prompt=False,
+        )
+        if reply is None:
+            raise scorers.ScorerError("run stopped before the judge answered")
+        return scorers.JudgeReply(text=reply.text, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens)
+
+    return judge
+
+
+def run_case(ctx: _Call, case: EvalCase) -> BakeoffResult | None:
+    """Call the model on one case and score the answer. None when the run was stopped first."""
+    rm = ctx.run_model
+    try:
+        reply, attempts = call_with_retries(
+            ctx, rm, prompt=case.prompt, system_prompt=case.system_prompt,
+            max_tokens=ctx.call.max_tokens, temperature=ctx.call.temperature,
+            cache_system_prompt=ctx.call.cache_system_prompt,
+        )
+    except bedrock.ConverseError as exc:
+        return BakeoffResult(
+            run_id=rm.run_id, run_model=rm, case=case, status=ResultStatus.ERROR,
+            attempts=getattr(exc, "attempts", 1), error_code=exc.code[:80], error_message=exc.message[:2000],
+            passed=False, score=0.0,
+        )
+    except quotas.QuotaTimeout:
+        return None  # left missing: a resume picks it up
+    if reply is None:
+        return None
+    if reply.sandbox:
+        ctx.sandbox_seen.append(True)
+    result = BakeoffResult(
+        run_id=rm.run_id, run_model=rm, case=case, status=ResultStatus.OK, output=reply.text,
+        stop_reason=reply.stop_reason[:40], input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
+        cache_read_tokens=reply.cache_read_tokens, cache_write_tokens=reply.cache_write_tokens,
+        latency_ms=int(reply.latency_ms or 0), wall_ms=int(reply.wall_ms), attempts=attempts,
+    )
+    try:
+        score = scorers.score_output(
+            case.scorer, output=reply.text, expected=case.expected, options=case.scorer_options or {},
+            judge=ctx.judge,
+        )
+    except (scorers.ScorerError, bedrock.ConverseError) as exc:
+        result.passed, result.score, result.score_detail = False, 0.0, f"not scored: {exc}"[:2000]
+        return result
+    result.passed, result.score, result.score_detail = score.passed, score.score, (score.detail or "")[:2000]
+    result.judge_input_tokens = score.judge_input_tokens or 0
+    result.judge_output_tokens = score.judge_output_tokens or 0
+    return result
+
+
+class _StopWatch:
+    """Re-reads the run's status at most every `interval` seconds, from the chunk's own thread."""
+
+    def __init__(self, run_id: int, stop: threading.Event, interval: float) -> None:
+        self.run_id, self.stop, self.interval, self.checked = run_id, stop, interval, 0.0
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if now - self.checked < self.interval:
+            return
+        self.checked = now
+        status = BakeoffRun.objects.filter(pk=self.run_id).values_list("status", flat=True).first()
+        if status != RunStatus.RUNNING:
+            self.stop.set()
+
+
+def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
+    """Run one model over the given cases that still have no result. Safe to run twice."""
+    rm = RunModel.objects.select_related("run").filter(pk=run_model_id).first()
+    if rm is None or rm.run.status != RunStatus.RUNNING:
+        return ChunkOutcome(reason="run is not running")
+    run = rm.run
+    have = set(BakeoffResult.objects.filter(run_model=rm, case_id__in=case_ids).values_list("case_id", flat=True))
+    cases = list(EvalCase.objects.filter(pk__in=[c for c in case_ids if c not in have]).order_by("line"))
+    if not cases:
+        bakeoff_record_results(run_id=run.pk, results=[])
+        return ChunkOutcome(skipped=len(case_ids), reason="nothing missing")
+
+    stop = threading.Event()
+    watch = _StopWatch(run.pk, stop, settings.BAKEOFF_CANCEL_POLL_SECONDS)
+    ctx = _Call(
+        run_model=rm,
+        call=CallSettings(max_tokens=run.max_tokens, temperature=float(run.temperature),
+                          cache_system_prompt=run.cache_system_prompt),
+        client=bedrock.make_client(endpoint_url=run.endpoint_url or "",
+                                   max_pool_connections=max(64, rm.max_concurrency * 2)),
+        store=quotas.get_quota_store(),
+        stop=stop,
+    )
+    if any(c.scorer == "llm_judge" for c in cases):
+        judge_model = run.run_models.filter(role=RunModelRole.JUDGE).first()
+        if judge_model is not None:
+            ctx.judge = _make_judge(ctx, judge_model)
+
+    outcome = ChunkOutcome(skipped=len(have))
+    pending: list[BakeoffResult] = []
+    flush_every = settings.BAKEOFF_FLUSH_SECONDS
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal pending, last_flush
+        if pending:
+            bakeoff_record_results(run_id=run.pk, results=pending, sandbox=bool(ctx.sandbox_seen))
+            outcome.stored += len(pending)
+        pending, last_flush = [], time.monotonic()
+
+    with ThreadPoolExecutor(max_workers=rm.max_concurrency, thread_name_prefix=f"bakeoff-{rm.pk}") as pool:
+        futures: set[Future] = {pool.submit(run_case, ctx, case) for case in cases}
+        try:
+            while futures:
+                done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    if result is not None:
+                        pending.append(result)
+                if time.monotonic() - last_flush >= flush_every or len(pending) >= 200:
+                    flush()
+                watch.poll()
+        except BaseException:
+            stop.set()  # a time limit or crash: let the threads wind down without new calls
+            raise
+        finally:
+            flush()
+    outcome.cancelled = stop.is_set()
+    return outcome

@@ -1,0 +1,151 @@
+"""Bake-off reads shared by the admin, the CLI and the report: progress, visibility, report inputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from . import report as report_module
+from .catalog import min_cache_tokens
+from .costs import Prices
+from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunModel, RunModelRole
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    status: str
+    total: int
+    done: int
+    failed: int
+    remaining: int
+    finished: bool
+
+
+def run_progress(*, run_id: int) -> RunProgress:
+    """One indexed row read: cheap enough to poll."""
+    status, total, done, failed = BakeoffRun.objects.filter(pk=run_id).values_list(
+        "status", "total_pairs", "done_count", "failed_count"
+    ).get()
+    return RunProgress(
+        status=status, total=total, done=done, failed=failed, remaining=max(total - done - failed, 0),
+        finished=status not in ("queued", "running", "finalizing"),
+    )
+
+
+def _partner_of(user):
+    member = getattr(user, "partner_member", None) if user is not None else None
+    return member.partner if member is not None else None
+
+
+def is_cloudroute_staff(user) -> bool:
+    """CloudRoute's own staff (not a partner firm's login)."""
+    return user.is_superuser or (user.is_staff and _partner_of(user) is None)
+
+
+def runs_visible_to(user) -> QuerySet[BakeoffRun]:
+    """Staff see every run; a partner's staff see their firm's runs; anybody else none."""
+    runs = BakeoffRun.objects.select_related("eval_set", "engagement__intake", "partner", "created_by")
+    if is_cloudroute_staff(user):
+        return runs
+    partner = _partner_of(user)
+    return runs.filter(partner=partner) if partner is not None else runs.none()
+
+
+def eval_sets_visible_to(user) -> QuerySet[EvalSet]:
+    sets = EvalSet.objects.select_related("partner", "engagement__intake", "created_by")
+    if is_cloudroute_staff(user):
+        return sets
+    partner = _partner_of(user)
+    return sets.filter(partner=partner) if partner is not None else sets.none()
+
+
+def engagement_credits_usd(engagement) -> Decimal | None:
+    """The credits the engagement's matched pools are expected to bring (None when not known)."""
+    if engagement is None:
+        return None
+    amount = getattr(engagement, "estimated_credits_usd", None)
+    return Decimal(amount) if amount else None
+
+
+def engagement_workload(engagement) -> report_module.Workload | None:
+    intake = getattr(engagement, "intake", None) if engagement is not None else None
+    if intake is None or not intake.monthly_requests:
+        return None
+    return report_module.Workload(
+        monthly_requests=intake.monthly_requests,
+        avg_input_tokens=intake.avg_input_tokens or None,
+        avg_output_tokens=intake.avg_output_tokens or None,
+    )
+
+
+def _model_key(run_model: RunModel) -> str:
+    return run_model.catalog_model.model_id
+
+
+def _spec(run_model: RunModel) -> report_module.ModelSpec:
+    prices = Prices(
+        input_per_1m=run_model.input_per_1m, output_per_1m=run_model.output_per_1m,
+        cache_read_per_1m=run_model.cache_read_per_1m, cache_write_per_1m=run_model.cache_write_per_1m,
+        batch_discount=run_model.batch_discount,
+    )
+    catalog = run_model.catalog_model
+    return report_module.ModelSpec(
+        key=_model_key(run_model), name=catalog.name, invoked_id=run_model.invoked_id, prices=prices,
+        min_cache_tokens=min_cache_tokens(catalog.model_id, supports_caching=prices.has_cache),
+    )
+
+
+def report_inputs(run: BakeoffRun) -> report_module.ReportInputs:
+    """Everything the report needs, from the run's frozen prices (never today's catalog)."""
+    run_models = list(run.run_models.select_related("catalog_model"))
+    candidates = [rm for rm in run_models if rm.role == RunModelRole.CANDIDATE]
+    judge = next((rm for rm in run_models if rm.role == RunModelRole.JUDGE), None)
+    keys = {rm.pk: _model_key(rm) for rm in run_models}
+    cases = [
+        report_module.CaseSpec(case_id=pk, category=category)
+        for pk, category in run.eval_set.cases.order_by("line").values_list("pk", "category")
+    ]
+    rows = BakeoffResult.objects.filter(run=run).values_list(
+        "case_id", "run_model_id", "status", "passed", "score", "latency_ms", "input_tokens", "output_tokens",
+        "cache_read_tokens", "cache_write_tokens", "error_code", "judge_input_tokens", "judge_output_tokens",
+    )
+    results = [
+        report_module.ResultRow(
+            case_id=case_id, model_key=keys[rm_id], passed=passed, score=score,
+            latency_ms=latency if status == ResultStatus.OK else None,
+            input_tokens=inp, output_tokens=out, cache_read_tokens=cr, cache_write_tokens=cw,
+            error=(code or "error") if status == ResultStatus.ERROR else None,
+            judge_input_tokens=ji, judge_output_tokens=jo,
+        )
+        for case_id, rm_id, status, passed, score, latency, inp, out, cr, cw, code, ji, jo in rows
+    ]
+    engagement = run.engagement
+    return report_module.ReportInputs(
+        models=[_spec(rm) for rm in sorted(candidates, key=lambda rm: rm.position)],
+        cases=cases,
+        results=results,
+        judge=_spec(judge) if judge else None,
+        workload=engagement_workload(engagement),
+        credits_usd=engagement_credits_usd(engagement),
+        bar_points=Decimal(run.bar_points),
+        sandbox=run.sandbox,
+    )
+
+
+def run_report(run: BakeoffRun) -> dict:
+    """The report stored on the run, with where it came from."""
+    report = report_module.build_report(report_inputs(run))
+    report["run"] = {
+        "id": run.pk,
+        "eval_set": run.eval_set.name,
+        "engagement_id": run.engagement_id,
+        "temperature": str(run.temperature),
+        "max_tokens": run.max_tokens,
+        "pairs": run.total_pairs,
+        "done": run.done_count,
+        "failed": run.failed_count,
+        "estimated_cost_usd": None if run.estimated_cost_usd is None else str(run.estimated_cost_usd),
+        "endpoint": "sandbox" if run.sandbox else "bedrock",
+    }
+    return report

@@ -1,0 +1,394 @@
+"""Bake-off verbs: upload an eval set, estimate, launch, dispatch, record results, cancel, resume,
+finalize. Each runs in one transaction and records status history; tasks and the CLI call these."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from . import costs
+from .converse import is_local_endpoint
+from .evalsets import parse_eval_file
+from .models import (
+    ACTIVE_STATUSES,
+    RUN_MOVES,
+    BakeoffResult,
+    BakeoffRun,
+    CatalogModel,
+    EvalCase,
+    EvalSet,
+    ResultStatus,
+    RunModel,
+    RunModelRole,
+    RunStatus,
+    RunStatusChange,
+)
+
+log = logging.getLogger(__name__)
+
+
+class BakeoffError(Exception):
+    """A bake-off request that cannot be carried out, with a message fit for the user."""
+
+
+class EvalSetInvalid(BakeoffError):
+    """The uploaded eval set has bad rows; nothing was stored. ``errors`` lists every one."""
+
+    def __init__(self, errors: Sequence) -> None:
+        self.errors = list(errors)
+        lines = "; ".join(f"line {e.line}: {e.message}" for e in self.errors[:20])
+        more = f" (and {len(self.errors) - 20} more)" if len(self.errors) > 20 else ""
+        super().__init__(f"The eval set has {len(self.errors)} bad row(s): {lines}{more}")
+
+
+# --------------------------------------------------------------------------- eval sets
+
+
+@transaction.atomic
+def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engagement=None,
+                   owner=None) -> EvalSet:
+    """Store an uploaded JSONL/CSV eval set, or nothing at all when any row is bad."""
+    parsed = parse_eval_file(data, filename=filename)
+    if not parsed.ok or parsed.errors:
+        raise EvalSetInvalid(parsed.errors)
+    if not parsed.cases:
+        raise BakeoffError("The eval set has no cases.")
+    if partner is None and engagement is not None:
+        partner = engagement.partner
+    eval_set = EvalSet(name=name, filename=filename, partner=partner, engagement=engagement,
+                       created_by=owner, case_count=len(parsed.cases))
+    eval_set.full_clean()
+    eval_set.save()
+    EvalCase.objects.bulk_create(
+        EvalCase(
+            eval_set=eval_set, line=c.line, prompt=c.prompt, expected=c.expected or "", scorer=c.scorer,
+            scorer_options=c.scorer_options or {}, system_prompt=c.system_prompt or "",
+            category=c.category or "",
+        )
+        for c in parsed.cases
+    )
+    return eval_set
+
+
+# --------------------------------------------------------------------------- estimate
+
+
+def run_model_prices(run_model: RunModel) -> costs.Prices:
+    return costs.Prices(
+        input_per_1m=run_model.input_per_1m,
+        output_per_1m=run_model.output_per_1m,
+        cache_read_per_1m=run_model.cache_read_per_1m,
+        cache_write_per_1m=run_model.cache_write_per_1m,
+        batch_discount=run_model.batch_discount,
+    )
+
+
+def catalog_prices(model: CatalogModel) -> costs.Prices:
+    prices = model.invoked_prices()
+    return costs.Prices(batch_discount=model.batch_discount, **prices)
+
+
+@dataclass(frozen=True)
+class ModelEstimate:
+    model_id: str
+    invoked_id: str
+    expected_usd: Decimal
+    upper_bound_usd: Decimal
+
+
+@dataclass(frozen=True)
+class RunCostEstimate:
+    cases: int
+    models: list[ModelEstimate]
+    expected_usd: Decimal
+    upper_bound_usd: Decimal
+
+
+def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel], max_tokens: int) -> RunCostEstimate:
+    """What the run will cost before it is launched: expected and worst case (every reply at max_tokens)."""
+    texts = list(eval_set.cases.values_list("prompt", "system_prompt"))
+    cases = len(texts)
+    avg_input = (
+        Decimal(sum(costs.approx_tokens(p) + costs.approx_tokens(s or "") for p, s in texts)) / cases
+        if cases else Decimal(0)
+    )
+    per_model = []
+    for model in models:
+        est = costs.estimate_run_cost(
+            catalog_prices(model), cases=cases, avg_input_tokens=avg_input, max_output_tokens=max_tokens
+        )
+        per_model.append(ModelEstimate(model.model_id, model.invoked_id, est.expected, est.upper_bound))
+    return RunCostEstimate(
+        cases=cases,
+        models=per_model,
+        expected_usd=sum((m.expected_usd for m in per_model), Decimal(0)),
+        upper_bound_usd=sum((m.upper_bound_usd for m in per_model), Decimal(0)),
+    )
+
+
+# --------------------------------------------------------------------------- launch
+
+
+def _resolve_models(models: Iterable[CatalogModel | str]) -> list[CatalogModel]:
+    resolved: list[CatalogModel] = []
+    for item in models:
+        if isinstance(item, CatalogModel):
+            resolved.append(item)
+            continue
+        key = str(item).strip()
+        found = CatalogModel.objects.filter(Q(model_id=key) | Q(inference_profile_id=key)).first()
+        if found is None:
+            found = CatalogModel.objects.filter(name__iexact=key).first()
+        if found is None:
+            raise BakeoffError(f"No catalog model {key!r}. Load the catalog (manage.py load_catalog) or check the id.")
+        resolved.append(found)
+    return resolved
+
+
+def _snapshot(run: BakeoffRun, model: CatalogModel, *, role: str, position: int) -> RunModel:
+    return RunModel(
+        run=run, catalog_model=model, role=role, position=position, invoked_id=model.invoked_id,
+        batch_discount=model.batch_discount, prices_effective_date=model.effective_date,
+        max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
+        tokens_per_minute=model.tokens_per_minute, **model.invoked_prices(),
+    )
+
+
+@transaction.atomic
+def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], temperature: Decimal | float = 0,
+                   max_tokens: int = 512, engagement=None, partner=None, created_by=None,
+                   judge: CatalogModel | str | None = None, bar_points: int = 2,
+                   cache_system_prompt: bool = False, endpoint_url: str | None = None) -> BakeoffRun:
+    """Create a run with the prices of the ids it will call frozen, and queue it for the workers."""
+    candidates = _resolve_models(models)
+    if len({m.pk for m in candidates}) != len(candidates):
+        raise BakeoffError("Each model may appear only once in a bake-off.")
+    if len(candidates) < 2:
+        raise BakeoffError("A bake-off compares two or more models.")
+    inactive = [m.name for m in candidates if not m.is_active]
+    if inactive:
+        raise BakeoffError(f"Not offered any more: {', '.join(inactive)}.")
+    case_count = eval_set.cases.count()
+    if case_count == 0:
+        raise BakeoffError("The eval set has no cases.")
+    needs_judge = eval_set.cases.filter(scorer="llm_judge").exists()
+    judge_model = _resolve_models([judge])[0] if judge else None
+    if needs_judge and judge_model is None:
+        judge_model = _default_judge(eval_set)
+    if engagement is None:
+        engagement = eval_set.engagement
+    if partner is None:
+        partner = eval_set.partner or (engagement.partner if engagement else None)
+    if endpoint_url is None:
+        endpoint_url = settings.BEDROCK_ENDPOINT_URL or ""
+    temperature = Decimal(str(temperature))
+    run = BakeoffRun(
+        eval_set=eval_set, engagement=engagement, partner=partner, created_by=created_by,
+        temperature=temperature, max_tokens=max_tokens, bar_points=bar_points,
+        cache_system_prompt=cache_system_prompt, endpoint_url=endpoint_url,
+        sandbox=is_local_endpoint(endpoint_url), total_pairs=case_count * len(candidates),
+    )
+    estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens)
+    run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    run.full_clean()
+    run.save()
+    RunModel.objects.bulk_create(
+        [_snapshot(run, m, role=RunModelRole.CANDIDATE, position=i) for i, m in enumerate(candidates)]
+        + ([_snapshot(run, judge_model, role=RunModelRole.JUDGE, position=0)] if judge_model else [])
+    )
+    RunStatusChange.objects.create(run=run, from_status="", to_status=RunStatus.QUEUED, changed_by=created_by,
+                                   reason=f"{len(candidates)} models × {case_count} cases")
+    from .tasks import bakeoff_dispatch_task
+
+    transaction.on_commit(lambda: bakeoff_dispatch_task.delay(run.id))
+    return run
+
+
+def _default_judge(eval_set: EvalSet) -> CatalogModel:
+    """The judge named in the cases' options, else the strongest active Claude in the catalog."""
+    for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
+        if isinstance(options, dict) and options.get("judge_model"):
+            return _resolve_models([options["judge_model"]])[0]
+    judge = (
+        CatalogModel.objects.filter(is_active=True, family="claude", tier__in=["mid", "top"])
+        .order_by("-tier", "-effective_date", "-input_per_1m").first()
+    )
+    if judge is None:
+        raise BakeoffError("The eval set uses llm_judge: choose a judge model.")
+    return judge
+
+
+# --------------------------------------------------------------------------- status moves
+
+
+def _move(run: BakeoffRun, to: str, *, by=None, reason: str = "", **fields) -> bool:
+    """Conditional status move (only from the status we read); records history when it happened."""
+    current = run.status
+    if to not in RUN_MOVES[current]:
+        return False
+    updated = BakeoffRun.objects.filter(pk=run.pk, status=current).update(status=to, **fields)
+    if not updated:
+        return False
+    RunStatusChange.objects.create(run=run, from_status=current, to_status=to, changed_by=by, reason=reason)
+    run.status = to
+    for key, value in fields.items():
+        setattr(run, key, value)
+    return True
+
+
+# --------------------------------------------------------------------------- dispatch and resume
+
+
+def missing_case_ids(run: BakeoffRun) -> dict[int, list[int]]:
+    """Per candidate run-model id, the case ids that have no result yet (in eval-set order)."""
+    case_ids = list(run.eval_set.cases.order_by("line").values_list("id", flat=True))
+    missing: dict[int, list[int]] = {}
+    for run_model_id in run.run_models.filter(role=RunModelRole.CANDIDATE).values_list("id", flat=True):
+        have = set(BakeoffResult.objects.filter(run_model_id=run_model_id).values_list("case_id", flat=True))
+        missing[run_model_id] = [c for c in case_ids if c not in have]
+    return missing
+
+
+def plan_chunks(run: BakeoffRun, missing: dict[int, list[int]]) -> list[tuple[int, list[int]]]:
+    """Slices of cases per model, interleaved across models so every model's chunk starts early."""
+    size = max(1, settings.BAKEOFF_CHUNK_SIZE)
+    per_model = {
+        rm_id: [ids[i:i + size] for i in range(0, len(ids), size)] for rm_id, ids in missing.items() if ids
+    }
+    chunks: list[tuple[int, list[int]]] = []
+    depth = max((len(v) for v in per_model.values()), default=0)
+    for i in range(depth):
+        for rm_id, slices in per_model.items():
+            if i < len(slices):
+                chunks.append((rm_id, slices[i]))
+    return chunks
+
+
+def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
+    """Send every pair still missing to the workers; returns how many pairs were sent.
+
+    Safe to call again at any time: only missing pairs go out, and a result is stored once."""
+    from .tasks import bakeoff_chunk_task
+
+    with transaction.atomic():
+        run = BakeoffRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == RunStatus.QUEUED:
+            _move(run, RunStatus.RUNNING, reason="dispatched", started_at=timezone.now(),
+                  last_progress_at=timezone.now())
+        if run.status != RunStatus.RUNNING:
+            return 0
+        missing = missing_case_ids(run)
+        chunks = plan_chunks(run, missing)
+        if not chunks:
+            transaction.on_commit(lambda: bakeoff_finalize(run_id=run.pk))
+            return 0
+        BakeoffRun.objects.filter(pk=run.pk).update(
+            dispatch_count=run.dispatch_count + 1, last_progress_at=timezone.now()
+        )
+        transaction.on_commit(lambda: [bakeoff_chunk_task.delay(rm_id, ids) for rm_id, ids in chunks])
+    sent = sum(len(ids) for _, ids in chunks)
+    log.info("bake-off %s: %s dispatched %s pairs in %s chunks", run.pk, reason, sent, len(chunks))
+    return sent
+
+
+def bakeoff_resume(*, run_id: int) -> int:
+    """Re-dispatch only the pairs still missing (after a worker died); idempotent."""
+    run = BakeoffRun.objects.filter(pk=run_id).first()
+    if run is None or run.status not in ACTIVE_STATUSES:
+        return 0
+    return bakeoff_dispatch(run=run, reason="resume")
+
+
+def stuck_runs(*, stale_after: timedelta) -> list[int]:
+    cutoff = timezone.now() - stale_after
+    return list(
+        BakeoffRun.objects.filter(status__in=ACTIVE_STATUSES)
+        .filter(Q(last_progress_at__lt=cutoff) | Q(last_progress_at__isnull=True, created_at__lt=cutoff))
+        .values_list("id", flat=True)
+    )
+
+
+def bakeoff_resume_stuck(*, stale_after: timedelta | None = None) -> dict[int, int]:
+    """Find runs with no progress for a while and re-dispatch their missing pairs."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.BAKEOFF_STUCK_AFTER_SECONDS)
+    return {run_id: bakeoff_resume(run_id=run_id) for run_id in stuck_runs(stale_after=stale_after)}
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+@transaction.atomic
+def bakeoff_cancel(*, run: BakeoffRun, by=None, reason: str = "") -> bool:
+    """Stop a run: no more calls are started; results already stored are kept."""
+    run = BakeoffRun.objects.select_for_update().get(pk=run.pk)
+    return _move(run, RunStatus.CANCELLED, by=by, reason=reason or "cancelled", finished_at=timezone.now())
+
+
+# --------------------------------------------------------------------------- results and progress
+
+
+def bakeoff_record_results(*, run_id: int, results: Sequence[BakeoffResult], sandbox: bool = False) -> None:
+    """Store results (a pair already stored is left as it was), refresh the live counts, and
+    finalize the run when every pair is in."""
+    if results:
+        with transaction.atomic():
+            BakeoffResult.objects.bulk_create(results, ignore_conflicts=True)
+    # Counted after our insert committed, so whoever counts last sees every stored result.
+    refresh_progress(run_id=run_id, sandbox=sandbox)
+    maybe_finalize(run_id=run_id)
+
+
+@transaction.atomic
+def refresh_progress(*, run_id: int, sandbox: bool = False) -> None:
+    """Counts from the results table itself, so a retried batch can never count twice. The run row
+    is locked first: two chunks counting at once cannot leave the older count behind."""
+    if not BakeoffRun.objects.select_for_update().filter(pk=run_id).exists():
+        return
+    counts = BakeoffResult.objects.filter(run_id=run_id).aggregate(
+        done=Count("id", filter=Q(status=ResultStatus.OK)),
+        failed=Count("id", filter=Q(status=ResultStatus.ERROR)),
+    )
+    fields = {"done_count": counts["done"], "failed_count": counts["failed"], "last_progress_at": timezone.now()}
+    if sandbox:
+        fields["sandbox"] = True
+    BakeoffRun.objects.filter(pk=run_id).update(**fields)
+
+
+def maybe_finalize(*, run_id: int) -> bool:
+    run = BakeoffRun.objects.filter(pk=run_id).only("status", "total_pairs", "done_count", "failed_count").first()
+    if run is None or run.status != RunStatus.RUNNING or run.remaining_count > 0:
+        return False
+    return bakeoff_finalize(run_id=run_id)
+
+
+def bakeoff_finalize(*, run_id: int) -> bool:
+    """Build and store the report exactly once: only the caller that moves RUNNING → FINALIZING does it."""
+    from .selectors import run_report
+
+    with transaction.atomic():
+        run = BakeoffRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return False
+        refresh_progress(run_id=run_id)
+        run.refresh_from_db()
+        if run.remaining_count > 0:
+            return False
+        _move(run, RunStatus.FINALIZING, reason="every pair has a result")
+    try:
+        report = run_report(run)
+    except Exception as exc:  # the report is data the partner waits for: say why it is missing
+        log.exception("bake-off %s: report failed", run_id)
+        with transaction.atomic():
+            _move(run, RunStatus.FAILED, reason=f"report failed: {exc}", error=str(exc), finished_at=timezone.now())
+        return False
+    with transaction.atomic():
+        _move(run, RunStatus.FINISHED, reason="report stored", report=report, finished_at=timezone.now())
+    return True

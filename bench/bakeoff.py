@@ -1,0 +1,133 @@
+"""Bake-off throughput benchmark: N cases × M models through a real Celery worker against the local
+Converse sandbox, compared with the latency bound ceil(cases / concurrency) × latency.
+
+    python bench/bakeoff.py [--cases 1000] [--models 4] [--concurrency 16] [--latency-ms 200]
+
+Starts its own sandbox (in this process) and worker (a subprocess); uses a temporary SQLite
+database and filesystem broker unless DATABASE_URL / CELERY_BROKER_URL are set. The last line
+reads exactly: wall_s=<seconds> bound_s=<seconds> ratio=<wall/bound>
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = [
+    "anthropic.claude-haiku-4-5-20251001-v1:0",
+    "meta.llama3-1-8b-instruct-v1:0",
+    "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "meta.llama4-scout-17b-instruct-v1:0",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "meta.llama3-3-70b-instruct-v1:0",
+]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--models", type=int, default=4, choices=range(2, len(MODELS) + 1))
+    parser.add_argument("--concurrency", type=int, default=16, help="per model, across all workers")
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads"])
+    parser.add_argument("--worker-concurrency", type=int, default=0,
+                        help="worker processes/threads (default: one per model)")
+    parser.add_argument("--chunk-size", type=int, default=0, help="cases per chunk task (default: settings)")
+    parser.add_argument("--timeout", type=float, default=300)
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-"))
+    os.environ["CLOUDROUTE_VAR_DIR"] = str(tmp)
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudroute.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if args.chunk_size:
+        os.environ["BAKEOFF_CHUNK_SIZE"] = str(args.chunk_size)
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bakeoff_jobs import services
+    from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunStatus
+    from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
+
+    call_command("migrate", verbosity=0, interactive=False)
+    model_ids = MODELS[: args.models]
+    # A fresh database may be shared (DATABASE_URL): start from this benchmark's own rows.
+    CatalogModel.objects.filter(model_id__in=model_ids).update(
+        max_concurrency=args.concurrency, requests_per_minute=None, tokens_per_minute=None, is_active=True
+    )
+    lines = "\n".join(
+        json.dumps({"prompt": f"Case {i}: what is the capital of France? say Paris", "expected": "Paris",
+                    "scorer": "contains", "category": ("extraction", "triage", "hard-analysis")[i % 3]})
+        for i in range(args.cases)
+    )
+    eval_set = services.evalset_upload(name="bench", data=lines.encode(), filename="bench.jsonl")
+
+    sandbox = start_in_thread(SandboxConfig(
+        latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
+    ))
+    worker_concurrency = args.worker_concurrency or args.models
+    log_path = tmp / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--pool", args.pool,
+             "--concurrency", str(worker_concurrency), "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
+            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log_path.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_path.read_text()[-3000:])
+                return 1
+            time.sleep(0.05)
+        started = time.monotonic()
+        run = services.bakeoff_launch(eval_set=eval_set, models=model_ids, max_tokens=64,
+                                      endpoint_url=sandbox.url)
+        while True:
+            status, done, failed = BakeoffRun.objects.filter(pk=run.pk).values_list(
+                "status", "done_count", "failed_count").get()
+            if status not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FINALIZING):
+                break
+            if time.monotonic() - started > args.timeout:
+                print(f"timed out: {done + failed}/{run.total_pairs} after {args.timeout}s", file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+        wall = time.monotonic() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        sandbox.stop()
+
+    run.refresh_from_db()
+    stored = BakeoffResult.objects.filter(run=run).count()
+    bound = math.ceil(args.cases / args.concurrency) * args.latency_ms / 1000
+    print(f"run #{run.pk}: {run.status}, {stored} results ({run.done_count} ok, {run.failed_count} failed) "
+          f"of {run.total_pairs}; sandbox calls={sandbox.calls()}")
+    print(f"{args.cases} cases x {args.models} models, concurrency {args.concurrency}/model, "
+          f"latency {args.latency_ms:.0f} ms, worker --pool {args.pool} -c {worker_concurrency}, "
+          f"db {os.environ['DATABASE_URL'].split(':')[0]}, broker {os.environ.get('CELERY_BROKER_URL', 'filesystem')}")
+    if run.status != RunStatus.FINISHED or stored != run.total_pairs:
+        print("run did not finish cleanly", file=sys.stderr)
+        return 1
+    print(f"wall_s={wall:.2f} bound_s={bound:.2f} ratio={wall / bound:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Factories for bake-off tests: catalog models, eval sets and cases (and the engagement they hang off)."""
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from bakeoff_jobs.models import CatalogModel, EvalCase, EvalSet
+from intake.models import Intake
+from matching.models import Engagement, Partner, PartnerMember
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    is_staff = True
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner firm {n}")
+    is_vetted = True
+
+
+class PartnerMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerMember
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SubFactory(PartnerFactory)
+
+
+class IntakeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Intake
+
+    company_name = factory.Sequence(lambda n: f"Startup {n}")
+    country = "US"
+    founded_on = dt.date(2024, 1, 1)
+    contact_name = "Ada Founder"
+    contact_email = factory.Sequence(lambda n: f"founder{n}@example.com")
+    stage = "seed"
+    funding_kind = "institutional_vc"
+    use_case = "chat_assistant"
+    monthly_requests = 1_000_000
+    avg_input_tokens = 800
+    avg_output_tokens = 200
+
+
+class EngagementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Engagement
+
+    intake = factory.SubFactory(IntakeFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    status = "accepted"
+
+
+class CatalogModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CatalogModel
+        django_get_or_create = ("model_id",)
+
+    name = factory.Sequence(lambda n: f"Model {n}")
+    model_id = factory.Sequence(lambda n: f"meta.llama3-1-8b-instruct-v{n}:0")
+    family = "llama"
+    tier = "small"
+    weights = "open"
+    input_per_1m = Decimal("0.22")
+    output_per_1m = Decimal("0.22")
+    batch_discount = Decimal("0.5")
+    effective_date = dt.date(2025, 11, 1)
+    max_concurrency = 4
+
+
+def claude_haiku_45(**kwargs) -> CatalogModel:
+    """Refuses its bare id on demand; its us. profile costs 10% over the listed rate."""
+    defaults = dict(
+        name="Claude Haiku 4.5", model_id="anthropic.claude-haiku-4-5-20251001-v1:0",
+        inference_profile_id="us.anthropic.claude-haiku-4-5-20251001-v1:0", requires_profile=True,
+        profile_price_factor=Decimal("1.10"), family="claude", tier="small", weights="closed",
+        input_per_1m=Decimal("1.00"), output_per_1m=Decimal("5.00"), cache_read_per_1m=Decimal("0.10"),
+        cache_write_per_1m=Decimal("1.25"),
+    )
+    defaults.update(kwargs)
+    return CatalogModelFactory(**defaults)
+
+
+def llama_8b(**kwargs) -> CatalogModel:
+    defaults = dict(name="Llama 3.1 8B Instruct", model_id="meta.llama3-1-8b-instruct-v1:0",
+                    inference_profile_id="us.meta.llama3-1-8b-instruct-v1:0")
+    defaults.update(kwargs)
+    return CatalogModelFactory(**defaults)
+
+
+class EvalSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvalSet
+
+    name = factory.Sequence(lambda n: f"eval set {n}")
+    filename = "cases.jsonl"
+
+
+class EvalCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvalCase
+
+    eval_set = factory.SubFactory(EvalSetFactory)
+    line = factory.Sequence(lambda n: n + 1)
+    prompt = factory.Sequence(lambda n: f"Question {n}: what is the capital of France?")
+    expected = "Paris"
+    scorer = "contains"
+    category = "extraction"
+
+
+def eval_set_with_cases(n: int, *, categories=("extraction", "triage"), **kwargs) -> EvalSet:
+    eval_set = EvalSetFactory(case_count=n, **kwargs)
+    for i in range(n):
+        EvalCaseFactory(eval_set=eval_set, line=i + 1, prompt=f"Case {i}: say Paris", expected="Paris",
+                        category=categories[i % len(categories)])
+    return eval_set

@@ -1,0 +1,69 @@
+"""manage.py bakeoff: runs an eval file against the models and prints the report."""
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from bakeoff_jobs.models import BakeoffRun, EvalSet
+from bakeoff_jobs.sandbox import ScriptLine
+from cloudroute.celery import app
+
+from .factories import EngagementFactory, claude_haiku_45, llama_8b
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def eager(settings, bedrock_sandbox):
+    settings.BEDROCK_ENDPOINT_URL = bedrock_sandbox.url
+    bedrock_sandbox.config.script = [ScriptLine(prompt_contains="France", answer="Paris")]
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield bedrock_sandbox
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def eval_file(tmp_path):
+    path = tmp_path / "capitals.jsonl"
+    path.write_text("\n".join(json.dumps(
+        {"prompt": f"Q{i}: capital of France?", "expected": "Paris", "scorer": "contains", "category": "extraction"}
+    ) for i in range(3)))
+    return path
+
+
+def test_json_prints_the_whole_report_as_one_document(eager, eval_file, capsys):
+    haiku, llama = claude_haiku_45(), llama_8b()
+    engagement = EngagementFactory()
+    call_command("bakeoff", str(eval_file), "--models", f"{haiku.model_id},{llama.inference_profile_id}",
+                 "--engagement", str(engagement.pk), "--json", "--max-tokens", "32")
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["sandbox"] is True and report["run"]["engagement_id"] == engagement.pk
+    assert [m["pass_rate"] for m in report["models"]] == [1.0, 1.0]
+    assert report["models"][0]["monthly_usd"]["on_demand"] is not None  # the founder's workload
+    assert "6/6" in err and "estimated cost" in err
+    assert BakeoffRun.objects.get().report == report
+
+
+def test_text_report_says_it_came_from_the_sandbox(eager, eval_file, capsys):
+    haiku, llama = claude_haiku_45(), llama_8b()
+    call_command("bakeoff", str(eval_file), "--models", f"{haiku.model_id},{llama.model_id}")
+    assert "SANDBOX RUN" in capsys.readouterr().out
+
+
+def test_bad_eval_file_is_refused_with_every_line_and_nothing_stored(eager, tmp_path, capsys):
+    haiku, llama = claude_haiku_45(), llama_8b()
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"prompt": "", "expected": "x", "scorer": "exact"}\n{"prompt": "p", "scorer": "nope"}\n')
+    with pytest.raises(CommandError, match="bad row"):
+        call_command("bakeoff", str(path), "--models", f"{haiku.model_id},{llama.model_id}")
+    err = capsys.readouterr().err
+    assert "bad.jsonl:1:" in err and "bad.jsonl:2:" in err
+    assert EvalSet.objects.count() == 0
+
+
+def test_unknown_model_is_refused(eager, eval_file):
+    claude_haiku_45()
+    with pytest.raises(CommandError, match="No catalog model"):
+        call_command("bakeoff", str(eval_file), "--models", "anthropic.claude-haiku-4-5-20251001-v1:0,nope")

@@ -1,0 +1,40 @@
+"""Uploading an eval set stores every case, or nothing when any row is bad."""
+import json
+
+import pytest
+
+from bakeoff_jobs.models import EvalCase, EvalSet
+from bakeoff_jobs.services import EvalSetInvalid, evalset_upload
+
+from .factories import EngagementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _jsonl(*rows) -> bytes:
+    return "\n".join(json.dumps(r) for r in rows).encode()
+
+
+def test_upload_stores_cases_for_the_engagements_partner():
+    engagement = EngagementFactory()
+    data = _jsonl(
+        {"prompt": "Capital of France?", "expected": "Paris", "scorer": "contains", "category": "extraction"},
+        {"prompt": "Label this", "expected": "bug", "scorer": "exact", "system_prompt": "You triage."},
+    )
+    eval_set = evalset_upload(name="triage", data=data, filename="cases.jsonl", engagement=engagement)
+    assert eval_set.case_count == 2 and eval_set.partner == engagement.partner
+    first, second = eval_set.cases.order_by("line")
+    assert (first.line, first.expected, first.category) == (1, "Paris", "extraction")
+    assert second.system_prompt == "You triage."
+
+
+def test_bad_rows_store_nothing_and_name_every_line():
+    data = _jsonl(
+        {"prompt": "ok", "expected": "x", "scorer": "exact"},
+        {"prompt": "", "expected": "x", "scorer": "exact"},
+        {"prompt": "p", "expected": "x", "scorer": "no-such-scorer"},
+    )
+    with pytest.raises(EvalSetInvalid) as caught:
+        evalset_upload(name="bad", data=data, filename="cases.jsonl")
+    assert sorted({e.line for e in caught.value.errors}) == [2, 3]
+    assert EvalSet.objects.count() == 0 and EvalCase.objects.count() == 0

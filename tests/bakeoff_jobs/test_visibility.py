@@ -1,0 +1,28 @@
+"""Who sees which bake-off: CloudRoute staff everything, a partner's staff their firm's runs only."""
+import pytest
+
+from bakeoff_jobs import selectors, services
+
+from .factories import PartnerMemberFactory, UserFactory, claude_haiku_45, eval_set_with_cases, llama_8b
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    alice = PartnerMemberFactory(user__username="alice").user
+    bob = PartnerMemberFactory(user__username="bob", partner=alice.partner_member.partner).user
+    charlie = PartnerMemberFactory(user__username="charlie").user
+    staff = UserFactory(username="staff")
+    return alice, bob, charlie, staff
+
+
+def test_partner_colleagues_see_the_run_and_outsiders_do_not(people):
+    alice, bob, charlie, staff = people
+    eval_set = eval_set_with_cases(1, partner=alice.partner_member.partner)
+    run = services.bakeoff_launch(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], created_by=alice)
+    assert list(selectors.runs_visible_to(alice)) == [run]
+    assert list(selectors.runs_visible_to(bob)) == [run]
+    assert list(selectors.runs_visible_to(charlie)) == []
+    assert list(selectors.runs_visible_to(staff)) == [run]
+    assert list(selectors.eval_sets_visible_to(charlie)) == []
