@@ -5,29 +5,21 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from matching.admin_scoping import PartnerScopedAdminMixin
+
 from . import selectors, services
 from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalCase, EvalSet, RunModel, RunStatusChange
 
 
 @admin.register(CatalogModel)
-class CatalogModelAdmin(admin.ModelAdmin):
+class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = ""  # partners pick models from it and may read every price
+    partner_read_only = True
     list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
                     "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date", "is_active")
     list_filter = ("family", "tier", "weights", "is_active", "requires_profile")
     search_fields = ("name", "model_id", "inference_profile_id")
     list_editable = ("is_active",)
-
-    def has_change_permission(self, request, obj=None):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_add_permission(self, request):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -47,7 +39,8 @@ class EvalCaseInline(ReadOnlyInline):
 
 
 @admin.register(EvalSet)
-class EvalSetAdmin(admin.ModelAdmin):
+class EvalSetAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
     list_display = ("name", "partner", "engagement", "case_count", "created_at")
     search_fields = ("name", "filename")
     list_select_related = ("partner", "engagement__intake")
@@ -70,7 +63,8 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(BakeoffRun)
-class BakeoffRunAdmin(admin.ModelAdmin):
+class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
     list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at")
     list_filter = ("status", "sandbox")
     list_select_related = ("eval_set", "engagement__intake", "partner")
@@ -110,7 +104,8 @@ class BakeoffRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(BakeoffResult)
-class BakeoffResultAdmin(admin.ModelAdmin):
+class BakeoffResultAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "run__partner"
     list_display = ("run", "run_model", "case", "status", "passed", "latency_ms", "input_tokens", "output_tokens",
                     "attempts", "error_code")
     list_filter = ("status", "passed")
