@@ -6,4 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
     path("staff/", include("matching.urls_staff")),
+    path("bakeoffs/", include("bakeoff_jobs.urls")),
 ]
