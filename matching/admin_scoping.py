@@ -182,3 +182,24 @@ def admin_groups_ensure():
     staff_group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
     staff_group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
     return partner_group, staff_group
+
+
+def is_cloudroute_staff(user: AbstractBaseUser) -> bool:
+    """A CloudRoute login (superuser, or staff without a partner firm): sees every firm."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff) and user_partner(user) is None
+
+
+def cloudroute_staff_required(view):
+    """Like staff_member_required, but a partner firm's login (also is_staff) is refused."""
+    from functools import wraps
+
+    from django.contrib.admin.views.decorators import staff_member_required
+    from django.core.exceptions import PermissionDenied
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not is_cloudroute_staff(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return staff_member_required(guarded)

@@ -114,3 +114,41 @@ def test_partner_cannot_see_pool_rules_partner_roster_or_staff_actions(client, f
     assert "assign_partner" not in actions and "rematch" not in actions
     detail = client.get(admin_url(Engagement, "change", firms["engagement"].pk)).content.decode()
     assert "Match decision" not in detail  # the candidate scores of other firms are staff-only
+
+
+def site_urls(run_pk: int):
+    """Every page outside the admin, with firm A's run id where a page takes an id."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if not route.startswith("admin/"):
+                    yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                converters = entry.pattern.converters
+                if any(name != "pk" for name in converters):
+                    continue  # the founder's status page takes a signed secret, tested in tests/intake
+                yield "/" + route.replace("<int:pk>", str(run_pk))
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_pages_and_exports_outside_the_admin_show_nothing_of_another_firm(charlie_client, firms):
+    urls = site_urls(firms["run"].pk)
+    assert any("results.csv" in url for url in urls) and any("pipeline" in url for url in urls)
+    for url in urls:
+        response = charlie_client.get(url)
+        if response.status_code == 405:  # POST-only: try the POST
+            response = charlie_client.post(url, {"shared": "1"})
+        assert response.status_code in {200} | NOTHING, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        for marker in MARKERS:
+            assert marker.encode() not in body.lower(), f"{url} shows {marker!r} to another firm"
+
+
+def test_staff_pages_refuse_partner_logins(client, firms):
+    client.force_login(firms["alice"])
+    assert client.get(reverse("staff:pipeline")).status_code == 403
+    assert client.get(reverse("staff:pipeline_csv")).status_code == 403

@@ -39,3 +39,31 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR", "")
+
+
+@pytest.fixture
+def shoot():
+    """shoot(page, "name"): with SCREENSHOT_DIR set, full-page screenshots at desktop and phone
+    widths, for a person to look at the layout; without it, nothing."""
+
+    def take(page, name: str) -> None:
+        if not SCREENSHOT_DIR:
+            return
+        os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+        size = page.viewport_size
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"{name}-{width}.png"), full_page=True)
+        page.set_viewport_size(size)
+
+    return take
+
+
+def log_in(page, live_server, username: str, password: str = "pw-for-tests", next_path: str = "/admin/") -> None:
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
