@@ -3,6 +3,9 @@ cancel or resume a run, and read its report."""
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from matching.admin_scoping import PartnerScopedAdminMixin
@@ -50,6 +53,12 @@ class EvalSetAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.eval_sets_visible_to(request.user)
 
+    def add_view(self, request, form_url="", extra_context=None):
+        # An eval set is born from an uploaded file, validated row by row: the upload page does that.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return redirect("bakeoffs:upload")
+
 
 class RunModelInline(ReadOnlyInline):
     model = RunModel
@@ -65,7 +74,8 @@ class StatusChangeInline(ReadOnlyInline):
 @admin.register(BakeoffRun)
 class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "partner"
-    list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at")
+    list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at",
+                    "report_link")
     list_filter = ("status", "sandbox")
     list_select_related = ("eval_set", "engagement__intake", "partner")
     readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",
@@ -81,6 +91,20 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # launched with an eval set and models through bakeoff_launch (CLI or page)
+
+    @admin.display(description="report")
+    def report_link(self, run):
+        return format_html('<a href="{}">{}</a>', reverse("bakeoffs:report", args=[run.pk]),
+                           "Report" if run.report else "Progress")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "launch_url": reverse("bakeoffs:launch")}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "report_url": reverse("bakeoffs:report", args=[object_id])
+                         if str(object_id).isdigit() else None}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="done / failed / total")
     def progress(self, run):

@@ -77,7 +77,8 @@ def cost_quality_chart(models: list[dict]) -> dict | None:
     return {
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "right": WIDTH - RIGHT,
         "bottom": HEIGHT - BOTTOM, "plot_w": plot_w, "plot_h": plot_h,
-        "x_ticks": [{"x": x(Decimal(str(max_cost * i / 4))), "label": _usd_tick(max_cost * i / 4)} for i in range(5)],
+        "x_ticks": [{"x": x(Decimal(str(max_cost * i / 4))), "label": _usd_tick(max_cost * i / 4, max_cost / 4)}
+                    for i in range(5)],
         "y_ticks": [{"y": y(q / 100), "label": f"{q}%"} for q in (0, 25, 50, 75, 100)],
         "dots": dots,
         "frontier_path": path,
@@ -85,12 +86,12 @@ def cost_quality_chart(models: list[dict]) -> dict | None:
     }
 
 
-def _usd_tick(value: float) -> str:
+def _usd_tick(value: float, step: float) -> str:
+    """Enough decimals that neighbouring ticks differ ($0.000005, $0.00001, …)."""
     if value == 0:
         return "$0"
-    if value >= 0.01:
-        return f"${value:.2f}"
-    return f"${value:.5f}".rstrip("0")
+    decimals = max(2, -math.floor(math.log10(step)) + 1)
+    return "$" + f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals > 2 else f"${value:.2f}"
 
 
 def latency_chart(latencies: dict[str, list[int]], names: dict[str, str]) -> dict | None:

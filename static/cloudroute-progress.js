@@ -8,8 +8,8 @@
   var bar = box.querySelector("[role=progressbar]");
   var fill = box.querySelector(".progress-fill");
   function set(name, value) {
-    var el = box.querySelector("[data-count=" + name + "]");
-    if (el) el.textContent = value;
+    var els = document.querySelectorAll("[data-count=" + name + "]");
+    for (var i = 0; i < els.length; i++) els[i].textContent = value;
   }
   function tick() {
     fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })

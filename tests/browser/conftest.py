@@ -57,6 +57,11 @@ def shoot():
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"{name}-{width}.png"), full_page=True)
+        # A phone page is long and narrow: also in screen-sized pieces, readable one at a time.
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for n, top in enumerate(range(0, min(height, 6000), 1000)):
+            page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"{name}-390-part{n}.png"), full_page=True,
+                            clip={"x": 0, "y": top, "width": 390, "height": min(1000, height - top)})
         page.set_viewport_size(size)
 
     return take
