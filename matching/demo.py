@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from intake.models import Intake
 
 from .admin_scoping import admin_groups_ensure
+from .notifications import notifications_muted
 from .models import Partner, PartnerMember
 from .services import pools_seed
 
@@ -74,7 +75,7 @@ def demo_load() -> list[tuple[str, str, str]]:
     from intake.services import intake_submit
 
     logins = []
-    with transaction.atomic():
+    with notifications_muted(), transaction.atomic():
         pools_seed()
         group, staff_group = admin_groups_ensure()
         for spec in DEMO_PARTNERS:

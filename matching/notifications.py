@@ -108,7 +108,23 @@ def partner_new_match_send(*, engagement_id: int, partner_id: int) -> None:
     )
 
 
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_muted", default=False)
+
+
+@contextmanager
+def notifications_muted():
+    """No milestone emails for changes made inside this block (demo data, bulk imports)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def after_commit(func, **kwargs) -> None:
+    if _muted.get():
+        return
+
     def send():
         try:
             func(**kwargs)

@@ -3,19 +3,11 @@ import pytest
 
 from bakeoff_jobs import services
 from bakeoff_jobs.sandbox import ScriptLine
-from cloudroute.celery import app
 from matching.admin_scoping import admin_groups_ensure
 from tests.bakeoff_jobs.conftest import _sandbox_server, bedrock_sandbox  # noqa: F401 - fixtures
 from tests.bakeoff_jobs.factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 from tests.factories import PartnerFactory, PartnerMemberFactory, UserFactory
-
-
-@pytest.fixture
-def eager():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+from tests.matching.filing_support import eager_celery  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -54,7 +46,7 @@ def sandbox(bedrock_sandbox):  # noqa: F811
 
 
 @pytest.fixture
-def finished_run(eager, sandbox, alpha, alice, django_capture_on_commit_callbacks):
+def finished_run(eager_celery, sandbox, alpha, alice, django_capture_on_commit_callbacks):
     engagement = EngagementFactory(partner=alpha, intake__company_name="Parsewell")
     eval_set = eval_set_with_cases(6, engagement=engagement, partner=alpha, name="Parsewell triage")
     with django_capture_on_commit_callbacks(execute=True):
