@@ -152,3 +152,25 @@ def test_staff_pages_refuse_partner_logins(client, firms):
     client.force_login(firms["alice"])
     assert client.get(reverse("staff:pipeline")).status_code == 403
     assert client.get(reverse("staff:pipeline_csv")).status_code == 403
+
+
+def test_partner_declines_with_a_reason_through_the_admin_and_an_outsider_cannot(client, firms):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from matching.models import Engagement
+    from tests.factories import IntakeFactory
+
+    engagement = Engagement.objects.create(intake=IntakeFactory(company_name="Second Zebracorn"),
+                                           partner=firms["alpha"], status="matched")
+    url = admin_url(Engagement, "changelist")
+    form = {"action": "decline", ACTION_CHECKBOX_NAME: [engagement.pk], "apply": "1", "reason": "No GPU capacity"}
+
+    client.force_login(firms["charlie"])
+    client.post(url, form)
+    engagement.refresh_from_db()
+    assert engagement.status == "matched"  # another firm's row is not in charlie's queryset
+
+    client.force_login(firms["alice"])
+    client.post(url, form)
+    decline = engagement.history.get(to_status="declined")
+    assert (decline.reason, decline.changed_by) == ("No GPU capacity", firms["alice"])
