@@ -150,7 +150,8 @@ class RunStatus(models.TextChoices):
 RUN_MOVES: dict[str, frozenset[str]] = {
     RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
     RunStatus.RUNNING: frozenset({RunStatus.FINALIZING, RunStatus.CANCELLED, RunStatus.FAILED}),
-    RunStatus.FINALIZING: frozenset({RunStatus.FINISHED, RunStatus.FAILED}),
+    # Back to RUNNING only when the report build was interrupted (a worker died while building it).
+    RunStatus.FINALIZING: frozenset({RunStatus.FINISHED, RunStatus.FAILED, RunStatus.RUNNING}),
     RunStatus.FINISHED: frozenset(),
     RunStatus.CANCELLED: frozenset(),
     RunStatus.FAILED: frozenset(),
@@ -174,7 +175,7 @@ class BakeoffRun(models.Model):
         max_digits=3, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
-    max_tokens = models.PositiveIntegerField(default=512)
+    max_tokens = models.PositiveIntegerField(default=512, validators=[MinValueValidator(1)])
     cache_system_prompt = models.BooleanField(default=False)
     bar_points = models.PositiveSmallIntegerField(
         default=2, help_text="Pass-rate points a cheaper model may trail the best and still clear the bar."

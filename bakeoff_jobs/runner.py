@@ -60,13 +60,13 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
     """One Converse call holding a shared quota slot; throttling and transient errors are retried
     with backoff (outside the slot), permanent errors raise at once. Returns (reply, attempts);
     None for the reply when the run was stopped while waiting."""
-    attempts = 0
+    attempts = 0  # calls made to the model
+    slot_waits = 0  # times every slot stayed busy for the whole timeout
     max_attempts = settings.BAKEOFF_MAX_ATTEMPTS
     tokens = approx_request_tokens(prompt, system_prompt, max_tokens)
     while True:
         if ctx.stop.is_set():
             return None, attempts
-        attempts += 1
         try:
             with quotas.model_slot(
                 ctx.store, quota_key(run_model.invoked_id), limit=run_model.max_concurrency,
@@ -74,7 +74,8 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
                 tpm=run_model.tokens_per_minute, tokens=tokens, timeout=settings.BAKEOFF_SLOT_TIMEOUT_SECONDS,
             ):
                 if ctx.stop.is_set():
-                    return None, attempts - 1
+                    return None, attempts
+                attempts += 1
                 reply = bedrock.converse(
                     ctx.client, model_id=run_model.invoked_id, prompt=prompt, system_prompt=system_prompt,
                     max_tokens=max_tokens, temperature=temperature, cache_system_prompt=cache_system_prompt,
@@ -86,8 +87,9 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
                 raise
             time.sleep(bedrock.backoff_delay(attempts - 1))
         except quotas.QuotaTimeout:
-            # Every slot was busy for the whole wait: not an answer from the model, so try again.
-            if attempts >= max_attempts * 4:
+            # Not an answer from the model: wait again, but not for ever (a resume picks it up).
+            slot_waits += 1
+            if slot_waits >= max_attempts:
                 raise
 
 
@@ -201,7 +203,8 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
             outcome.stored += len(pending)
         pending, last_flush = [], time.monotonic()
 
-    with ThreadPoolExecutor(max_workers=rm.max_concurrency, thread_name_prefix=f"bakeoff-{rm.pk}") as pool:
+    threads = max(1, min(rm.max_concurrency, settings.BAKEOFF_MAX_THREADS_PER_CHUNK))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"bakeoff-{rm.pk}") as pool:
         futures: set[Future] = {pool.submit(run_case, ctx, case) for case in cases}
         try:
             while futures:

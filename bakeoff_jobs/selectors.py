@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 
+from matching.selectors import partner_for_user
+
 from . import report as report_module
 from .catalog import min_cache_tokens
 from .costs import Prices
@@ -33,31 +35,29 @@ def run_progress(*, run_id: int) -> RunProgress:
     )
 
 
-def _partner_of(user):
-    member = getattr(user, "partner_member", None) if user is not None else None
-    return member.partner if member is not None else None
-
-
 def is_cloudroute_staff(user) -> bool:
     """CloudRoute's own staff (not a partner firm's login)."""
-    return user.is_superuser or (user.is_staff and _partner_of(user) is None)
+    return bool(user and user.is_authenticated) and (
+        user.is_superuser or (user.is_staff and partner_for_user(user) is None)
+    )
 
 
 def runs_visible_to(user) -> QuerySet[BakeoffRun]:
     """Staff see every run; a partner's staff see their firm's runs; anybody else none."""
     runs = BakeoffRun.objects.select_related("eval_set", "engagement__intake", "partner", "created_by")
-    if is_cloudroute_staff(user):
-        return runs
-    partner = _partner_of(user)
-    return runs.filter(partner=partner) if partner is not None else runs.none()
+    return _scoped(runs, user)
 
 
 def eval_sets_visible_to(user) -> QuerySet[EvalSet]:
     sets = EvalSet.objects.select_related("partner", "engagement__intake", "created_by")
+    return _scoped(sets, user)
+
+
+def _scoped(queryset: QuerySet, user) -> QuerySet:
     if is_cloudroute_staff(user):
-        return sets
-    partner = _partner_of(user)
-    return sets.filter(partner=partner) if partner is not None else sets.none()
+        return queryset
+    partner = partner_for_user(user)
+    return queryset.filter(partner=partner) if partner is not None else queryset.none()
 
 
 def engagement_credits_usd(engagement) -> Decimal | None:

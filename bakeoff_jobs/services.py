@@ -316,9 +316,15 @@ def stuck_runs(*, stale_after: timedelta) -> list[int]:
 
 
 def bakeoff_resume_stuck(*, stale_after: timedelta | None = None) -> dict[int, int]:
-    """Find runs with no progress for a while and re-dispatch their missing pairs."""
+    """Find runs with no progress for a while and re-dispatch their missing pairs; a report build
+    that died half way is started again."""
     if stale_after is None:
         stale_after = timedelta(seconds=settings.BAKEOFF_STUCK_AFTER_SECONDS)
+    cutoff = timezone.now() - stale_after
+    for run in BakeoffRun.objects.filter(status=RunStatus.FINALIZING, last_progress_at__lt=cutoff):
+        with transaction.atomic():
+            _move(run, RunStatus.RUNNING, reason="report build interrupted; building it again")
+        maybe_finalize(run_id=run.pk)
     return {run_id: bakeoff_resume(run_id=run_id) for run_id in stuck_runs(stale_after=stale_after)}
 
 
@@ -381,7 +387,7 @@ def bakeoff_finalize(*, run_id: int) -> bool:
         run.refresh_from_db()
         if run.remaining_count > 0:
             return False
-        _move(run, RunStatus.FINALIZING, reason="every pair has a result")
+        _move(run, RunStatus.FINALIZING, reason="every pair has a result", last_progress_at=timezone.now())
     try:
         report = run_report(run)
     except Exception as exc:  # the report is data the partner waits for: say why it is missing

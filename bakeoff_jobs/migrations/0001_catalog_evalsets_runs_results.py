@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('finalizing', 'Building the report'), ('finished', 'Finished'), ('cancelled', 'Cancelled'), ('failed', 'Failed')], default='queued', max_length=20)),
                 ('temperature', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=3, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('max_tokens', models.PositiveIntegerField(default=512)),
+                ('max_tokens', models.PositiveIntegerField(default=512, validators=[django.core.validators.MinValueValidator(1)])),
                 ('cache_system_prompt', models.BooleanField(default=False)),
                 ('bar_points', models.PositiveSmallIntegerField(default=2, help_text='Pass-rate points a cheaper model may trail the best and still clear the bar.')),
                 ('endpoint_url', models.CharField(blank=True, help_text='Empty: real Bedrock.', max_length=300)),

@@ -3,54 +3,10 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
-from django.contrib.auth import get_user_model
 
 from bakeoff_jobs.models import CatalogModel, EvalCase, EvalSet
-from intake.models import Intake
-from matching.models import Engagement, Partner, PartnerMember
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    is_staff = True
-
-
-class PartnerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Partner
-
-    name = factory.Sequence(lambda n: f"Partner firm {n}")
-    is_vetted = True
-
-
-class PartnerMemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PartnerMember
-
-    user = factory.SubFactory(UserFactory)
-    partner = factory.SubFactory(PartnerFactory)
-
-
-class IntakeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Intake
-
-    company_name = factory.Sequence(lambda n: f"Startup {n}")
-    country = "US"
-    founded_on = dt.date(2024, 1, 1)
-    contact_name = "Ada Founder"
-    contact_email = factory.Sequence(lambda n: f"founder{n}@example.com")
-    stage = "seed"
-    funding_kind = "institutional_vc"
-    use_case = "chat_assistant"
-    monthly_requests = 1_000_000
-    avg_input_tokens = 800
-    avg_output_tokens = 200
+from matching.models import Engagement
+from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory  # noqa: F401
 
 
 class EngagementFactory(factory.django.DjangoModelFactory):
@@ -60,12 +16,21 @@ class EngagementFactory(factory.django.DjangoModelFactory):
     intake = factory.SubFactory(IntakeFactory)
     partner = factory.SubFactory(PartnerFactory)
     status = "accepted"
+    estimated_credits_usd = Decimal("25000")
+
+
+def catalog_model(**fields) -> CatalogModel:
+    """The catalog row for fields["model_id"] with exactly these fields, whether or not the seed
+    data already holds that model."""
+    values = {**CatalogModelFactory.build(**fields).__dict__}
+    values = {f.attname: values[f.attname] for f in CatalogModel._meta.concrete_fields if f.attname != "id"}
+    model, _ = CatalogModel.objects.update_or_create(model_id=values.pop("model_id"), defaults=values)
+    return model
 
 
 class CatalogModelFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CatalogModel
-        django_get_or_create = ("model_id",)
 
     name = factory.Sequence(lambda n: f"Model {n}")
     model_id = factory.Sequence(lambda n: f"meta.llama3-1-8b-instruct-v{n}:0")
@@ -89,14 +54,14 @@ def claude_haiku_45(**kwargs) -> CatalogModel:
         cache_write_per_1m=Decimal("1.25"),
     )
     defaults.update(kwargs)
-    return CatalogModelFactory(**defaults)
+    return catalog_model(**defaults)
 
 
 def llama_8b(**kwargs) -> CatalogModel:
     defaults = dict(name="Llama 3.1 8B Instruct", model_id="meta.llama3-1-8b-instruct-v1:0",
                     inference_profile_id="us.meta.llama3-1-8b-instruct-v1:0")
     defaults.update(kwargs)
-    return CatalogModelFactory(**defaults)
+    return catalog_model(**defaults)
 
 
 class EvalSetFactory(factory.django.DjangoModelFactory):

@@ -42,6 +42,7 @@ def test_json_prints_the_whole_report_as_one_document(eager, eval_file, capsys):
     assert report["sandbox"] is True and report["run"]["engagement_id"] == engagement.pk
     assert [m["pass_rate"] for m in report["models"]] == [1.0, 1.0]
     assert report["models"][0]["monthly_usd"]["on_demand"] is not None  # the founder's workload
+    assert report["models"][0]["runway_months"]["on_demand"] is not None  # the matched credits
     assert "6/6" in err and "estimated cost" in err
     assert BakeoffRun.objects.get().report == report
 

@@ -98,11 +98,21 @@ def test_killed_worker_run_completes_on_restart_without_duplicates_or_gaps(start
     worker.kill()
     before = BakeoffRun.objects.get(pk=run.pk)
     assert before.status == RunStatus.RUNNING and before.remaining_count > 0
-    start_worker()
-    from bakeoff_jobs.tasks import bakeoff_resume_stuck_task
-
-    bakeoff_resume_stuck_task.delay(stale_seconds=0)  # what the periodic check does after N minutes
+    # The restarted worker runs the periodic stuck-run check, here every second for runs idle 1 s.
+    start_worker(beat=True, extra_env={"BAKEOFF_STUCK_CHECK_SECONDS": "1", "BAKEOFF_STUCK_AFTER_SECONDS": "1"})
     run = wait_for(lambda: settled(run.pk), timeout=40)
     assert run.status == RunStatus.FINISHED and run.done_count == 80
     assert_each_pair_once(run, 40, 2)
     assert run.dispatch_count >= 2
+
+
+def test_per_model_concurrency_holds_across_two_workers(start_worker, sandbox):
+    sandbox.config.latency_ms = 60
+    models = [claude_haiku_45(max_concurrency=2), llama_8b(max_concurrency=1)]
+    start_worker(extra_env={"BAKEOFF_CHUNK_SIZE": "4"})
+    start_worker(extra_env={"BAKEOFF_CHUNK_SIZE": "4"})
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(16), models=models, endpoint_url=sandbox.url)
+    run = wait_for(lambda: settled(run.pk))
+    assert run.status == RunStatus.FINISHED and run.done_count == 32
+    # 8 chunks ran on 8 worker threads at once, yet never more than 2 + 1 calls were in flight.
+    assert 2 <= sandbox.state.max_in_flight <= 3

@@ -149,9 +149,9 @@ def test_finalize_builds_the_report_once(eager, sandbox, models, django_capture_
 
 def test_llm_judge_grades_through_the_judge_model_and_its_tokens_are_kept_apart(
         eager, sandbox, models, django_capture_on_commit_callbacks):
-    from .factories import CatalogModelFactory, EvalCaseFactory, EvalSetFactory
+    from .factories import EvalCaseFactory, EvalSetFactory, catalog_model
 
-    judge = CatalogModelFactory(
+    judge = catalog_model(
         name="Claude Sonnet 4.5", model_id="anthropic.claude-sonnet-4-5-20250929-v1:0",
         inference_profile_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0", requires_profile=True,
         family="claude", tier="mid", weights="closed", input_per_1m=Decimal("3"), output_per_1m=Decimal("15"),
@@ -171,3 +171,14 @@ def test_llm_judge_grades_through_the_judge_model_and_its_tokens_are_kept_apart(
     assert sandbox.calls("us.anthropic.claude-sonnet-4-5-20250929-v1:0") == 4
     assert run.report["judge"]["invoked_id"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     assert run.report["judge"]["input_tokens"] == sum(r.judge_input_tokens for r in results)
+
+
+def test_report_build_interrupted_by_a_dead_worker_is_built_again(
+        eager, sandbox, models, django_capture_on_commit_callbacks):
+    run = launch(sandbox, eval_set_with_cases(2), models, django_capture_on_commit_callbacks)
+    BakeoffRun.objects.filter(pk=run.pk).update(status=RunStatus.FINALIZING, report=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bakeoff_resume_stuck(stale_after=timedelta(seconds=-1))
+    run.refresh_from_db()
+    assert run.status == RunStatus.FINISHED and run.report["sandbox"] is True
+    assert sandbox.calls() == 4  # no pair called again

@@ -13,7 +13,7 @@ def people():
     alice = PartnerMemberFactory(user__username="alice").user
     bob = PartnerMemberFactory(user__username="bob", partner=alice.partner_member.partner).user
     charlie = PartnerMemberFactory(user__username="charlie").user
-    staff = UserFactory(username="staff")
+    staff = UserFactory(username="staff", is_staff=True)
     return alice, bob, charlie, staff
 
 

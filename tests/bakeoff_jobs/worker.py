@@ -27,10 +27,12 @@ def test_database_url() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None, concurrency: int = 4) -> None:
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None, concurrency: int = 4,
+                 beat: bool = False) -> None:
         self.log_path = log_path
         self.extra_env = extra_env or {}
         self.concurrency = concurrency
+        self.beat = beat  # embed celery beat, so periodic tasks run too
         self.process: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 30.0) -> "WorkerProcess":
@@ -48,10 +50,11 @@ class WorkerProcess:
         )
         env.update(self.extra_env)
         self._log = open(self.log_path, "ab")
+        beat = ["-B", "-s", str(self.log_path.with_suffix(".beat"))] if self.beat else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--pool", "threads",
              "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-n", f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h"],
+             "--without-mingle", "--without-heartbeat", "-n", f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h", *beat],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + ready_timeout
@@ -71,9 +74,10 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            # The test is over and its run settled: a short grace, then no waiting for the pool.
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 self.kill()
         if getattr(self, "_log", None):
