@@ -74,8 +74,8 @@ class StatusChangeInline(ReadOnlyInline):
 @admin.register(BakeoffRun)
 class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "partner"
-    list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at",
-                    "report_link")
+    list_display = ("id", "report_link", "eval_set", "engagement", "status", "progress", "sandbox",
+                    "estimated_cost_usd", "created_at")
     list_filter = ("status", "sandbox")
     list_select_related = ("eval_set", "engagement__intake", "partner")
     readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",

@@ -88,3 +88,10 @@ def test_partner_launches_a_bakeoff_and_watches_it_finish(page, live_server, set
     expect(page.locator("#router")).to_be_visible()
     expect(page.locator("#cases")).to_contain_text("Lyon")
     shoot(page, "report-finished")
+
+    page.get_by_role("link", name="All bake-off runs").click()
+    expect(page.get_by_role("link", name="Report", exact=True)).to_be_visible()
+    shoot(page, "partner-runs")
+    page.goto(live_server.url + "/admin/matching/engagement/")
+    expect(page.locator("#result_list")).to_contain_text("Parsewell")
+    shoot(page, "partner-engagements")
