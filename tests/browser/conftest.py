@@ -72,3 +72,13 @@ def log_in(page, live_server, username: str, password: str = "pw-for-tests", nex
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def assert_every_field_labelled(page) -> None:
+    """Every form control a person can reach has a label a screen reader announces."""
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+        'input:not([type=hidden]):not([type=submit]), select, textarea')]
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                      && !el.getAttribute('aria-labelledby'))
+        .map(el => el.name || el.id)""")
+    assert unlabelled == [], f"fields without a label: {unlabelled}"

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 from intake.models import Intake
 from tests.factories import PartnerFactory
 
+from .conftest import assert_every_field_labelled
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -14,6 +16,7 @@ def test_founder_submits_the_intake_and_lands_on_the_status_page(page, live_serv
     PartnerFactory(name="Northwind Cloud Partners")
     page.goto(live_server.url + "/")
     shoot(page, "home")
+    assert_every_field_labelled(page)
     page.get_by_role("button", name="Check my credits").click()
     expect(page.get_by_role("alert")).to_contain_text("Please correct the fields")
     shoot(page, "home-errors")

@@ -12,7 +12,7 @@ from tests.bakeoff_jobs.factories import EngagementFactory, claude_haiku_45, lla
 from tests.bakeoff_jobs.worker import start_worker  # noqa: F401 - fixture
 from tests.factories import PartnerFactory, PartnerMemberFactory, UserFactory
 
-from .conftest import log_in
+from .conftest import assert_every_field_labelled, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +56,7 @@ def test_partner_launches_a_bakeoff_and_watches_it_finish(page, live_server, set
     page.get_by_label("Engagement").select_option(index=1)
     page.get_by_label("Eval set file").set_input_files(str(eval_file))
     shoot(page, "upload")
+    assert_every_field_labelled(page)
     page.get_by_role("button", name="Upload").click()
 
     expect(page.get_by_role("status")).to_contain_text(f"with {CASES} cases")
@@ -66,6 +67,7 @@ def test_partner_launches_a_bakeoff_and_watches_it_finish(page, live_server, set
     expect(page.get_by_role("heading", name="Cost estimate")).to_be_visible()
     assert not BakeoffRun.objects.exists()  # nothing runs before the partner confirms
     shoot(page, "launch-estimate")
+    assert_every_field_labelled(page)
     page.get_by_role("button", name="Launch the bake-off").click()
 
     bar = page.get_by_role("progressbar")
