@@ -136,7 +136,7 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel], max_t
 # --------------------------------------------------------------------------- launch
 
 
-def _resolve_models(models: Iterable[CatalogModel | str]) -> list[CatalogModel]:
+def resolve_models(models: Iterable[CatalogModel | str]) -> list[CatalogModel]:
     resolved: list[CatalogModel] = []
     for item in models:
         if isinstance(item, CatalogModel):
@@ -167,7 +167,7 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
                    judge: CatalogModel | str | None = None, bar_points: int = 2,
                    cache_system_prompt: bool = False, endpoint_url: str | None = None) -> BakeoffRun:
     """Create a run with the prices of the ids it will call frozen, and queue it for the workers."""
-    candidates = _resolve_models(models)
+    candidates = resolve_models(models)
     if len({m.pk for m in candidates}) != len(candidates):
         raise BakeoffError("Each model may appear only once in a bake-off.")
     if len(candidates) < 2:
@@ -179,7 +179,7 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
     if case_count == 0:
         raise BakeoffError("The eval set has no cases.")
     needs_judge = eval_set.cases.filter(scorer="llm_judge").exists()
-    judge_model = _resolve_models([judge])[0] if judge else None
+    judge_model = resolve_models([judge])[0] if judge else None
     if needs_judge and judge_model is None:
         judge_model = _default_judge(eval_set)
     if engagement is None:
@@ -215,7 +215,7 @@ def _default_judge(eval_set: EvalSet) -> CatalogModel:
     """The judge named in the cases' options, else the strongest active Claude in the catalog."""
     for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
         if isinstance(options, dict) and options.get("judge_model"):
-            return _resolve_models([options["judge_model"]])[0]
+            return resolve_models([options["judge_model"]])[0]
     judge = (
         CatalogModel.objects.filter(is_active=True, family="claude", tier__in=["mid", "top"])
         .order_by("-tier", "-effective_date", "-input_per_1m").first()

@@ -43,7 +43,7 @@ def test_json_prints_the_whole_report_as_one_document(eager, eval_file, capsys):
     assert [m["pass_rate"] for m in report["models"]] == [1.0, 1.0]
     assert report["models"][0]["monthly_usd"]["on_demand"] is not None  # the founder's workload
     assert report["models"][0]["runway_months"]["on_demand"] is not None  # the matched credits
-    assert "6/6" in err and "estimated cost" in err
+    assert "6/6" in err and "estimated cost: $" in err
     assert BakeoffRun.objects.get().report == report
 
 
@@ -68,3 +68,4 @@ def test_unknown_model_is_refused(eager, eval_file):
     claude_haiku_45()
     with pytest.raises(CommandError, match="No catalog model"):
         call_command("bakeoff", str(eval_file), "--models", "anthropic.claude-haiku-4-5-20251001-v1:0,nope")
+    assert EvalSet.objects.count() == 0

@@ -61,8 +61,15 @@ class Command(BaseCommand):
                 raise CommandError(f"no engagement {options['engagement']}")
         models = [m for m in options["models"].split(",") if m.strip()]
         try:
+            models = services.resolve_models(models)  # before storing anything
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
+            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"])
+            self.stderr.write(
+                f"estimated cost: ${estimate.expected_usd:.4f} (at most ${estimate.upper_bound_usd:.4f}) for "
+                f"{estimate.cases} cases × {len(models)} models: "
+                + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}" for m in estimate.models)
+            )
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
                 max_tokens=options["max_tokens"], engagement=engagement, judge=options["judge"],
@@ -75,8 +82,8 @@ class Command(BaseCommand):
         except services.BakeoffError as exc:
             raise CommandError(str(exc)) from None
         self.stderr.write(
-            f"bake-off #{run.pk}: {run.total_pairs} calls ({eval_set.case_count} cases × {len(models)} models), "
-            f"estimated cost ${run.estimated_cost_usd:.4f}{' (sandbox)' if run.sandbox else ''}"
+            f"bake-off #{run.pk}: {run.total_pairs} calls dispatched"
+            f"{' to the local sandbox' if run.sandbox else ' to Amazon Bedrock'}"
         )
         if options["no_wait"]:
             self.stdout.write(str(run.pk))
@@ -142,13 +149,13 @@ def render_text(report: dict) -> str:
     lines = []
     if report.get("sandbox"):
         lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock.")
-    lines.append(f"{'model':42} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
+    lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
     for m in report.get("models", []):
         ci = m.get("pass_rate_ci95") or [0, 0]
         lat = m.get("latency_ms") or {}
         rate = m.get("pass_rate")
         lines.append(
-            f"{m['invoked_id'][:42]:42} {'-' if rate is None else f'{rate:.0%}':>6} "
+            f"{m['invoked_id'][:48]:48} {'-' if rate is None else f'{rate:.0%}':>6} "
             f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
             f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
         )
