@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from matching.admin_scoping import user_partner
+
 from . import charts, selectors, services
 from .forms import EvalSetUploadForm, LaunchForm
 from .models import BakeoffRun, RunStatus
@@ -54,8 +56,6 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _login_partner(request: HttpRequest):
-    from matching.admin_scoping import user_partner
-
     return user_partner(request.user)
 
 
