@@ -33,13 +33,17 @@ _founder_match_covered: contextvars.ContextVar[bool] = contextvars.ContextVar("f
 
 
 @contextmanager
-def founder_match_covered():
-    """Matches made inside this block send no separate "you are matched" email to the founder."""
-    token = _founder_match_covered.set(True)
+def _switched_on(flag: contextvars.ContextVar[bool]):
+    token = flag.set(True)
     try:
         yield
     finally:
-        _founder_match_covered.reset(token)
+        flag.reset(token)
+
+
+def founder_match_covered():
+    """Matches made inside this block send no separate "you are matched" email to the founder."""
+    return _switched_on(_founder_match_covered)
 
 
 def email_send(*, to: list[str], subject: str, template: str, context: dict) -> None:
@@ -111,14 +115,9 @@ def partner_new_match_send(*, engagement_id: int, partner_id: int) -> None:
 _muted: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_muted", default=False)
 
 
-@contextmanager
 def notifications_muted():
     """No milestone emails for changes made inside this block (demo data, bulk imports)."""
-    token = _muted.set(True)
-    try:
-        yield
-    finally:
-        _muted.reset(token)
+    return _switched_on(_muted)
 
 
 def after_commit(func, **kwargs) -> None:
