@@ -38,7 +38,8 @@ def test_partner_launches_a_bakeoff_and_watches_it_finish(page, live_server, set
     bedrock_sandbox.config.latency_ms, bedrock_sandbox.config.jitter_ms = 120, 60
     bedrock_sandbox.config.set_model("meta.*", latency_ms=60, jitter_ms=30)
     settings.BEDROCK_ENDPOINT_URL = bedrock_sandbox.url
-    claude_haiku_45(max_concurrency=2)
+    # One call at a time to Claude: the run lasts a few seconds, long enough to watch the bar move.
+    claude_haiku_45(max_concurrency=1)
     llama_8b(max_concurrency=2)
     alpha = PartnerFactory(name="Alpha Partners")
     alice = UserFactory(username="alice", is_staff=True)
