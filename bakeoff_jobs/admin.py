@@ -3,31 +3,26 @@ cancel or resume a run, and read its report."""
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.html import format_html
+
+from matching.admin_scoping import PartnerScopedAdminMixin
 
 from . import selectors, services
 from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalCase, EvalSet, RunModel, RunStatusChange
 
 
 @admin.register(CatalogModel)
-class CatalogModelAdmin(admin.ModelAdmin):
+class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = ""  # partners pick models from it and may read every price
+    partner_read_only = True
     list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
                     "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date", "is_active")
     list_filter = ("family", "tier", "weights", "is_active", "requires_profile")
     search_fields = ("name", "model_id", "inference_profile_id")
     list_editable = ("is_active",)
-
-    def has_change_permission(self, request, obj=None):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_add_permission(self, request):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return selectors.is_cloudroute_staff(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -47,7 +42,8 @@ class EvalCaseInline(ReadOnlyInline):
 
 
 @admin.register(EvalSet)
-class EvalSetAdmin(admin.ModelAdmin):
+class EvalSetAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
     list_display = ("name", "partner", "engagement", "case_count", "created_at")
     search_fields = ("name", "filename")
     list_select_related = ("partner", "engagement__intake")
@@ -56,6 +52,12 @@ class EvalSetAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.eval_sets_visible_to(request.user)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # An eval set is born from an uploaded file, validated row by row: the upload page does that.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return redirect("bakeoffs:upload")
 
 
 class RunModelInline(ReadOnlyInline):
@@ -70,8 +72,10 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(BakeoffRun)
-class BakeoffRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "eval_set", "engagement", "status", "progress", "sandbox", "estimated_cost_usd", "created_at")
+class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
+    list_display = ("id", "report_link", "eval_set", "engagement", "status", "progress", "sandbox",
+                    "estimated_cost_usd", "created_at")
     list_filter = ("status", "sandbox")
     list_select_related = ("eval_set", "engagement__intake", "partner")
     readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",
@@ -87,6 +91,20 @@ class BakeoffRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # launched with an eval set and models through bakeoff_launch (CLI or page)
+
+    @admin.display(description="report")
+    def report_link(self, run):
+        return format_html('<a href="{}">{}</a>', reverse("bakeoffs:report", args=[run.pk]),
+                           "Report" if run.report else "Progress")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "launch_url": reverse("bakeoffs:launch")}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "report_url": reverse("bakeoffs:report", args=[object_id])
+                         if str(object_id).isdigit() else None}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="done / failed / total")
     def progress(self, run):
@@ -110,7 +128,8 @@ class BakeoffRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(BakeoffResult)
-class BakeoffResultAdmin(admin.ModelAdmin):
+class BakeoffResultAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "run__partner"
     list_display = ("run", "run_model", "case", "status", "passed", "latency_ms", "input_tokens", "output_tokens",
                     "attempts", "error_code")
     list_filter = ("status", "passed")

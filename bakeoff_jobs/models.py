@@ -190,6 +190,9 @@ class BakeoffRun(models.Model):
     dispatch_count = models.PositiveIntegerField(default=0, help_text="Times the missing pairs were dispatched.")
     estimated_cost_usd = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
+    shared_with_founder = models.BooleanField(
+        default=False, help_text="The partner shared this run's summary on the founder's status page."
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

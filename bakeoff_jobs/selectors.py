@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from matching.selectors import partner_for_user
 
@@ -149,3 +149,71 @@ def run_report(run: BakeoffRun) -> dict:
         "endpoint": "sandbox" if run.sandbox else "bedrock",
     }
     return report
+
+
+# --------------------------------------------------------------------------- report page
+
+
+def run_candidates(run: BakeoffRun) -> list[RunModel]:
+    return list(run.run_models.filter(role=RunModelRole.CANDIDATE).select_related("catalog_model").order_by("position"))
+
+
+def run_latencies(run: BakeoffRun) -> dict[str, list[int]]:
+    """Per candidate model key, the latency of every call that answered (ms)."""
+    keys = {rm.pk: _model_key(rm) for rm in run_candidates(run)}
+    latencies: dict[str, list[int]] = {key: [] for key in keys.values()}
+    rows = BakeoffResult.objects.filter(run=run, status=ResultStatus.OK, latency_ms__isnull=False,
+                                        run_model_id__in=keys).values_list("run_model_id", "latency_ms")
+    for rm_id, latency in rows:
+        latencies[keys[rm_id]].append(latency)
+    return latencies
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: object
+    results: list  # one BakeoffResult or None per candidate, in model order
+
+
+def run_case_rows(run: BakeoffRun, *, offset: int = 0, limit: int = 25,
+                  only_disagreements: bool = False) -> tuple[list[CaseRow], int]:
+    """A page of cases with every model's answer side by side, and the number of cases in all.
+    With only_disagreements, just the cases the models did not all pass or all fail."""
+    candidates = run_candidates(run)
+    cases = run.eval_set.cases.order_by("line")
+    if only_disagreements:
+        mixed = (
+            BakeoffResult.objects.filter(run=run, run_model__in=candidates).values("case_id")
+            .annotate(passed=Count("id", filter=Q(passed=True)), total=Count("id"))
+            .exclude(passed=0).exclude(passed=F("total")).values("case_id")
+        )
+        cases = cases.filter(pk__in=mixed)
+    total = cases.count()
+    page = list(cases[offset:offset + limit])
+    found = {
+        (r.case_id, r.run_model_id): r
+        for r in BakeoffResult.objects.filter(run=run, case__in=page, run_model__in=candidates)
+    }
+    rows = [CaseRow(case=case, results=[found.get((case.pk, rm.pk)) for rm in candidates]) for case in page]
+    return rows, total
+
+
+def run_result_rows(run: BakeoffRun):
+    """Every result of the run, flat, for the CSV export (streams; no model objects)."""
+    return (
+        BakeoffResult.objects.filter(run=run)
+        .order_by("case__line", "run_model__role", "run_model__position")
+        .values_list("case__line", "case__category", "case__scorer", "run_model__catalog_model__name",
+                     "run_model__invoked_id", "run_model__role", "status", "passed", "score", "latency_ms",
+                     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "attempts",
+                     "error_code", "output", "score_detail")
+        .iterator(chunk_size=2000)
+    )
+
+
+def run_shared_with_founder(engagement) -> BakeoffRun | None:
+    """The latest finished run the partner shared on this engagement's founder status page."""
+    return (
+        BakeoffRun.objects.filter(engagement=engagement, shared_with_founder=True, status="finished")
+        .exclude(report__isnull=True).order_by("-finished_at", "-pk").first()
+    )

@@ -397,3 +397,22 @@ def bakeoff_finalize(*, run_id: int) -> bool:
     with transaction.atomic():
         _move(run, RunStatus.FINISHED, reason="report stored", report=report, finished_at=timezone.now())
     return True
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+@transaction.atomic
+def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
+    """Show (or stop showing) a finished run's summary on the founder's status page."""
+    run = BakeoffRun.objects.select_for_update().get(pk=run.pk)
+    if shared and run.status != RunStatus.FINISHED:
+        raise BakeoffError("Only a finished bake-off with its report can be shared.")
+    if run.shared_with_founder != shared:
+        run.shared_with_founder = shared
+        run.save(update_fields=["shared_with_founder"])
+        RunStatusChange.objects.create(
+            run=run, from_status=run.status, to_status=run.status, changed_by=by,
+            reason="shared with the founder" if shared else "no longer shared with the founder",
+        )
+    return run

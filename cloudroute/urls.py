@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("staff/", include("matching.urls_staff")),
     path("api/", include("cloudroute.api_urls")),
+    path("bakeoffs/", include("bakeoff_jobs.urls")),
 ]
 
 handler404 = "cloudroute.api.page_not_found"

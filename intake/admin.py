@@ -1,6 +1,7 @@
 """Staff admin for intakes, with their stored verdicts."""
 from django.contrib import admin
 
+from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
 
 from .models import Intake
@@ -21,7 +22,9 @@ class PoolVerdictInline(admin.TabularInline):
 
 
 @admin.register(Intake)
-class IntakeAdmin(admin.ModelAdmin):
+class IntakeAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "engagement__partner"
+    staff_only_fields = ["status_token"]  # the founder's private link
     list_display = ["company_name", "contact_email", "country", "stage", "funding_kind", "use_case", "submitted_at"]
     list_filter = ["stage", "funding_kind", "use_case", "country", "investor_is_activate_provider"]
     search_fields = ["company_name", "contact_email", "contact_name", "investor_name"]

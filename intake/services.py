@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from matching import services as matching_services
+from matching.notifications import founder_match_covered
 from matching.selectors import engagement_for_founder
 
 from .links import status_url
@@ -70,7 +71,8 @@ def intake_submit(
         intake.save()
         matching_services.intake_verdicts_record(intake=intake, today=today)
         # Keep the returned intake's cached engagement current (matching reloads it under a lock).
-        intake.engagement = matching_services.engagement_open(intake=intake)
+        with founder_match_covered():  # the intake email below names the partner
+            intake.engagement = matching_services.engagement_open(intake=intake)
         if notify:
             transaction.on_commit(lambda: intake_status_email_send(intake_id=intake.id))
     return intake, True

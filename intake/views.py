@@ -2,7 +2,8 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from matching.selectors import engagement_for_founder
+from bakeoff_jobs.selectors import run_shared_with_founder
+from matching.selectors import engagement_credits, engagement_for_founder, engagement_milestones
 
 from .forms import IntakeForm
 from .links import intake_for_status_token, status_path
@@ -23,6 +24,9 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     if engagement is None:
         raise Http404("No such status page.")
     verdicts = list(engagement.intake.verdicts.all())
+    milestones = engagement_milestones(engagement)
+    current = next((m.key for m in milestones if not m.done), None)
+    shared_run = run_shared_with_founder(engagement)
     return render(
         request,
         "intake/status.html",
@@ -32,5 +36,25 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "verdicts": verdicts,
             "eligible": [v for v in verdicts if v.is_eligible],
             "history": list(engagement.history.all()),
+            "milestones": milestones,
+            "current_milestone": current,
+            "credits": engagement_credits(engagement),
+            "bakeoff": founder_bakeoff_summary(shared_run) if shared_run else None,
         },
     )
+
+
+def founder_bakeoff_summary(run) -> dict:
+    """What the founder sees of a bake-off the partner shared: per model quality, cost, monthly
+    cost and runway, and the router advice; never the prompts, answers or partner notes."""
+    report = run.report or {}
+    names = {m["key"]: m["name"] for m in report.get("models", [])}
+    router = report.get("router") or {}
+    return {
+        "run": run,
+        "models": report.get("models", []),
+        "router": router,
+        "routes": [{**row, "model_name": names.get(row["model"], row["model"])} for row in router.get("by_category", [])],
+        "single_best_name": names.get(router.get("single_best_model"), ""),
+        "sandbox": report.get("sandbox", False),
+    }

@@ -19,6 +19,7 @@ from .models import (
     PoolVerdict,
     RuleSetVersion,
 )
+from .admin_scoping import PartnerScopedAdminMixin
 from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
 from .selectors import engagements_visible_to
 
@@ -50,7 +51,7 @@ class RuleSetVersionInline(ReadOnlyInline):
 
 
 @admin.register(CreditPool)
-class CreditPoolAdmin(admin.ModelAdmin):
+class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "filing_route", "amount_min_usd", "amount_max_usd", "typical_amount_usd",
                     "is_active", "position"]
     list_filter = ["filing_route", "is_active"]
@@ -66,7 +67,7 @@ class CreditPoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(RuleSetVersion)
-class RuleSetVersionAdmin(admin.ModelAdmin):
+class RuleSetVersionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["pool", "version", "created_at", "created_by"]
     list_filter = ["pool"]
     list_select_related = ["pool", "created_by"]
@@ -86,7 +87,7 @@ class PartnerMemberInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "is_vetted", "is_active", "specialties", "regions", "languages", "capacity",
                     "open_engagements", "commission_rate"]
     list_filter = ["is_vetted", "is_active"]
@@ -123,13 +124,24 @@ class StatusChangeInline(ReadOnlyInline):
     fields = ["changed_at", "from_status", "to_status", "partner", "changed_by", "reason"]
 
 
+class PartnerStatusChangeInline(ReadOnlyInline):
+    """The history as a partner sees it: no other firm's name, no staff names."""
+
+    model = EngagementStatusChange
+    fields = ["changed_at", "from_status", "to_status", "reason"]
+
+
 class MatchDecisionInline(ReadOnlyInline):
     model = MatchDecision
     fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
 
 
 @admin.register(Engagement)
-class EngagementAdmin(admin.ModelAdmin):
+class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
+    staff_only_filters = ["queue", "partner"]
+    staff_only_actions = ["assign_partner", "rematch", "close"]
+    partner_inlines = [PartnerStatusChangeInline]  # match decisions score other firms: staff only
     list_display = ["id", "company", "status", "partner", "estimated_credits_usd", "created_at"]
     list_filter = [UnmatchedQueueFilter, "status", "partner", "matched_pools"]
     search_fields = ["intake__company_name", "intake__contact_email", "partner__name"]
@@ -235,7 +247,8 @@ class EngagementAdmin(admin.ModelAdmin):
 
 
 @admin.register(PoolVerdict)
-class PoolVerdictAdmin(admin.ModelAdmin):
+class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "intake__engagement__partner"
     list_display = ["intake", "pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "created_at"]
     list_filter = ["pool", "is_eligible", "route"]
     search_fields = ["intake__company_name", "intake__contact_email"]

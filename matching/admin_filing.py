@@ -19,15 +19,12 @@ from .models import (
     CreditApplicationStatusChange,
 )
 from .admin import ReadOnlyInline
-from .selectors import engagements_visible_to, partner_for_user
+from .admin_scoping import PartnerScopedAdminMixin
+from .selectors import engagements_visible_to
 from .tasks import sync_ace_opportunity, sync_credit_application
 
 ACE_LIFECYCLE_FIELDS = ["partner_central_id", "stage", "closed_lost_reason", "review_status", "review_comments"]
 DRAFT_STATUSES = (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED)
-
-
-def _visible(request, qs, path: str):
-    return qs.filter(**{f"{path}__in": engagements_visible_to(request.user).values("pk")})
 
 
 class AceStatusChangeInline(ReadOnlyInline):
@@ -42,7 +39,8 @@ class AceOpportunityAddForm(forms.ModelForm):
 
 
 @admin.register(AceOpportunity)
-class AceOpportunityAdmin(admin.ModelAdmin):
+class AceOpportunityAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "engagement__partner"
     list_display = ["__str__", "company_name", "partner", "partner_central_id", "stage", "review_status",
                     "has_error", "submitted_at"]
     list_filter = ["stage", "review_status", "catalog"]
@@ -52,9 +50,6 @@ class AceOpportunityAdmin(admin.ModelAdmin):
     actions = ["submit", "read_back"]
     readonly_fields = ["engagement", "catalog", "uuid", "partner_central_arn", "readiness", "last_error",
                        "last_error_at", "submitted_at", "last_synced_at", "created_at", "updated_at"]
-
-    def get_queryset(self, request):
-        return _visible(request, super().get_queryset(request), "engagement")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -149,7 +144,8 @@ MANUAL_APPLICATION_FIELDS = ["status", "amount_approved", "expires_on", "status_
 
 
 @admin.register(CreditApplication)
-class CreditApplicationAdmin(admin.ModelAdmin):
+class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "engagement__partner"
     list_display = ["__str__", "pool", "amount_requested", "status", "amount_approved", "expires_on", "has_error"]
     list_filter = ["status", "pool"]
     search_fields = ["engagement__intake__company_name", "benefit_application_id"]
@@ -159,9 +155,6 @@ class CreditApplicationAdmin(admin.ModelAdmin):
     readonly_fields = ["engagement", "pool", "uuid", "catalog", "benefit_application_id", "benefit_application_arn",
                        "submitted_at", "decided_at", "last_error", "last_error_at", "last_synced_at", "created_at"]
     fields = ["engagement", "pool", "currency", "amount_requested", *MANUAL_APPLICATION_FIELDS, *readonly_fields[2:]]
-
-    def get_queryset(self, request):
-        return _visible(request, super().get_queryset(request), "engagement")
 
     def has_add_permission(self, request):
         return False  # opened for the matched pools with the ACE draft
@@ -241,7 +234,10 @@ class CommissionForm(forms.ModelForm):
 
 
 @admin.register(Commission)
-class CommissionAdmin(admin.ModelAdmin):
+class CommissionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = "partner"
+    partner_read_only = True  # partners read their firm's commission; only CloudRoute staff move it
+    staff_only_filters = ["partner"]
     form = CommissionForm
     list_display = ["__str__", "partner", "rate", "owed", "status", "created_at"]
     list_filter = ["status", "partner"]
@@ -253,20 +249,13 @@ class CommissionAdmin(admin.ModelAdmin):
     actions = ["mark_invoiced", "mark_paid", "write_off"]
 
     def get_queryset(self, request):
-        qs = _visible(request, super().get_queryset(request), "credit_application__engagement")
-        return qs.prefetch_related("entries")
+        return super().get_queryset(request).prefetch_related("entries")
 
     def has_add_permission(self, request):
         return False  # accrues when a credit application is approved
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_change_permission(self, request, obj=None):
-        # Partners read their firm's commission; only CloudRoute staff move or correct it.
-        if partner_for_user(request.user) is not None and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
 
     def get_actions(self, request):
         return super().get_actions(request) if self.has_change_permission(request) else {}

@@ -8,12 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.text import slugify
 
 from intake.models import Intake
 
+from .admin_scoping import admin_groups_ensure
+from .notifications import notifications_muted
 from .models import Partner, PartnerMember
 from .services import pools_seed
 
@@ -55,8 +56,6 @@ DEMO_INTAKES: list[dict] = [
      "avg_output_tokens": 0},
 ]
 
-PARTNER_GROUP = "Partner staff"
-PARTNER_PERMISSIONS = ["view_engagement", "change_engagement", "view_poolverdict", "view_partner"]
 
 
 def _reset_login(username: str, **flags) -> tuple[object, str]:
@@ -76,10 +75,9 @@ def demo_load() -> list[tuple[str, str, str]]:
     from intake.services import intake_submit
 
     logins = []
-    with transaction.atomic():
+    with notifications_muted(), transaction.atomic():
         pools_seed()
-        group, _ = Group.objects.get_or_create(name=PARTNER_GROUP)
-        group.permissions.set(Permission.objects.filter(codename__in=PARTNER_PERMISSIONS))
+        group, staff_group = admin_groups_ensure()
         for spec in DEMO_PARTNERS:
             fields = {"is_vetted": True, "is_active": True, **{k: v for k, v in spec.items() if k != "name"}}
             partner, _ = Partner.objects.update_or_create(name=spec["name"], defaults=fields)
@@ -89,6 +87,7 @@ def demo_load() -> list[tuple[str, str, str]]:
             PartnerMember.objects.update_or_create(user=user, defaults={"partner": partner})
             logins.append((f"partner ({partner.name})", user.username, password))
         staff, password = _reset_login("staff", is_staff=True, is_superuser=True, email="staff@cloudroute.local")
+        staff.groups.add(staff_group)
         logins.insert(0, ("CloudRoute staff", staff.username, password))
         for data in DEMO_INTAKES:
             exists = Intake.objects.filter(

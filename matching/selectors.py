@@ -1,11 +1,15 @@
 """Reads that pages, admin and API share; each keeps its query count flat."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Min, Prefetch, QuerySet, Sum
 
 from .models import Engagement, Partner, PartnerMember, PoolVerdict
-from .models.engagements import WAITING_STATUSES
+from .models.engagements import WAITING_STATUSES, EngagementStatus
 
 
 def partner_for_user(user: AbstractBaseUser) -> Partner | None:
@@ -51,3 +55,47 @@ def engagement_for_founder(*, intake_id: int) -> Engagement | None:
         .first()
     )
 
+
+
+@dataclass(frozen=True)
+class Milestone:
+    key: str
+    label: str
+    at: datetime | None  # None: not reached yet
+
+    @property
+    def done(self) -> bool:
+        return self.at is not None
+
+
+def engagement_milestones(engagement: Engagement) -> list[Milestone]:
+    """The founder's timeline: received, matched, partner accepted, ACE submitted, ACE approved,
+    credits approved; each with the date it last happened (a re-match shows the latest match)."""
+    from .models import AceReviewStatus, AceStatusChange, BenefitStatus, CreditApplication
+
+    moves = {row["to_status"]: row["at"] for row in engagement.history.values("to_status").annotate(at=Max("changed_at"))}
+    ace = AceStatusChange.objects.filter(opportunity__engagement=engagement, field=AceStatusChange.Field.REVIEW_STATUS)
+    ace_at = {row["to_value"]: row["at"] for row in ace.values("to_value").annotate(at=Min("changed_at"))}
+    credits_at = CreditApplication.objects.filter(
+        engagement=engagement, status=BenefitStatus.APPROVED).aggregate(at=Min("decided_at"))["at"]
+    accepted = moves.get(EngagementStatus.ACCEPTED)
+    if accepted is None and engagement.status in (EngagementStatus.IN_PROGRESS, EngagementStatus.CLOSED):
+        accepted = moves.get(EngagementStatus.IN_PROGRESS)
+    matched = moves.get(EngagementStatus.MATCHED) if engagement.partner_id else None
+    return [
+        Milestone("received", "Intake received", engagement.intake.submitted_at),
+        Milestone("matched", "Matched with a partner", matched),
+        Milestone("accepted", "Partner accepted", accepted if engagement.partner_id else None),
+        Milestone("ace_submitted", "Registered with AWS (ACE submitted)", ace_at.get(AceReviewStatus.SUBMITTED)),
+        Milestone("ace_approved", "AWS approved the registration", ace_at.get(AceReviewStatus.APPROVED)),
+        Milestone("credits_approved", "Credits approved", credits_at),
+    ]
+
+
+def engagement_credits(engagement: Engagement) -> dict[str, Decimal]:
+    """Credits expected at intake (competitive awards left out) and approved so far, in USD."""
+    from .models import BenefitStatus, CreditApplication
+
+    approved = CreditApplication.objects.filter(engagement=engagement, status=BenefitStatus.APPROVED).aggregate(
+        total=Sum("amount_approved"))["total"]
+    return {"expected": engagement.estimated_credits_usd, "approved": approved or Decimal("0")}

@@ -2,11 +2,11 @@
 import csv
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from . import pipeline
+from .admin_scoping import cloudroute_staff_required
 from .models import CreditPool, Partner
 
 CHART_WIDTH = 480  # px for 100% of intakes
@@ -62,7 +62,7 @@ def _chart(funnel: list[pipeline.FunnelStage]) -> dict:
     }
 
 
-@staff_member_required
+@cloudroute_staff_required
 def pipeline_dashboard(request: HttpRequest) -> HttpResponse:
     form = PipelineFilterForm(request.GET or None)
     summary = pipeline.pipeline_summary(form.filters())
@@ -80,7 +80,7 @@ def pipeline_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@cloudroute_staff_required
 def pipeline_csv(request: HttpRequest) -> HttpResponse:
     form = PipelineFilterForm(request.GET or None)
     rows = pipeline.pipeline_rows(form.filters())

@@ -1,0 +1,212 @@
+"""The partner's bake-off pages: upload an eval set, launch a run after seeing its cost estimate,
+watch its progress, read its report (charts, router, per-case answers) and export it. Every page is
+scoped to the login's firm: another firm's run is not found."""
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from matching.admin_scoping import user_partner
+
+from . import charts, selectors, services
+from .forms import EvalSetUploadForm, LaunchForm
+from .models import BakeoffRun, RunStatus
+
+CASES_PER_PAGE = 20
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(f"bakeoff_jobs.{perm}"):
+        raise PermissionDenied
+
+
+def _visible_run(request: HttpRequest, pk: int) -> BakeoffRun:
+    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+
+
+@staff_member_required
+def evalset_upload(request: HttpRequest) -> HttpResponse:
+    _require(request, "add_evalset")
+    form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            eval_set = services.evalset_upload(
+                name=form.cleaned_data["name"], data=upload.read(), filename=upload.name,
+                engagement=form.cleaned_data["engagement"], owner=request.user,
+                partner=_login_partner(request),
+            )
+        except services.EvalSetInvalid as exc:
+            for error in exc.errors[:20]:
+                form.add_error("file", f"Line {error.line}: {error.message}")
+            if len(exc.errors) > 20:
+                form.add_error("file", f"… and {len(exc.errors) - 20} more bad rows. Nothing was stored.")
+        except services.BakeoffError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, f"Uploaded “{eval_set.name}” with {eval_set.case_count} cases.")
+            return redirect(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
+    return render(request, "bakeoff_jobs/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _login_partner(request: HttpRequest):
+    return user_partner(request.user)
+
+
+@staff_member_required
+def launch(request: HttpRequest) -> HttpResponse:
+    """Pick the eval set, models and settings; the first POST shows the estimate, the second launches."""
+    _require(request, "add_bakeoffrun")
+    data = request.POST if request.method == "POST" else None
+    initial = {"eval_set": request.GET.get("eval_set")} if request.GET.get("eval_set") else None
+    form = LaunchForm(data, initial=initial, user=request.user)
+    estimate = None
+    if data is not None and form.is_valid():
+        models = list(form.cleaned_data["models"])
+        if "confirm" in request.POST:
+            try:
+                run = services.bakeoff_launch(
+                    eval_set=form.cleaned_data["eval_set"], models=models,
+                    max_tokens=form.cleaned_data["max_tokens"], temperature=form.cleaned_data["temperature"],
+                    created_by=request.user, partner=_login_partner(request),
+                )
+            except services.BakeoffError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("bakeoffs:report", pk=run.pk)
+        estimate = services.bakeoff_estimate(
+            eval_set=form.cleaned_data["eval_set"], models=models, max_tokens=form.cleaned_data["max_tokens"])
+        names = {m.model_id: m.name for m in models}
+        estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
+                          "upper": m.upper_bound_usd} for m in estimate.models]
+        estimate = {"total": estimate, "rows": estimate_rows}
+    return render(request, "bakeoff_jobs/launch.html", {"form": form, "estimate": estimate},
+                  status=400 if form.errors else 200)
+
+
+def _progress_payload(run: BakeoffRun) -> dict:
+    progress = selectors.run_progress(run_id=run.pk)
+    settled = progress.done + progress.failed
+    return {
+        "status": progress.status,
+        "status_label": RunStatus(progress.status).label,
+        "total": progress.total,
+        "done": progress.done,
+        "failed": progress.failed,
+        "remaining": progress.remaining,
+        "percent": round(100 * settled / progress.total) if progress.total else 0,
+        "finished": progress.finished,
+    }
+
+
+@staff_member_required
+def progress(request: HttpRequest, pk: int) -> JsonResponse:
+    run = _visible_run(request, pk)
+    response = JsonResponse(_progress_payload(run))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_member_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    data = run.report or {}
+    models = data.get("models", [])
+    names = {m["key"]: m["name"] for m in models}
+    if not names:
+        names = {rm.catalog_model.model_id: rm.catalog_model.name for rm in selectors.run_candidates(run)}
+    try:
+        offset = max(int(request.GET.get("cases", 0)), 0)
+    except ValueError:
+        offset = 0
+    only_mixed = request.GET.get("mixed") == "1"
+    case_rows, case_total = selectors.run_case_rows(run, offset=offset, limit=CASES_PER_PAGE,
+                                                    only_disagreements=only_mixed)
+    context = {
+        "run": run,
+        "progress": _progress_payload(run),
+        "report": data,
+        "models": models,
+        "names": names,
+        "candidates": selectors.run_candidates(run),
+        "cost_chart": charts.cost_quality_chart(models),
+        "latency_chart": charts.latency_chart(selectors.run_latencies(run), names) if run.report else None,
+        "router": data.get("router"),
+        "pairwise": [{**p, "a_name": names.get(p["a"], p["a"]), "b_name": names.get(p["b"], p["b"])}
+                     for p in data.get("pairwise", [])],
+        "case_rows": case_rows,
+        "case_total": case_total,
+        "case_offset": offset,
+        "case_next": offset + CASES_PER_PAGE if offset + CASES_PER_PAGE < case_total else None,
+        "case_prev": max(offset - CASES_PER_PAGE, 0) if offset else None,
+        "case_last": min(offset + CASES_PER_PAGE, case_total),
+        "only_mixed": only_mixed,
+        "can_cancel": run.is_active and request.user.has_perm("bakeoff_jobs.change_bakeoffrun"),
+        "can_share": run.status == RunStatus.FINISHED and run.engagement_id is not None
+        and request.user.has_perm("bakeoff_jobs.change_bakeoffrun"),
+    }
+    return render(request, "bakeoff_jobs/report.html", context)
+
+
+@staff_member_required
+def report_json(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    if not run.report:
+        return JsonResponse({"detail": "The report is not ready yet.", **_progress_payload(run)}, status=409)
+    response = HttpResponse(json.dumps(run.report, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="bakeoff-{run.pk}-report.json"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = ["case_line", "category", "scorer", "model", "invoked_id", "role", "status", "passed", "score",
+              "latency_ms", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "attempts",
+              "error_code", "output", "score_detail"]
+
+
+@staff_member_required
+def results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    run = _visible_run(request, pk)
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in [CSV_HEADER, *selectors.run_result_rows(run)])
+    response = StreamingHttpResponse(rows, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="bakeoff-{run.pk}-results.csv"'
+    return response
+
+
+@staff_member_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    _require(request, "change_bakeoffrun")
+    if services.bakeoff_cancel(run=run, by=request.user, reason="cancelled from the report page"):
+        messages.success(request, "The bake-off is cancelled; answers already in are kept.")
+    else:
+        messages.info(request, "The bake-off had already stopped.")
+    return redirect("bakeoffs:report", pk=run.pk)
+
+
+@staff_member_required
+@require_POST
+def share(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    _require(request, "change_bakeoffrun")
+    shared = request.POST.get("shared") == "1"
+    try:
+        services.bakeoff_share(run=run, shared=shared, by=request.user)
+    except services.BakeoffError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The founder now sees this summary on their status page." if shared
+                         else "The summary is no longer shown to the founder.")
+    return redirect("bakeoffs:report", pk=run.pk)

@@ -1,0 +1,43 @@
+"""The report's chart geometry: the cheapest-at-each-quality frontier and axes that read well."""
+from decimal import Decimal
+
+from bakeoff_jobs.charts import Point, cost_quality_chart, frontier, latency_chart
+
+
+def point(key, cost, quality):
+    return Point(key=key, name=key, cost=Decimal(cost), quality=quality)
+
+
+def test_frontier_keeps_each_model_nobody_beats_on_both_cost_and_quality():
+    models = [point("big", "1.0", 0.90), point("small", "0.5", 0.80), point("worse", "0.6", 0.70),
+              point("top", "2.0", 0.95), point("cheap-bad", "0.5", 0.60)]
+    assert [p.key for p in frontier(models)] == ["small", "big", "top"]
+
+
+def test_a_dearer_model_that_is_no_better_is_off_the_frontier():
+    assert [p.key for p in frontier([point("a", "0.1", 0.9), point("b", "0.2", 0.9)])] == ["a"]
+
+
+def test_chart_marks_the_frontier_and_labels_tiny_costs_distinctly():
+    chart = cost_quality_chart([
+        {"key": "claude", "name": "Claude", "cost_per_task_usd": "0.000017", "pass_rate": 1.0},
+        {"key": "llama", "name": "Llama", "cost_per_task_usd": "0.000001", "pass_rate": 0.5},
+        {"key": "dud", "name": "Dud", "cost_per_task_usd": "0.000010", "pass_rate": 0.4},
+    ])
+    assert {d["key"]: d["frontier"] for d in chart["dots"]} == {"claude": True, "llama": True, "dud": False}
+    labels = [t["label"] for t in chart["x_ticks"]]
+    assert len(set(labels)) == len(labels) == 5
+    assert chart["frontier_names"] == ["Llama", "Claude"]
+    assert chart["frontier_path"].startswith("M")
+
+
+def test_no_chart_without_any_priced_model():
+    assert cost_quality_chart([{"key": "a", "name": "A", "cost_per_task_usd": None, "pass_rate": None}]) is None
+    assert latency_chart({"a": []}, {"a": "A"}) is None
+
+
+def test_latency_boxes_carry_the_percentiles():
+    chart = latency_chart({"a": [100, 200, 300, 400, 500]}, {"a": "Model A"})
+    [box] = chart["boxes"]
+    assert (box["name"], box["min"], box["p50"], box["max"], box["count"]) == ("Model A", 100, 300, 500, 5)
+    assert box["x_min"] < box["x_p25"] < box["x_p50"] < box["x_p75"] < box["x_p95"] <= box["x_max"]

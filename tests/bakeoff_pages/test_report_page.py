@@ -1,0 +1,93 @@
+"""The bake-off report page, its live progress endpoint and its exports, as the firm and as an outsider."""
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from bakeoff_jobs.models import BakeoffRun, RunStatus
+from bakeoff_jobs import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_report_shows_summary_chart_latency_router_and_answers(client, alice, finished_run):
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:report", args=[finished_run.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for section in ('id="summary"', 'id="cost-quality-chart"', 'id="latency-chart"', 'id="router"', 'id="cases"'):
+        assert section in html
+    assert "Claude Haiku 4.5" in html and "Llama 3.1 8B Instruct" in html
+    assert 'class="frontier"' in html and "<title id=\"cq-title\">" in html
+    assert "Lyon" in html  # the wrong answer shown beside the right one
+    assert 'id="progress"' not in html  # finished: no progress bar
+
+
+def test_disagreement_filter_keeps_only_cases_the_models_split_on(client, alice, finished_run):
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:report", args=[finished_run.pk]), {"mixed": "1"})
+    assert page.context["case_total"] == 1
+    assert page.context["case_rows"][0].case.line == 2
+
+
+def test_progress_endpoint_counts_done_failed_and_remaining(client, alice, alpha, sandbox,
+                                                             django_capture_on_commit_callbacks):
+    from tests.bakeoff_jobs.factories import claude_haiku_45, eval_set_with_cases, llama_8b
+
+    eval_set = eval_set_with_cases(3, partner=alpha)
+    with django_capture_on_commit_callbacks(execute=False):  # queued, no worker yet
+        run = services.bakeoff_launch(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], endpoint_url=sandbox.url)
+    client.force_login(alice)
+    data = client.get(reverse("bakeoffs:progress", args=[run.pk])).json()
+    assert data == {"status": "queued", "status_label": "Queued", "total": 6, "done": 0, "failed": 0,
+                    "remaining": 6, "percent": 0, "finished": False}
+    page = client.get(reverse("bakeoffs:report", args=[run.pk])).content.decode()
+    assert 'id="progress"' in page and 'http-equiv="refresh"' in page  # the no-JS fallback
+    assert "Cancel the bake-off" in page
+
+
+def test_exports_give_every_result_and_the_report(client, alice, finished_run):
+    client.force_login(alice)
+    response = client.get(reverse("bakeoffs:results_csv", args=[finished_run.pk]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 12
+    assert {row["model"] for row in rows} == {"Claude Haiku 4.5", "Llama 3.1 8B Instruct"}
+    report = json.loads(client.get(reverse("bakeoffs:report_json", args=[finished_run.pk])).content)
+    assert report == finished_run.report
+
+
+def test_another_firm_gets_not_found_on_every_bakeoff_url(client, charlie, finished_run):
+    client.force_login(charlie)
+    for name in ("report", "progress", "report_json", "results_csv"):
+        assert client.get(reverse(f"bakeoffs:{name}", args=[finished_run.pk])).status_code == 404
+    for name in ("cancel", "share"):
+        assert client.post(reverse(f"bakeoffs:{name}", args=[finished_run.pk]), {"shared": "1"}).status_code == 404
+    assert not BakeoffRun.objects.get(pk=finished_run.pk).shared_with_founder
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client, finished_run):
+    response = client.get(reverse("bakeoffs:report", args=[finished_run.pk]))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_partner_cancels_a_running_bakeoff(client, alice, alpha, sandbox, django_capture_on_commit_callbacks):
+    from tests.bakeoff_jobs.factories import claude_haiku_45, eval_set_with_cases, llama_8b
+
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.bakeoff_launch(eval_set=eval_set_with_cases(2, partner=alpha),
+                                      models=[claude_haiku_45(), llama_8b()], endpoint_url=sandbox.url)
+    client.force_login(alice)
+    client.post(reverse("bakeoffs:cancel", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert run.history.last().changed_by == alice
+
+
+def test_sharing_needs_a_finished_run_and_is_recorded(client, alice, finished_run):
+    client.force_login(alice)
+    client.post(reverse("bakeoffs:share", args=[finished_run.pk]), {"shared": "1"})
+    finished_run.refresh_from_db()
+    assert finished_run.shared_with_founder
+    assert finished_run.history.last().reason == "shared with the founder"
