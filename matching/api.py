@@ -3,9 +3,14 @@ applications; staff read pools, partners and the pipeline figures. Every verb ca
 service as the admin, and every list and object is scoped to the caller's firm."""
 from __future__ import annotations
 
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+
+from django import forms
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -45,12 +50,33 @@ from .serializers import (
 )
 
 DRAFT_REVIEW_STATUSES = (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED)
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest real time zone; databases refuse wider ones
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 timestamp with a real-world offset, handed to the query in UTC."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError("Time zone offset must be between -14:00 and +14:00.")
+        try:
+            return moment.astimezone(dt_timezone.utc)
+        except OverflowError:
+            raise forms.ValidationError("Date is out of range.") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class EngagementFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=EngagementStatus.choices)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     company = filters.CharFilter(field_name="intake__company_name", lookup_expr="icontains", max_length=200)
 
     class Meta:

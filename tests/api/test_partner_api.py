@@ -1,4 +1,6 @@
 """What partners and staff do through the API, end to end through the same services as the admin."""
+from datetime import timedelta, timezone
+
 import pytest
 
 from bakeoff_jobs.models import BakeoffRun
@@ -29,6 +31,18 @@ def test_lists_filter_and_paginate(world):
     assert set(matched) == {"count", "next", "previous", "results"}
     assert alice.get("/api/engagements/", {"status": "nonsense"}).status_code == 400
     assert alice.get("/api/engagements/", {"page": 9}).status_code == 404
+
+
+def test_date_filters_take_real_time_zones_and_refuse_impossible_offsets(world):
+    alice = world.client("alice")
+    created = world.matched_a.created_at
+    just_after = (created + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=2))).isoformat()
+    listed = alice.get("/api/engagements/", {"created_before": just_after}).json()
+    assert world.matched_a.pk in [row["id"] for row in listed["results"]]
+
+    refused = alice.get("/api/engagements/", {"created_before": "0002-01-01T00:00:00+22:00"})
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {"created_before": ["Time zone offset must be between -14:00 and +14:00."]}
 
 
 def test_ace_draft_is_edited_submitted_then_frozen(world):
