@@ -1,5 +1,6 @@
 """The public intake form. Validation lives on the model (shared with the API); this adds labels,
 widgets and input tidying."""
+import secrets
 from decimal import Decimal
 
 from django import forms
@@ -21,6 +22,8 @@ class AwsAccountIdField(forms.CharField):
 
 
 class IntakeForm(forms.ModelForm):
+    # Rendered once per blank form; a resubmission of the same page carries the same key.
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     country = CountryCodeField(
         label="Country (two-letter ISO code)",
         max_length=2,
@@ -95,3 +98,7 @@ class IntakeForm(forms.ModelForm):
 
     def clean_prior_activate_credits_usd(self):
         return self.cleaned_data.get("prior_activate_credits_usd") or Decimal("0")
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)

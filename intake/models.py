@@ -93,6 +93,9 @@ class Intake(models.Model):
 
     # Private token for the founder's status link.
     status_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The random key the web form carried: a repeat post with the same key is the same browser
+    # (a double click), so it may be sent to the status page; anyone else is not.
+    form_submission_key = models.CharField(max_length=64, blank=True, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -55,7 +55,11 @@ def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
 
 
 def intake_submit(
-    *, data: dict[str, Any], today: date | None = None, notify: bool = True
+    *,
+    data: dict[str, Any],
+    today: date | None = None,
+    notify: bool = True,
+    form_submission_key: str = "",
 ) -> tuple[Intake, bool]:
     """Save an intake, record a verdict for every pool, open its engagement and match a partner.
     Returns (intake, True) when new, or the earlier intake and False for a repeat of the same
@@ -66,7 +70,7 @@ def intake_submit(
         existing = intake_find_duplicate(email=data["contact_email"], company_name=data["company_name"])
         if existing is not None:
             return existing, False
-        intake = Intake(**data)
+        intake = Intake(**{**data, "form_submission_key": form_submission_key})
         intake.full_clean()
         intake.save()
         matching_services.intake_verdicts_record(intake=intake, today=today)

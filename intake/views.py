@@ -1,21 +1,31 @@
 """Public views for founders: the intake form and the private status page."""
+import secrets
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import run_shared_with_founder
 from matching.selectors import engagement_credits, engagement_for_founder, engagement_milestones
 
-from .forms import IntakeForm
+from .forms import IntakeForm, new_submission_key
 from .links import intake_for_status_token, status_path
 from .services import intake_submit
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    form = IntakeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        intake, _created = intake_submit(data=form.cleaned_data)
+    if request.method != "POST":
+        form = IntakeForm(initial={"submission_key": new_submission_key()})
+        return render(request, "intake/home.html", {"form": form})
+    form = IntakeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "intake/home.html", {"form": form}, status=400)
+    data = dict(form.cleaned_data)
+    key = data.pop("submission_key", "") or ""
+    intake, created = intake_submit(data=data, form_submission_key=key)
+    if created or (key and secrets.compare_digest(key, intake.form_submission_key)):
         return redirect(status_path(intake))
-    return render(request, "intake/home.html", {"form": form}, status=400 if form.is_bound else 200)
+    # Same company and email from another page: the private link went to that inbox, not here.
+    return render(request, "intake/already_received.html", {"intake": intake}, status=409)
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
