@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 
-from matching.selectors import partner_for_user
+from matching.selectors import is_cloudroute_staff, partner_for_user
 
 from . import report as report_module
 from .catalog import min_cache_tokens
@@ -32,13 +32,6 @@ def run_progress(*, run_id: int) -> RunProgress:
     return RunProgress(
         status=status, total=total, done=done, failed=failed, remaining=max(total - done - failed, 0),
         finished=status not in ("queued", "running", "finalizing"),
-    )
-
-
-def is_cloudroute_staff(user) -> bool:
-    """CloudRoute's own staff (not a partner firm's login)."""
-    return bool(user and user.is_authenticated) and (
-        user.is_superuser or (user.is_staff and partner_for_user(user) is None)
     )
 
 

@@ -14,10 +14,9 @@ from rest_framework.fields import get_error_detail
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from bakeoff_jobs.selectors import is_cloudroute_staff
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
 from matching.filing import AceValidationError, FilingError
-from matching.selectors import partner_for_user
+from matching.selectors import is_cloudroute_staff, partner_for_user
 from matching.services import MatchingError
 
 # Record ids in URLs: digits that fit a bigint, so an absurd id is a plain 404, never a database error.

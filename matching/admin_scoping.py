@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest
 
 from .models import Partner
-from .selectors import partner_for_user
+from .selectors import is_cloudroute_staff, partner_for_user
 
 PARTNER_GROUP = "Partner staff"
 STAFF_GROUP = "CloudRoute staff"
@@ -182,11 +182,6 @@ def admin_groups_ensure():
     staff_group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
     staff_group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
     return partner_group, staff_group
-
-
-def is_cloudroute_staff(user: AbstractBaseUser) -> bool:
-    """A CloudRoute login (superuser, or staff without a partner firm): sees every firm."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff) and user_partner(user) is None
 
 
 def cloudroute_staff_required(view):

@@ -20,6 +20,14 @@ def partner_for_user(user: AbstractBaseUser) -> Partner | None:
     return member.partner if member else None
 
 
+def is_cloudroute_staff(user: AbstractBaseUser) -> bool:
+    """CloudRoute's own staff, who see every firm: an active superuser, or an active staff login
+    that works for no partner firm (partner firms' logins are is_staff too, for the admin)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or (user.is_staff and partner_for_user(user) is None)
+
+
 def engagements_visible_to(user: AbstractBaseUser) -> QuerySet[Engagement]:
     """Everything for superusers and CloudRoute staff without a firm; only their firm's engagements
     for partner users; nothing for anyone else."""

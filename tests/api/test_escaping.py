@@ -1,5 +1,6 @@
 """Every free-text intake field carries a script payload through the form page, the status page,
-the admin changelist and change page, and the founder's email: it is always shown escaped."""
+the admin changelist and change page, and the founder's email: it is always shown escaped where it
+is rendered as HTML, and as typed in the plain-text email part."""
 import pytest
 from django.core import mail
 
@@ -59,4 +60,15 @@ def test_status_page_admin_and_email_show_typed_text_escaped(client, hostile_int
     message = mail.outbox[0]
     html_body = message.alternatives[0][0]
     assert_escaped(html_body, field, shown=field == "company_name")
-    assert f'<script>alert("xss-{field}")' not in message.body
+    if field in ("company_name", "contact_name"):
+        # The text/plain part is never rendered as markup: it shows what was typed, not entities.
+        assert payload(field) in message.body
+        assert "&lt;" not in message.body and "&quot;" not in message.body
+
+
+def test_plain_text_email_shows_an_ampersand_as_typed(pools, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        intake_submit(data=intake_data(company_name="Bits & Bytes", contact_name="Ana O'Neil"))
+    message = mail.outbox[0]
+    assert "Bits & Bytes" in message.body and "Ana O'Neil" in message.body
+    assert "Bits &amp; Bytes" in message.alternatives[0][0]
