@@ -7,7 +7,10 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-python manage.py bedrock_sandbox --port 8765 &
+# The sandbox answers the demo eval set (demo/support-eval-set.jsonl) with per-model accuracy,
+# so a first bake-off shows a real spread between the models.
+python manage.py bedrock_sandbox --port 8765 --script demo/sandbox-script.jsonl \
+  --model-behaviour "$(cat demo/sandbox-models.json)" &
 pids+=($!)
 celery -A cloudroute worker --loglevel=INFO --concurrency=2 &
 pids+=($!)
