@@ -10,9 +10,12 @@ COPY intake ./intake
 COPY matching ./matching
 COPY bakeoff_jobs ./bakeoff_jobs
 COPY templates ./templates
+COPY static ./static
+COPY demo ./demo
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
-    && useradd --create-home cloudroute && mkdir -p /app/var && chown cloudroute /app/var
+    && python manage.py collectstatic --noinput \
+    && useradd --create-home cloudroute && chown -R cloudroute /app/var
 USER cloudroute
 
 EXPOSE 8000
