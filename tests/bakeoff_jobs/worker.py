@@ -72,6 +72,13 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def terminate(self, timeout: float = 30.0) -> float:
+        """SIGTERM (warm shutdown) and wait for the worker to exit; returns the seconds it took."""
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             # The test is over and its run settled: a short grace, then no waiting for the pool.
