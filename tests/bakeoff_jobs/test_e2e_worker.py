@@ -90,6 +90,7 @@ def test_cancel_stops_the_workers_calling(start_worker, sandbox, models):
     assert BakeoffRun.objects.get(pk=run.pk).status == RunStatus.CANCELLED
 
 
+@pytest.mark.faults
 def test_killed_worker_run_completes_on_restart_without_duplicates_or_gaps(start_worker, sandbox, models):
     sandbox.config.latency_ms = 100
     worker = start_worker()
