@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -67,6 +68,10 @@ class _Call:
     stop: threading.Event
     judge: scorers.Judge | None = None
     sandbox_seen: list = field(default_factory=list)
+    # Calls of this chunk in flight at once (its model's concurrency): the chunk has more threads
+    # than that, so while one backs off after a throttle another takes the free slot, and threads
+    # without a turn block here instead of polling the shared store.
+    turns: threading.Semaphore | None = None
 
 
 def client_pool_size(concurrency: int) -> int:
@@ -94,8 +99,9 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
     while True:
         if ctx.stop.is_set():
             return None, attempts
+        turn = ctx.turns if ctx.turns is not None and run_model is ctx.run_model else nullcontext()
         try:
-            with quotas.model_slot(
+            with turn, quotas.model_slot(
                 ctx.store, quota_key(run_model.invoked_id), limit=run_model.max_concurrency,
                 lease_seconds=settings.BAKEOFF_SLOT_LEASE_SECONDS, rpm=run_model.requests_per_minute,
                 tpm=run_model.tokens_per_minute, tokens=tokens, timeout=settings.BAKEOFF_SLOT_TIMEOUT_SECONDS,
@@ -249,7 +255,9 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
             outcome.stored += len(pending)
         pending, last_flush = [], time.monotonic()
 
-    threads = max(1, min(rm.max_concurrency, settings.BAKEOFF_MAX_THREADS_PER_CHUNK))
+    # Twice the concurrency in threads (see _Call.turns), so backoff never leaves a slot idle.
+    threads = max(1, min(2 * rm.max_concurrency, settings.BAKEOFF_MAX_THREADS_PER_CHUNK))
+    ctx.turns = threading.Semaphore(max(1, min(rm.max_concurrency, threads)))
     deadline = time.monotonic() + settings.BAKEOFF_CHUNK_MAX_SECONDS
     hand_back = ""
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"bakeoff-{rm.pk}") as pool:
