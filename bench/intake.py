@@ -6,7 +6,8 @@ an engagement, the status email after commit).
     python bench/intake.py [--duration 60] [--connections 16] [--workers 2*cores+1] [--threads 2]
 
 Uses DATABASE_URL when it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/cloudroute_bench
-(created if missing, migrated, demo partners and pools loaded). Needs `wrk` (apt-get install wrk).
+(dropped and created afresh, migrated, demo partners and pools loaded; a DATABASE_URL you
+give is used as it is). Needs `wrk` (apt-get install wrk).
 The last line reads exactly: rps=<n> p50_ms=<n> p95_ms=<n> errors=<n>
 """
 from __future__ import annotations
@@ -74,13 +75,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, *, fresh: bool) -> None:
+    """Creates the database if missing; `fresh` drops it first, so every run starts from the same rows."""
     import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
     with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -91,9 +95,10 @@ def main() -> int:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 1
     db_url = os.environ.get("DATABASE_URL", "")
-    if not db_url.startswith("postgres"):
+    own_database = not db_url.startswith("postgres")
+    if own_database:
         db_url = DEFAULT_DB
-    ensure_database(db_url)
+    ensure_database(db_url, fresh=own_database)
     tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-intake-"))
     env = os.environ.copy()
     env.update(
