@@ -9,7 +9,7 @@ from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
-from .worker import start_worker  # noqa: F401 - fixture
+from .worker import settled, start_worker, wait_for  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -24,21 +24,6 @@ def sandbox(bedrock_sandbox):
 @pytest.fixture
 def models():
     return [claude_haiku_45(max_concurrency=4), llama_8b(max_concurrency=4)]
-
-
-def wait_for(predicate, timeout=30.0, every=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s")
-
-
-def settled(run_id):
-    run = BakeoffRun.objects.get(pk=run_id)
-    return run if run.status in (RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED) else None
 
 
 def assert_each_pair_once(run, cases, models):

@@ -91,6 +91,25 @@ class WorkerProcess:
             self._log.close()
 
 
+def wait_for(predicate, timeout=30.0, every=0.05):
+    """Polls until predicate() returns something truthy, and returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s")
+
+
+def settled(run_id):
+    """The run once it is finished, cancelled or failed; None while it is still going."""
+    from bakeoff_jobs.models import BakeoffRun, RunStatus
+
+    run = BakeoffRun.objects.get(pk=run_id)
+    return run if run.status in (RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED) else None
+
+
 def purge_broker() -> None:
     from cloudroute.celery import app
 

@@ -1,7 +1,6 @@
 """Bake-offs through real worker processes while things fail: Redis restarted mid-run, a sandbox
 that throttles and errors, a worker asked to stop (SIGTERM) or out of time for its chunk. The
 SIGKILL case lives with the other worker tests (tests/bakeoff_jobs/test_e2e_worker.py)."""
-import time
 
 import pytest
 from django.conf import settings
@@ -12,6 +11,7 @@ from bakeoff_jobs.converse import RETRYABLE_CODES
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
 from tests.bakeoff_jobs.factories import claude_haiku_45, eval_set_with_cases, llama_8b
+from tests.bakeoff_jobs.worker import settled, wait_for
 
 from .conftest import celery_broker
 
@@ -23,21 +23,6 @@ def sandbox(bedrock_sandbox):
     bedrock_sandbox.config.script = [ScriptLine(prompt_contains="say Paris", answer="Paris")]
     bedrock_sandbox.config.latency_ms = 20
     return bedrock_sandbox
-
-
-def wait_for(predicate, timeout=30.0, every=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s")
-
-
-def settled(run_id):
-    run = BakeoffRun.objects.get(pk=run_id)
-    return run if run.status in (RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED) else None
 
 
 def pair_counts(run) -> list[int]:
