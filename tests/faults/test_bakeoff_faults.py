@@ -95,7 +95,7 @@ def test_sigterm_hands_the_chunk_back_and_a_new_worker_finishes_it(start_worker,
 
     stopped_in = worker.terminate(timeout=10)
     before = BakeoffRun.objects.get(pk=run.pk)
-    assert stopped_in < 2.0  # not the ~3 s the rest of the chunk would take
+    assert stopped_in < 2.5, stopped_in  # not the ~3.5 s the rest of the chunk would take
     assert before.status == RunStatus.RUNNING and 8 <= before.done_count < 70
     assert b"handed back" in worker.log_path.read_bytes()
 
