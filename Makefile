@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo clean
+.PHONY: run test chaos install migrate demo clean
 
 install: $(STAMP)
 
@@ -27,6 +27,11 @@ run: demo
 
 test: install
 	$(BIN)/pytest
+
+# Only the fault-injection tests (they also run in `make test`): killed and stopped workers, a Redis
+# restart, a throttling sandbox, a database cut mid-submission, Partner Central down for an hour.
+chaos: install
+	$(BIN)/pytest -m faults tests/faults tests/bakeoff_jobs/test_e2e_worker.py
 
 clean:
 	rm -rf $(VENV) var

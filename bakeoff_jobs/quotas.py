@@ -22,6 +22,21 @@ class QuotaTimeout(TimeoutError):
     """No slot or no rate allowance came free within the caller's timeout."""
 
 
+def _store_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.OperationalError]
+    try:
+        import redis  # noqa: PLC0415
+
+        errors += [redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+# The shared store could not be reached (a Redis restart, a locked file): transient, never a result.
+QUOTA_STORE_ERRORS = _store_errors()
+
+
 class QuotaStore(Protocol):
     window_seconds: float
 
@@ -324,4 +339,7 @@ def model_slot(store: QuotaStore, key: str, *, limit: int, lease_seconds: float,
     try:
         yield token
     finally:
-        store.release(key, token)
+        try:
+            store.release(key, token)
+        except QUOTA_STORE_ERRORS:
+            pass  # the store is away: the lease expires on its own, and the call's answer stands

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -18,12 +19,34 @@ from .services import bakeoff_record_results
 
 log = logging.getLogger(__name__)
 
+# Set when the worker is asked to stop (SIGTERM): chunks stop starting calls, store what is in
+# flight and hand the rest back to the queue. Created before a prefork pool forks, so its
+# children see the parent's signal; a plain Event when no worker set it up (tests, eager mode).
+_shutdown: threading.Event | object = threading.Event()
+
+
+def install_shutdown_event() -> None:
+    """Called in the worker's main process before the pool starts (see tasks.py)."""
+    global _shutdown
+    import multiprocessing  # noqa: PLC0415
+
+    _shutdown = multiprocessing.get_context("fork").Event()
+
+
+def request_shutdown() -> None:
+    _shutdown.set()
+
+
+def shutdown_requested() -> bool:
+    return _shutdown.is_set()
+
 
 @dataclass
 class ChunkOutcome:
     stored: int = 0
     skipped: int = 0
     cancelled: bool = False
+    handed_back: int = 0  # cases sent back to the queue (worker stopping or time budget spent)
     reason: str = ""
 
 
@@ -45,6 +68,10 @@ class _Call:
     stop: threading.Event
     judge: scorers.Judge | None = None
     sandbox_seen: list = field(default_factory=list)
+    # Calls of this chunk in flight at once (its model's concurrency): the chunk has more threads
+    # than that, so while one backs off after a throttle another takes the free slot, and threads
+    # without a turn block here instead of polling the shared store.
+    turns: threading.Semaphore | None = None
 
 
 def client_pool_size(concurrency: int) -> int:
@@ -72,8 +99,9 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
     while True:
         if ctx.stop.is_set():
             return None, attempts
+        turn = ctx.turns if ctx.turns is not None and run_model is ctx.run_model else nullcontext()
         try:
-            with quotas.model_slot(
+            with turn, quotas.model_slot(
                 ctx.store, quota_key(run_model.invoked_id), limit=run_model.max_concurrency,
                 lease_seconds=settings.BAKEOFF_SLOT_LEASE_SECONDS, rpm=run_model.requests_per_minute,
                 tpm=run_model.tokens_per_minute, tokens=tokens, timeout=settings.BAKEOFF_SLOT_TIMEOUT_SECONDS,
@@ -90,12 +118,21 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
             if not exc.retryable or attempts >= max_attempts:
                 exc.attempts = attempts
                 raise
-            time.sleep(bedrock.backoff_delay(attempts - 1))
+            # Sleep outside the slot, so another call uses it meanwhile; wake early when stopped.
+            ctx.stop.wait(bedrock.backoff_delay(attempts - 1, base=settings.BAKEOFF_BACKOFF_BASE_SECONDS))
         except quotas.QuotaTimeout:
             # Not an answer from the model: wait again, but not for ever (a resume picks it up).
             slot_waits += 1
             if slot_waits >= max_attempts:
                 raise
+        except quotas.QUOTA_STORE_ERRORS as exc:
+            # The shared quota store (Redis) is unreachable, e.g. restarting: nothing the model
+            # said, so never a result. Wait for it; if it stays away, leave the pair missing.
+            slot_waits += 1
+            if slot_waits >= max_attempts * 4:
+                raise quotas.QuotaTimeout(f"quota store unavailable: {exc}") from exc
+            log.warning("quota store unavailable (%s); waiting", exc)
+            ctx.stop.wait(min(2.0, 0.25 * slot_waits))
 
 
 def _make_judge(ctx: _Call, judge_model: RunModel) -> scorers.Judge:
@@ -218,7 +255,11 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
             outcome.stored += len(pending)
         pending, last_flush = [], time.monotonic()
 
-    threads = max(1, min(rm.max_concurrency, settings.BAKEOFF_MAX_THREADS_PER_CHUNK))
+    # Twice the concurrency in threads (see _Call.turns), so backoff never leaves a slot idle.
+    threads = max(1, min(2 * rm.max_concurrency, settings.BAKEOFF_MAX_THREADS_PER_CHUNK))
+    ctx.turns = threading.Semaphore(max(1, min(rm.max_concurrency, threads)))
+    deadline = time.monotonic() + settings.BAKEOFF_CHUNK_MAX_SECONDS
+    hand_back = ""
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"bakeoff-{rm.pk}") as pool:
         futures: set[Future] = {pool.submit(run_case, ctx, case) for case in cases}
         try:
@@ -230,11 +271,36 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
                         pending.append(result)
                 if time.monotonic() - last_flush >= flush_every or len(pending) >= 200:
                     flush()
+                if not hand_back and shutdown_requested():
+                    hand_back = "worker stopping"
+                elif not hand_back and time.monotonic() > deadline:
+                    hand_back = "chunk time budget spent"
+                if hand_back:
+                    stop.set()  # calls in flight finish and are stored; no new ones start
                 watch.poll()
         except BaseException:
             stop.set()  # a time limit or crash: let the threads wind down without new calls
             raise
         finally:
             flush()
+    if hand_back:
+        outcome.handed_back = _hand_back(rm, [c.pk for c in cases], reason=hand_back)
+        outcome.reason = hand_back
+        return outcome
     outcome.cancelled = stop.is_set()
     return outcome
+
+
+def _hand_back(rm: RunModel, case_ids: list[int], *, reason: str) -> int:
+    """Queue the cases of this chunk that still have no result as a new chunk task."""
+    if BakeoffRun.objects.filter(pk=rm.run_id, status=RunStatus.RUNNING).count() == 0:
+        return 0
+    have = set(BakeoffResult.objects.filter(run_model=rm, case_id__in=case_ids).values_list("case_id", flat=True))
+    remaining = [c for c in case_ids if c not in have]
+    if remaining:
+        from .tasks import bakeoff_chunk_task  # noqa: PLC0415 - tasks import this module
+
+        bakeoff_chunk_task.delay(rm.pk, remaining)
+        log.info("bake-off %s: %s handed back %s cases of %s (%s)", rm.run_id, rm.invoked_id,
+                 len(remaining), len(case_ids), reason)
+    return len(remaining)

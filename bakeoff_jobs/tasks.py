@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_shutting_down
 from django.conf import settings
 
 from . import services
@@ -27,6 +27,23 @@ def warm_bedrock_client(**_kwargs) -> None:
         log.warning("could not build the Converse client at worker start", exc_info=True)
 
 
+@worker_init.connect
+def prepare_graceful_shutdown(**_kwargs) -> None:
+    """Before the pool starts (and prefork children fork), so every child sees the stop signal."""
+    from .runner import install_shutdown_event
+
+    install_shutdown_event()
+
+
+@worker_shutting_down.connect
+def hand_back_chunks_on_shutdown(sig=None, how=None, **_kwargs) -> None:
+    """SIGTERM (warm shutdown): running chunks store the calls in flight and queue the rest."""
+    from .runner import request_shutdown
+
+    log.info("worker stopping (%s, %s): bake-off chunks hand back their remaining cases", sig, how)
+    request_shutdown()
+
+
 @shared_task(name="bakeoff_jobs.dispatch", acks_late=True)
 def bakeoff_dispatch_task(run_id: int) -> int:
     run = BakeoffRun.objects.filter(pk=run_id).first()
@@ -40,7 +57,8 @@ def bakeoff_chunk_task(run_model_id: int, case_ids: list[int]) -> dict:
     from .runner import run_chunk
 
     outcome = run_chunk(run_model_id=run_model_id, case_ids=case_ids)
-    return {"stored": outcome.stored, "skipped": outcome.skipped, "cancelled": outcome.cancelled}
+    return {"stored": outcome.stored, "skipped": outcome.skipped, "cancelled": outcome.cancelled,
+            "handed_back": outcome.handed_back}
 
 
 @shared_task(name="bakeoff_jobs.resume", acks_late=True)

@@ -31,7 +31,7 @@ MODELS = [
 ]
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--models", type=int, default=4, choices=range(2, len(MODELS) + 1))
@@ -42,11 +42,22 @@ def parse_args() -> argparse.Namespace:
                         help="worker processes/threads (default: one per model)")
     parser.add_argument("--chunk-size", type=int, default=0, help="cases per chunk task (default: settings)")
     parser.add_argument("--timeout", type=float, default=300)
-    return parser.parse_args()
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each with --worker-concurrency)")
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="share of calls the sandbox throttles")
+    return parser.parse_args(argv)
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    figures = run(args)
+    if figures is None:
+        return 1
+    print(f"wall_s={figures['wall_s']:.2f} bound_s={figures['bound_s']:.2f} ratio={figures['ratio']:.2f}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict | None:
+    """Runs the benchmark; the figures, or None when the run did not finish cleanly."""
     tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-"))
     try:
         return bench(args, tmp)
@@ -54,7 +65,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bench(args: argparse.Namespace, tmp: Path) -> int:
+def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     os.environ["CLOUDROUTE_VAR_DIR"] = str(tmp)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudroute.settings")
@@ -74,6 +85,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
 
     sandbox = start_in_thread(SandboxConfig(
         latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
+        throttle_rate=args.throttle_rate,
     ))
     os.environ["BEDROCK_ENDPOINT_URL"] = sandbox.url  # the worker's configured endpoint
     call_command("migrate", verbosity=0, interactive=False)
@@ -90,21 +102,24 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     eval_set = services.evalset_upload(name="bench", data=lines.encode(), filename="bench.jsonl")
 
     worker_concurrency = args.worker_concurrency or args.models
-    log_path = tmp / "worker.log"
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--pool", args.pool,
-             "--concurrency", str(worker_concurrency), "--loglevel", "INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    workers = []
+    for n in range(args.workers):
+        log_path = tmp / f"worker-{n}.log"
+        with open(log_path, "wb") as log:
+            workers.append((log_path, subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--pool", args.pool,
+                 "--concurrency", str(worker_concurrency), "--loglevel", "INFO", "--without-gossip",
+                 "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}-{n}@%h"],
+                cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )))
     try:
         deadline = time.monotonic() + 60
-        while b" ready." not in log_path.read_bytes():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                sys.stderr.write(log_path.read_text()[-3000:])
-                return 1
-            time.sleep(0.05)
+        for log_path, worker in workers:
+            while b" ready." not in log_path.read_bytes():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    sys.stderr.write(log_path.read_text()[-3000:])
+                    return None
+                time.sleep(0.05)
         started = time.monotonic()
         run = services.bakeoff_launch(eval_set=eval_set, models=model_ids, max_tokens=64,
                                       endpoint_url=sandbox.url)
@@ -115,27 +130,32 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
                 break
             if time.monotonic() - started > args.timeout:
                 print(f"timed out: {done + failed}/{run.total_pairs} after {args.timeout}s", file=sys.stderr)
-                return 1
+                return None
             time.sleep(0.05)
         wall = time.monotonic() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        for _, worker in workers:
+            worker.terminate()
+        for _, worker in workers:
+            worker.wait(timeout=30)
         sandbox.stop()
 
     run.refresh_from_db()
     stored = BakeoffResult.objects.filter(run=run).count()
-    bound = math.ceil(args.cases / args.concurrency) * args.latency_ms / 1000
+    calls = sandbox.calls()
+    # With throttling, each pair takes 1 / (1 - rate) calls on average at the same concurrency.
+    bound = math.ceil(args.cases / (1 - args.throttle_rate) / args.concurrency) * args.latency_ms / 1000
     print(f"run #{run.pk}: {run.status}, {stored} results ({run.done_count} ok, {run.failed_count} failed) "
-          f"of {run.total_pairs}; sandbox calls={sandbox.calls()}")
+          f"of {run.total_pairs}; sandbox calls={calls} (throttled {sandbox.calls(outcome='ThrottlingException')})")
     print(f"{args.cases} cases x {args.models} models, concurrency {args.concurrency}/model, "
-          f"latency {args.latency_ms:.0f} ms, worker --pool {args.pool} -c {worker_concurrency}, "
-          f"db {os.environ['DATABASE_URL'].split(':')[0]}, broker {os.environ.get('CELERY_BROKER_URL', 'filesystem')}")
+          f"latency {args.latency_ms:.0f} ms, throttling {args.throttle_rate:.0%}, {args.workers} worker(s) "
+          f"--pool {args.pool} -c {worker_concurrency}, db {os.environ['DATABASE_URL'].split(':')[0]}, "
+          f"broker {os.environ.get('CELERY_BROKER_URL', 'filesystem')}")
     if run.status != RunStatus.FINISHED or stored != run.total_pairs:
         print("run did not finish cleanly", file=sys.stderr)
-        return 1
-    print(f"wall_s={wall:.2f} bound_s={bound:.2f} ratio={wall / bound:.2f}")
-    return 0
+        return None
+    return {"wall_s": wall, "bound_s": bound, "ratio": wall / bound, "lost": run.total_pairs - run.done_count,
+            "calls": calls}
 
 
 if __name__ == "__main__":

@@ -244,7 +244,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Bake-off engine --------------------------------------------------------------------------
 BAKEOFF_CHUNK_SIZE = env.int("BAKEOFF_CHUNK_SIZE", default=500)  # cases per (model, slice) task
-BAKEOFF_MAX_ATTEMPTS = env.int("BAKEOFF_MAX_ATTEMPTS", default=8)  # per call, throttling included
+BAKEOFF_MAX_ATTEMPTS = env.int("BAKEOFF_MAX_ATTEMPTS", default=10)  # per call, throttling included
 BAKEOFF_MAX_THREADS_PER_CHUNK = env.int("BAKEOFF_MAX_THREADS_PER_CHUNK", default=64)
 BAKEOFF_SLOT_LEASE_SECONDS = env.int("BAKEOFF_SLOT_LEASE_SECONDS", default=330)
 BAKEOFF_SLOT_TIMEOUT_SECONDS = env.float("BAKEOFF_SLOT_TIMEOUT_SECONDS", default=60)
@@ -261,3 +261,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The filesystem transport polls its folder; the default second makes every hop of a run slow.
     CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1)
+
+# --- Reliability: retries, time budgets, shutdown ----------------------------------------------
+# First backoff ceiling after a throttled or failed call (full jitter, doubling, capped at 10 s);
+# the call gives its concurrency slot back while it sleeps.
+BAKEOFF_BACKOFF_BASE_SECONDS = env.float("BAKEOFF_BACKOFF_BASE_SECONDS", default=0.05)
+# A chunk that runs longer than this stores what it has and queues the rest as a new chunk, well
+# before the task's soft time limit (which the threads pool cannot enforce).
+BAKEOFF_CHUNK_MAX_SECONDS = env.float("BAKEOFF_CHUNK_MAX_SECONDS", default=CELERY_TASK_SOFT_TIME_LIMIT * 0.8)

@@ -46,8 +46,10 @@ def _lock_submitter(email: str, company: str) -> None:
 def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
     since = timezone.now() - duplicate_window()
     return (
+        # Emails are stored lower-cased (_normalise), so the exact match can use the
+        # (contact_email, company_name, submitted_at) index instead of scanning every intake.
         Intake.objects.filter(
-            contact_email__iexact=email, company_name__iexact=company_name, submitted_at__gte=since
+            contact_email=email.strip().lower(), company_name__iexact=company_name, submitted_at__gte=since
         )
         .order_by("submitted_at", "id")
         .first()

@@ -252,7 +252,7 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["intake", "pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "created_at"]
     list_filter = ["pool", "is_eligible", "route"]
     search_fields = ["intake__company_name", "intake__contact_email"]
-    list_select_related = ["intake", "pool", "rule_version"]
+    list_select_related = ["intake", "pool", "rule_version__pool"]  # the version names its pool
     readonly_fields = ["intake", "pool", "rule_version", "is_eligible", "estimated_amount_usd", "route",
                        "route_reason", "reasons", "created_at"]
 

@@ -74,9 +74,22 @@ def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
     return pools
 
 
+def _published_version(pool: CreditPool) -> RuleSetVersion | None:
+    """The pool's latest version when it matches the live terms and rules; read without locks."""
+    snapshot = eligibility.build_snapshot(pool, pool.rules.order_by("position", "id"))
+    latest = pool.rule_versions.order_by("-version").first()
+    if latest is not None and latest.digest == eligibility.snapshot_digest(snapshot):
+        return latest
+    return None
+
+
 def current_rule_versions() -> list[RuleSetVersion]:
-    """The version each active pool is evaluated with now (publishing any unpublished edit first)."""
-    return [pool_rules_publish(pool=pool) for pool in CreditPool.objects.filter(is_active=True)]
+    """The version each active pool is evaluated with now (publishing any unpublished edit first).
+    The usual case, nothing to publish, takes no row lock: concurrent intakes don't queue on the pools."""
+    return [
+        _published_version(pool) or pool_rules_publish(pool=pool)
+        for pool in CreditPool.objects.filter(is_active=True)
+    ]
 
 
 # --- eligibility ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
-from .worker import start_worker  # noqa: F401 - fixture
+from .worker import settled, start_worker, wait_for  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -24,21 +24,6 @@ def sandbox(bedrock_sandbox):
 @pytest.fixture
 def models():
     return [claude_haiku_45(max_concurrency=4), llama_8b(max_concurrency=4)]
-
-
-def wait_for(predicate, timeout=30.0, every=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s")
-
-
-def settled(run_id):
-    run = BakeoffRun.objects.get(pk=run_id)
-    return run if run.status in (RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED) else None
 
 
 def assert_each_pair_once(run, cases, models):
@@ -90,6 +75,7 @@ def test_cancel_stops_the_workers_calling(start_worker, sandbox, models):
     assert BakeoffRun.objects.get(pk=run.pk).status == RunStatus.CANCELLED
 
 
+@pytest.mark.faults
 def test_killed_worker_run_completes_on_restart_without_duplicates_or_gaps(start_worker, sandbox, models):
     sandbox.config.latency_ms = 100
     worker = start_worker()

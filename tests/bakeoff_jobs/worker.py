@@ -72,6 +72,13 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def terminate(self, timeout: float = 30.0) -> float:
+        """SIGTERM (warm shutdown) and wait for the worker to exit; returns the seconds it took."""
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             # The test is over and its run settled: a short grace, then no waiting for the pool.
@@ -82,6 +89,25 @@ class WorkerProcess:
                 self.kill()
         if getattr(self, "_log", None):
             self._log.close()
+
+
+def wait_for(predicate, timeout=30.0, every=0.05):
+    """Polls until predicate() returns something truthy, and returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s")
+
+
+def settled(run_id):
+    """The run once it is finished, cancelled or failed; None while it is still going."""
+    from bakeoff_jobs.models import BakeoffRun, RunStatus
+
+    run = BakeoffRun.objects.get(pk=run_id)
+    return run if run.status in (RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED) else None
 
 
 def purge_broker() -> None:

@@ -1,0 +1,159 @@
+"""Intake submissions per second through the public JSON API (POST /api/intakes/), served by
+gunicorn on PostgreSQL, driven by wrk from a second process on loopback: 16 connections, 60 s,
+a unique company per request (each is a new intake: eligibility for every pool, a partner match,
+an engagement, the status email after commit).
+
+    python bench/intake.py [--duration 60] [--connections 16] [--workers 2*cores+1] [--threads 2]
+
+Uses DATABASE_URL when it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/cloudroute_bench
+(dropped and created afresh, migrated, demo partners and pools loaded; a DATABASE_URL you
+give is used as it is). Needs `wrk` (apt-get install wrk).
+The last line reads exactly: rps=<n> p50_ms=<n> p95_ms=<n> errors=<n>
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cloudroute_bench"
+
+WRK_SCRIPT = r"""
+local counter = 0
+local threads = {}
+local body_template = '{"company_name": "Bench %s-%d", "website": "https://bench.example", "country": "US",'
+  .. ' "founded_on": "2024-03-01", "contact_name": "Ada Park", "contact_email": "ada%s-%d@bench.example",'
+  .. ' "stage": "seed", "total_raised_usd": "2500000", "funding_kind": "institutional_vc",'
+  .. ' "investor_name": "Foundry Ventures", "investor_is_activate_provider": true, "use_case": "rag_search",'
+  .. ' "monthly_requests": 400000, "avg_input_tokens": 1800, "avg_output_tokens": 300,'
+  .. ' "models_of_interest": "Claude Haiku", "data_residency_region": "", "aws_account_id": ""}'
+
+function setup(thread)
+  thread:set("tid", tostring(#threads + 1) .. "-" .. tostring(os.time()))
+  table.insert(threads, thread)
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(body_template, tid, counter, tid, counter)
+  return wrk.format("POST", "/api/intakes/", {["Content-Type"] = "application/json"}, body)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format("WRK requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d errors=%d status_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), errors, summary.errors.status))
+end
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=2, help="gthread threads per gunicorn worker")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_database(url: str, *, fresh: bool) -> None:
+    """Creates the database if missing; `fresh` drops it first, so every run starts from the same rows."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
+    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    db_url = os.environ.get("DATABASE_URL", "")
+    own_database = not db_url.startswith("postgres")
+    if own_database:
+        db_url = DEFAULT_DB
+    ensure_database(db_url, fresh=own_database)
+    tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-intake-"))
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=db_url + ("&" if "?" in db_url else "?") + "conn_max_age=600",
+        CLOUDROUTE_VAR_DIR=str(tmp), DJANGO_DEBUG="0", LOG_LEVEL="WARNING",
+        INTAKE_RATE_LIMIT="1000000/min",  # one client address sends everything here
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",  # console output is slow
+        DJANGO_SETTINGS_MODULE="cloudroute.settings",
+    )
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    log_path = tmp / "gunicorn.log"
+    log = open(log_path, "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "cloudroute.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+         "-k", "gthread", "--threads", str(args.threads), "--backlog", "2048", "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.stderr.write(log_path.read_text()[-3000:])
+                    return 1
+                time.sleep(0.2)
+        script = tmp / "intake.lua"
+        script.write_text(WRK_SCRIPT)
+        # Warm every worker's imports and connections, then measure.
+        subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), base], check=True, capture_output=True)
+        out = subprocess.run(
+            ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
+             "-s", str(script), base],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(out.strip())
+    figures = dict(re.findall(r"(\w+)=(\d+)", out.split("WRK", 1)[1]))
+    rps = int(figures["requests"]) / (int(figures["duration_us"]) / 1e6)
+    print(f"gunicorn -w {args.workers} -k gthread --threads {args.threads}; wrk -c{args.connections} "
+          f"-d{args.duration}s on {os.cpu_count()} cores; db {db_url.rsplit('/', 1)[-1]}")
+    print(f"rps={rps:.1f} p50_ms={int(figures['p50_us']) / 1000:.1f} p95_ms={int(figures['p95_us']) / 1000:.1f} "
+          f"errors={figures['errors']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
