@@ -77,7 +77,8 @@ def test_database_cut_at_commit_the_founder_sees_an_error_and_a_retry_makes_one_
     browser = requests.Session()
     page = browser.get(url, timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    data = {**form_data(company_name="Cutwire Labs"), "csrfmiddlewaretoken": token}
+    key = re.search(r'name="submission_key" value="([^"]+)"', page.text).group(1)
+    data = {**form_data(company_name="Cutwire Labs"), "csrfmiddlewaretoken": token, "submission_key": key}
 
     proxy.arm(b"COMMIT")  # the intake, its verdicts and engagement are sent; the commit never arrives
     failed = browser.post(url, data=data, headers={"Referer": url}, allow_redirects=False, timeout=10)
