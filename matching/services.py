@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from intake.models import Intake
@@ -74,21 +74,40 @@ def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
     return pools
 
 
-def _published_version(pool: CreditPool) -> RuleSetVersion | None:
-    """The pool's latest version when it matches the live terms and rules; read without locks."""
-    snapshot = eligibility.build_snapshot(pool, pool.rules.order_by("position", "id"))
-    latest = pool.rule_versions.order_by("-version").first()
-    if latest is not None and latest.digest == eligibility.snapshot_digest(snapshot):
-        return latest
-    return None
+# Versions are never edited once written, so each process keeps the ones it has read (snapshot
+# included), keyed by id, pool, number and digest; every call still reads the live pools, rules
+# and the latest version of each pool.
+_versions_seen: dict[tuple, RuleSetVersion] = {}
 
 
 def current_rule_versions() -> list[RuleSetVersion]:
     """The version each active pool is evaluated with now (publishing any unpublished edit first).
-    The usual case, nothing to publish, takes no row lock: concurrent intakes don't queue on the pools."""
+    The usual case, nothing to publish, takes no row lock (concurrent intakes don't queue on the
+    pools) and three queries whatever the number of pools: pools, their rules, latest versions."""
+    pools = list(CreditPool.objects.filter(is_active=True).prefetch_related("rules"))
+    latest = {
+        row["pool_id"]: row
+        for row in RuleSetVersion.objects.filter(
+            pool__in=pools,
+            version=Subquery(
+                RuleSetVersion.objects.filter(pool=OuterRef("pool")).order_by("-version").values("version")[:1]
+            ),
+        ).values("id", "pool_id", "version", "digest")
+    }
+    current: dict[int, tuple] = {}
+    for pool in pools:
+        row = latest.get(pool.id)
+        rules = sorted(pool.rules.all(), key=lambda r: (r.position, r.id))
+        if row is not None and row["digest"] == eligibility.snapshot_digest(eligibility.build_snapshot(pool, rules)):
+            current[pool.id] = (row["id"], row["pool_id"], row["version"], row["digest"])
+    missing = [key[0] for key in current.values() if key not in _versions_seen]
+    if missing:
+        _versions_seen.update(
+            ((v.id, v.pool_id, v.version, v.digest), v) for v in RuleSetVersion.objects.filter(id__in=missing)
+        )
     return [
-        _published_version(pool) or pool_rules_publish(pool=pool)
-        for pool in CreditPool.objects.filter(is_active=True)
+        _versions_seen[current[pool.id]] if pool.id in current else pool_rules_publish(pool=pool)
+        for pool in pools
     ]
 
 
