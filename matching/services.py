@@ -211,26 +211,57 @@ def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> En
         return engagement_match(engagement=engagement, by=by)
 
 
+def _partners_rank(needs, declined_ids: set[int], *, lock_all: bool):
+    partners = Partner.objects.filter(is_vetted=True, is_active=True).order_by("id")
+    partners = list(partners.select_for_update() if lock_all else partners)
+    return scoring.rank(needs, partners, partner_loads([p.id for p in partners]), declined_ids)
+
+
+class _ChoiceMoved(Exception):
+    pass
+
+
+def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> bool:
+    """Lock the chosen partner and score it again: true (lock kept to commit) when it still fits
+    with the same score. Matches with one partner serialise on its row, so the load counted under
+    the lock is exact. Otherwise the savepoint's rollback drops the lock, so the caller can lock
+    every partner in id order without holding one out of order (no deadlock)."""
+    try:
+        with transaction.atomic():
+            partner = Partner.objects.select_for_update().filter(pk=chosen["partner_id"]).first()
+            if partner is None or not (partner.is_vetted and partner.is_active):
+                raise _ChoiceMoved
+            load = partner_loads([partner.id]).get(partner.id, 0)
+            if (
+                scoring.why_excluded(needs, partner, load, declined_ids) is not None
+                or scoring.score_partner(needs, partner, load) != chosen
+            ):
+                raise _ChoiceMoved
+    except _ChoiceMoved:
+        return False
+    return True
+
+
 def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = None) -> Engagement:
     """Give a waiting engagement to the best vetted, active partner with a free slot, or leave it in
-    the unmatched queue. Partner rows are locked in id order so capacity holds under concurrency."""
+    the unmatched queue. Partners are ranked without locks; only the chosen partner's row is locked
+    and its load counted again under that lock. If it changed meanwhile (a concurrent match took a
+    slot), every candidate row is locked in id order and the ranking redone, so capacity holds."""
     with transaction.atomic():
         engagement = _locked(engagement)
         if engagement.status not in (EngagementStatus.UNMATCHED, EngagementStatus.DECLINED):
             raise MatchingError("Only an unmatched or declined engagement can be matched automatically.")
-        partners = list(
-            Partner.objects.select_for_update().filter(is_vetted=True, is_active=True).order_by("id")
-        )
         declined_ids = set(
             engagement.history.filter(to_status=EngagementStatus.DECLINED, partner__isnull=False).values_list(
                 "partner_id", flat=True
             )
         )
         needs = scoring.needs_of(engagement.intake)
-        candidates, excluded = scoring.rank(
-            needs, partners, partner_loads([p.id for p in partners]), declined_ids
-        )
+        candidates, excluded = _partners_rank(needs, declined_ids, lock_all=False)
         chosen = candidates[0] if candidates else None
+        if chosen and not _choice_holds(chosen, needs, declined_ids):
+            candidates, excluded = _partners_rank(needs, declined_ids, lock_all=True)
+            chosen = candidates[0] if candidates else None
         MatchDecision.objects.create(
             engagement=engagement,
             partner_id=chosen["partner_id"] if chosen else None,
