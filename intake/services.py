@@ -80,7 +80,10 @@ def intake_submit(
         with founder_match_covered():  # the intake email below names the partner
             intake.engagement = matching_services.engagement_open(intake=intake)
         if notify:
-            transaction.on_commit(lambda: intake_status_email_send(intake_id=intake.id))
+            # Rendering and sending the mail is a third of a submission's work: a worker does it.
+            from .tasks import intake_status_email
+
+            transaction.on_commit(lambda: intake_status_email.delay(intake.id))
     return intake, True
 
 

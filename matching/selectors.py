@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Max, Min, Prefetch, QuerySet, Sum
 
-from .models import Engagement, Partner, PartnerMember, PoolVerdict
+from .models import CreditApplication, Engagement, Partner, PartnerMember, PoolVerdict
 from .models.engagements import WAITING_STATUSES, EngagementStatus
 
 
@@ -54,10 +54,15 @@ def engagements_unmatched() -> QuerySet[Engagement]:
 def engagement_for_founder(*, intake_id: int) -> Engagement | None:
     """Everything the founder's status page shows, in a fixed number of queries."""
     return (
-        Engagement.objects.select_related("intake", "partner")
+        Engagement.objects.select_related("intake", "partner", "ace_opportunity")
         .prefetch_related(
             "history",
-            Prefetch("intake__verdicts", queryset=PoolVerdict.objects.select_related("pool", "rule_version")),
+            # The page names each verdict's rule version; the frozen snapshot stays in the database.
+            Prefetch(
+                "intake__verdicts",
+                queryset=PoolVerdict.objects.select_related("pool", "rule_version").defer("rule_version__snapshot"),
+            ),
+            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("pool")),
         )
         .filter(intake_id=intake_id)
         .first()

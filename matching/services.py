@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from intake.models import Intake
@@ -74,21 +74,40 @@ def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
     return pools
 
 
-def _published_version(pool: CreditPool) -> RuleSetVersion | None:
-    """The pool's latest version when it matches the live terms and rules; read without locks."""
-    snapshot = eligibility.build_snapshot(pool, pool.rules.order_by("position", "id"))
-    latest = pool.rule_versions.order_by("-version").first()
-    if latest is not None and latest.digest == eligibility.snapshot_digest(snapshot):
-        return latest
-    return None
+# Versions are never edited once written, so each process keeps the ones it has read (snapshot
+# included), keyed by id, pool, number and digest; every call still reads the live pools, rules
+# and the latest version of each pool.
+_versions_seen: dict[tuple, RuleSetVersion] = {}
 
 
 def current_rule_versions() -> list[RuleSetVersion]:
     """The version each active pool is evaluated with now (publishing any unpublished edit first).
-    The usual case, nothing to publish, takes no row lock: concurrent intakes don't queue on the pools."""
+    The usual case, nothing to publish, takes no row lock (concurrent intakes don't queue on the
+    pools) and three queries whatever the number of pools: pools, their rules, latest versions."""
+    pools = list(CreditPool.objects.filter(is_active=True).prefetch_related("rules"))
+    latest = {
+        row["pool_id"]: row
+        for row in RuleSetVersion.objects.filter(
+            pool__in=pools,
+            version=Subquery(
+                RuleSetVersion.objects.filter(pool=OuterRef("pool")).order_by("-version").values("version")[:1]
+            ),
+        ).values("id", "pool_id", "version", "digest")
+    }
+    current: dict[int, tuple] = {}
+    for pool in pools:
+        row = latest.get(pool.id)
+        rules = sorted(pool.rules.all(), key=lambda r: (r.position, r.id))
+        if row is not None and row["digest"] == eligibility.snapshot_digest(eligibility.build_snapshot(pool, rules)):
+            current[pool.id] = (row["id"], row["pool_id"], row["version"], row["digest"])
+    missing = [key[0] for key in current.values() if key not in _versions_seen]
+    if missing:
+        _versions_seen.update(
+            ((v.id, v.pool_id, v.version, v.digest), v) for v in RuleSetVersion.objects.filter(id__in=missing)
+        )
     return [
-        _published_version(pool) or pool_rules_publish(pool=pool)
-        for pool in CreditPool.objects.filter(is_active=True)
+        _versions_seen[current[pool.id]] if pool.id in current else pool_rules_publish(pool=pool)
+        for pool in pools
     ]
 
 
@@ -192,26 +211,57 @@ def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> En
         return engagement_match(engagement=engagement, by=by)
 
 
+def _partners_rank(needs, declined_ids: set[int], *, lock_all: bool):
+    partners = Partner.objects.filter(is_vetted=True, is_active=True).order_by("id")
+    partners = list(partners.select_for_update() if lock_all else partners)
+    return scoring.rank(needs, partners, partner_loads([p.id for p in partners]), declined_ids)
+
+
+class _ChoiceMoved(Exception):
+    pass
+
+
+def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> bool:
+    """Lock the chosen partner and score it again: true (lock kept to commit) when it still fits
+    with the same score. Matches with one partner serialise on its row, so the load counted under
+    the lock is exact. Otherwise the savepoint's rollback drops the lock, so the caller can lock
+    every partner in id order without holding one out of order (no deadlock)."""
+    try:
+        with transaction.atomic():
+            partner = Partner.objects.select_for_update().filter(pk=chosen["partner_id"]).first()
+            if partner is None or not (partner.is_vetted and partner.is_active):
+                raise _ChoiceMoved
+            load = partner_loads([partner.id]).get(partner.id, 0)
+            if (
+                scoring.why_excluded(needs, partner, load, declined_ids) is not None
+                or scoring.score_partner(needs, partner, load) != chosen
+            ):
+                raise _ChoiceMoved
+    except _ChoiceMoved:
+        return False
+    return True
+
+
 def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = None) -> Engagement:
     """Give a waiting engagement to the best vetted, active partner with a free slot, or leave it in
-    the unmatched queue. Partner rows are locked in id order so capacity holds under concurrency."""
+    the unmatched queue. Partners are ranked without locks; only the chosen partner's row is locked
+    and its load counted again under that lock. If it changed meanwhile (a concurrent match took a
+    slot), every candidate row is locked in id order and the ranking redone, so capacity holds."""
     with transaction.atomic():
         engagement = _locked(engagement)
         if engagement.status not in (EngagementStatus.UNMATCHED, EngagementStatus.DECLINED):
             raise MatchingError("Only an unmatched or declined engagement can be matched automatically.")
-        partners = list(
-            Partner.objects.select_for_update().filter(is_vetted=True, is_active=True).order_by("id")
-        )
         declined_ids = set(
             engagement.history.filter(to_status=EngagementStatus.DECLINED, partner__isnull=False).values_list(
                 "partner_id", flat=True
             )
         )
         needs = scoring.needs_of(engagement.intake)
-        candidates, excluded = scoring.rank(
-            needs, partners, partner_loads([p.id for p in partners]), declined_ids
-        )
+        candidates, excluded = _partners_rank(needs, declined_ids, lock_all=False)
         chosen = candidates[0] if candidates else None
+        if chosen and not _choice_holds(chosen, needs, declined_ids):
+            candidates, excluded = _partners_rank(needs, declined_ids, lock_all=True)
+            chosen = candidates[0] if candidates else None
         MatchDecision.objects.create(
             engagement=engagement,
             partner_id=chosen["partner_id"] if chosen else None,

@@ -30,3 +30,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def celery_eager():
+    """Celery tasks queued in the test run in-process (e.g. the founder's status email)."""
+    from cloudroute.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -9,7 +9,7 @@ from intake.models import Intake
 from intake.services import intake_submit
 from tests.factories import intake_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 FREE_TEXT_FIELDS = ["company_name", "contact_name", "investor_name", "models_of_interest", "website"]
 

@@ -11,7 +11,7 @@ from matching.models import Engagement
 
 from .conftest import api_intake_body
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 def _post(body, key=None, client=None, **extra):

@@ -12,7 +12,7 @@ from intake.services import intake_submit
 from matching.models import Engagement, PoolVerdict
 from tests.factories import IntakeFactory, PartnerFactory, intake_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 def test_submission_records_every_pool_verdict_and_opens_a_matched_engagement(pools):

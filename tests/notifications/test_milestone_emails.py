@@ -11,7 +11,7 @@ from matching import filing, services
 from matching.models import BenefitStatus
 from tests.factories import PartnerFactory, PartnerMemberFactory, StaffUserFactory, UserFactory, intake_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 @pytest.fixture
