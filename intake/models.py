@@ -96,6 +96,8 @@ class Intake(models.Model):
     # The random key the web form carried: a repeat post with the same key is the same browser
     # (a double click), so it may be sent to the status page; anyone else is not.
     form_submission_key = models.CharField(max_length=64, blank=True, editable=False)
+    # Set once the status email has gone out, so a redelivered task does not mail it again.
+    status_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -88,7 +88,11 @@ def intake_submit(
 
 
 def intake_status_email_send(*, intake_id: int) -> None:
-    """Mail the founder their verdicts and the private status link (text and HTML)."""
+    """Mail the founder their verdicts and the private status link (text and HTML), once: a task
+    delivered again after the mail went out sends nothing. (A crash between sending and marking can
+    still repeat it: at least once, never lost.)"""
+    if Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=False).exists():
+        return
     engagement = engagement_for_founder(intake_id=intake_id)
     if engagement is None:
         return
@@ -106,3 +110,4 @@ def intake_status_email_send(*, intake_id: int) -> None:
     )
     message.attach_alternative(render_to_string("emails/intake_status.html", context), "text/html")
     message.send()
+    Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=True).update(status_email_sent_at=timezone.now())

@@ -97,6 +97,19 @@ def test_founder_gets_one_email_with_the_status_link_after_commit(pools, django_
     assert "Northwind" in message.body
 
 
+def test_status_email_task_delivered_twice_mails_once(pools):
+    from intake.tasks import intake_status_email
+
+    intake, _ = intake_submit(data=intake_data(), notify=False)
+
+    intake_status_email(intake.id)
+    intake_status_email(intake.id)  # the broker redelivers after a worker died
+
+    assert len(mail.outbox) == 1
+    intake.refresh_from_db()
+    assert intake.status_email_sent_at is not None
+
+
 def test_status_link_shows_progress(client, pools):
     PartnerFactory(name="Northwind")
     intake, _ = intake_submit(data=intake_data())
