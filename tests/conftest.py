@@ -39,5 +39,5 @@ def celery_eager():
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    yield
+    yield app
     app.conf.task_always_eager = previous

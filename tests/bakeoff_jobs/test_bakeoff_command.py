@@ -6,7 +6,6 @@ from django.core.management import CommandError, call_command
 
 from bakeoff_jobs.models import BakeoffRun, EvalSet
 from bakeoff_jobs.sandbox import ScriptLine
-from cloudroute.celery import app
 
 from .factories import EngagementFactory, claude_haiku_45, llama_8b
 
@@ -14,13 +13,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def eager(settings, bedrock_sandbox):
+def eager(settings, bedrock_sandbox, celery_eager):
     settings.BEDROCK_ENDPOINT_URL = bedrock_sandbox.url
     bedrock_sandbox.config.script = [ScriptLine(prompt_contains="France", answer="Paris")]
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield bedrock_sandbox
-    app.conf.task_always_eager = previous
+    return bedrock_sandbox
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 from bakeoff_jobs import selectors, services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
 from bakeoff_jobs.sandbox import ScriptLine
-from cloudroute.celery import app
 
 from .factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 
@@ -15,11 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def eager(celery_eager):
+    return celery_eager
 
 
 @pytest.fixture

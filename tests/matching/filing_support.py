@@ -5,7 +5,6 @@ import factory
 import pytest
 from botocore.stub import Stubber
 
-from cloudroute.celery import app as celery_app
 from matching import partner_central
 from matching.models import Engagement
 from tests.factories import CreditPoolFactory, IntakeFactory, PartnerFactory, UserFactory
@@ -73,8 +72,5 @@ def benefits_stub(partner_central_credentials):
 
 
 @pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield celery_app
-    celery_app.conf.task_always_eager = previous
+def eager_celery(celery_eager):
+    return celery_eager
