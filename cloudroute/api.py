@@ -2,16 +2,18 @@
 classes that decide who is staff or a partner, and the error responses added to the schema."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, permissions, status
 from rest_framework.fields import get_error_detail
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
@@ -103,17 +105,55 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 # --- throttles ------------------------------------------------------------------------------------
 
 
-class IntakeRateThrottle(SimpleRateThrottle):
-    """Public intake submissions per client address, INTAKE_RATE_LIMIT (e.g. "20/min"), kept in
-    the shared cache so every web process counts together."""
+class IntakeRateThrottle(BaseThrottle):
+    """Public intake submissions per client address, INTAKE_RATE_LIMIT (e.g. "20/min"), counted in
+    the shared cache so every web process counts together.
+
+    A sliding-window counter: one atomic counter per address and window, and the previous window's
+    count weighted by how much of it still overlaps the last `duration` seconds. Each request costs
+    two cache round trips whatever the limit, where a list of timestamps per address (DRF's
+    SimpleRateThrottle) grows with the limit and loses counts when two processes rewrite it at once."""
 
     scope = "intake"
+    cache_prefix = "throttle:intake"
 
-    def get_rate(self) -> str:
-        return settings.INTAKE_RATE_LIMIT
+    def __init__(self) -> None:
+        count, _, period = settings.INTAKE_RATE_LIMIT.partition("/")
+        self.num_requests = int(count)
+        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[:1]]
+        self._wait: float | None = None
 
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def allow_request(self, request, view) -> bool:
+        now = time.time()
+        window = int(now // self.duration)
+        ident = self.get_ident(request)
+        key, previous_key = f"{self.cache_prefix}:{ident}:{window}", f"{self.cache_prefix}:{ident}:{window - 1}"
+        elapsed = now - window * self.duration
+        # Two windows' lifetime, so the previous count is still there to weigh.
+        cache.add(key, 0, timeout=2 * self.duration + 1)
+        try:
+            current = cache.incr(key)
+        except ValueError:  # evicted between the two calls: start the window again
+            cache.set(key, 1, timeout=2 * self.duration + 1)
+            current = 1
+        previous = cache.get(previous_key) or 0
+        weight = 1 - elapsed / self.duration
+        if previous * weight + current <= self.num_requests:
+            return True
+        cache.decr(key)  # a refused request does not use up the allowance
+        self._wait = self._seconds_until_allowed(previous, weight, current - 1, elapsed)
+        return False
+
+    def _seconds_until_allowed(self, previous: int, weight: float, current: int, elapsed: float) -> float:
+        """When the weighted count will have fallen enough for one more request."""
+        if current + 1 > self.num_requests or previous == 0:
+            return self.duration - elapsed  # only the next window frees room
+        # previous × (1 − (elapsed + t) / duration) + current + 1 ≤ limit, solved for t.
+        needed = previous * weight + current + 1 - self.num_requests
+        return min(self.duration - elapsed, needed * self.duration / previous)
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
 # --- permissions ----------------------------------------------------------------------------------
