@@ -1,13 +1,18 @@
 """Intake submissions per second through the public JSON API (POST /api/intakes/), served by
 gunicorn on PostgreSQL, driven by wrk from a second process on loopback: 16 connections, 60 s,
-a unique company per request (each is a new intake: eligibility for every pool, a partner match,
-an engagement, the status email after commit).
+a unique company per request. Each is a new intake, answered 202 once stored; a Celery worker on
+Redis (started here, at a lower CPU priority than the web processes, as a separate worker tier
+would not compete with them) evaluates each one: a verdict for every pool, the engagement, a
+partner match and the founder's email. After the load the benchmark waits until every intake is
+evaluated and reports how many were done during the load and how long the rest took.
 
     python bench/intake.py [--duration 60] [--connections 16] [--workers 2*cores+1] [--threads 2]
+                           [--worker-nice 10] [--worker-concurrency 2]
 
 Uses DATABASE_URL when it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/cloudroute_bench
 (dropped and created afresh, migrated, demo partners and pools loaded; a DATABASE_URL you
-give is used as it is). Needs `wrk` (apt-get install wrk).
+give is used as it is), and CELERY_BROKER_URL when it names Redis, else redis://127.0.0.1:6379/14
+(emptied first). Needs `wrk` (apt-get install wrk).
 The last line reads exactly: rps=<n> p50_ms=<n> p95_ms=<n> errors=<n>
 """
 from __future__ import annotations
@@ -27,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cloudroute_bench"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 
 WRK_SCRIPT = r"""
 local counter = 0
@@ -66,6 +72,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--threads", type=int, default=2, help="gthread threads per gunicorn worker")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="niceness of the evaluating Celery worker (0: same priority as the web)")
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--drain-timeout", type=int, default=600)
     return parser.parse_args()
 
 
@@ -89,6 +99,15 @@ def ensure_database(url: str, *, fresh: bool) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def evaluation_counts(url: str) -> tuple[int, int]:
+    """(intakes stored, intakes evaluated) in the benchmark's database."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        row = conn.execute("SELECT count(*), count(evaluated_at) FROM intake_intake WHERE company_name LIKE 'Bench %'").fetchone()
+    return row[0], row[1]
+
+
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -99,10 +118,17 @@ def main() -> int:
     if own_database:
         db_url = DEFAULT_DB
     ensure_database(db_url, fresh=own_database)
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis"):
+        broker = DEFAULT_BROKER
+        import redis
+
+        redis.Redis.from_url(broker).flushdb()
     tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-intake-"))
     env = os.environ.copy()
     env.update(
         DATABASE_URL=db_url + ("&" if "?" in db_url else "?") + "conn_max_age=600",
+        CELERY_BROKER_URL=broker, REDIS_URL=broker,
         CLOUDROUTE_VAR_DIR=str(tmp), DJANGO_DEBUG="0", LOG_LEVEL="WARNING",
         INTAKE_RATE_LIMIT="1000000/min",  # one client address sends everything here
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",  # console output is slow
@@ -118,6 +144,13 @@ def main() -> int:
         [sys.executable, "-m", "gunicorn", "cloudroute.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
          "-k", "gthread", "--threads", str(args.threads), "--backlog", "2048", "--access-logfile", "/dev/null"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    worker_log = open(tmp / "worker.log", "wb")
+    worker = subprocess.Popen(
+        ["nice", "-n", str(args.worker_nice), sys.executable, "-m", "celery", "-A", "cloudroute", "worker",
+         "--pool", "prefork", "-c", str(args.worker_concurrency), "--loglevel", "WARNING", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "-n", f"bench-intake-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -140,12 +173,29 @@ def main() -> int:
              "-s", str(script), base],
             check=True, capture_output=True, text=True,
         ).stdout
+        load_ended = time.monotonic()
+        received, evaluated_at_end = evaluation_counts(db_url)
+        server.terminate()  # the web tier is done; the worker has the machine to itself now
+        while True:
+            received, evaluated = evaluation_counts(db_url)
+            if evaluated >= received or time.monotonic() - load_ended > args.drain_timeout:
+                break
+            time.sleep(0.5)
+        drain_s = time.monotonic() - load_ended
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            process.wait(timeout=30)
         log.close()
+        worker_log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print(out.strip())
+    print(f"evaluated {evaluated_at_end} of {received} intakes during the load (worker nice {args.worker_nice}, "
+          f"-c {args.worker_concurrency}); all {evaluated} after {drain_s:.1f} s more "
+          f"({received / (args.duration + drain_s):.1f} evaluations/s end to end)")
+    if evaluated < received:
+        print(f"NOT ALL EVALUATED: {received - evaluated} still waiting after {args.drain_timeout} s", file=sys.stderr)
     figures = dict(re.findall(r"(\w+)=(\d+)", out.split("WRK", 1)[1]))
     rps = int(figures["requests"]) / (int(figures["duration_us"]) / 1e6)
     print(f"gunicorn -w {args.workers} -k gthread --threads {args.threads}; wrk -c{args.connections} "

@@ -2,6 +2,7 @@
 classes that decide who is staff or a partner, and the error responses added to the schema."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -20,6 +21,8 @@ from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
 from matching.filing import AceValidationError, FilingError
 from matching.selectors import is_cloudroute_staff, partner_for_user
 from matching.services import MatchingError
+
+log = logging.getLogger(__name__)
 
 # Record ids in URLs: digits that fit a bigint, so an absurd id is a plain 404, never a database error.
 ID_PATTERN = r"[0-9]{1,18}"
@@ -124,6 +127,13 @@ class IntakeRateThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request, view) -> bool:
+        try:
+            return self._allow(request)
+        except Exception:  # the cache (Redis) is down: keep taking intakes, unlimited, and say so
+            log.warning("intake rate limit not applied: the cache is unreachable", exc_info=True)
+            return True
+
+    def _allow(self, request) -> bool:
         now = time.time()
         window = int(now // self.duration)
         ident = self.get_ident(request)

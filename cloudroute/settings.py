@@ -152,6 +152,11 @@ PARTNER_CENTRAL_ACCESS_KEY_ID = env.str("PARTNER_CENTRAL_ACCESS_KEY_ID", default
 PARTNER_CENTRAL_SECRET_ACCESS_KEY = env.str("PARTNER_CENTRAL_SECRET_ACCESS_KEY", default="")
 PARTNER_CENTRAL_SESSION_TOKEN = env.str("PARTNER_CENTRAL_SESSION_TOKEN", default="")
 PARTNER_CENTRAL_SYNC_MINUTES = env.int("PARTNER_CENTRAL_SYNC_MINUTES", default=30)
+# Intakes whose evaluation task was lost (broker down at submission) are queued again.
+CELERY_BEAT_SCHEDULE["intakes-evaluate-waiting"] = {
+    "task": "intake.tasks.intakes_evaluate_waiting",
+    "schedule": env.int("INTAKE_SWEEP_SECONDS", default=60),
+}
 CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
     "task": "matching.tasks.sync_partner_central",
     "schedule": PARTNER_CENTRAL_SYNC_MINUTES * 60,

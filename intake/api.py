@@ -13,13 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
-from matching.selectors import engagement_for_founder
+from matching.selectors import intake_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
 from .links import intake_for_status_token
 from .models import Intake
 from .serializers import IntakeInputSerializer, IntakeStatusSerializer
-from .services import intake_submit
+from .services import intake_receive
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DUPLICATE_MESSAGE = (
@@ -28,10 +28,10 @@ DUPLICATE_MESSAGE = (
 )
 
 
-def _status_body(intake: Intake) -> dict:
-    engagement = engagement_for_founder(intake_id=intake.pk)
-    # Stored with the idempotency key as plain JSON, exactly as first sent.
-    return json.loads(JSONRenderer().render(IntakeStatusSerializer(engagement).data))
+def _received_body(intake: Intake) -> dict:
+    """The answer to a new submission, from the intake just saved (no query): its status link and
+    status "received". Plain JSON, so the idempotency record stores it exactly as first sent."""
+    return json.loads(JSONRenderer().render(IntakeStatusSerializer(intake).data))
 
 
 class IntakeSubmitApi(APIView):
@@ -44,8 +44,10 @@ class IntakeSubmitApi(APIView):
         operation_id="intake_submit",
         summary="Submit a startup's intake",
         description=(
-            "Records the intake, a verdict for every credit pool, opens the engagement and matches a "
-            "partner; the founder is emailed the private status link. Send an `Idempotency-Key` to "
+            "Records the intake and answers 202 with its private status link and status `received`; "
+            "a worker then records a verdict for every credit pool, opens the engagement, matches a "
+            "partner and emails the founder the link. Poll the status link (usually a second or two) "
+            "for the verdicts and the partner. Send an `Idempotency-Key` to "
             "retry safely: the same key and body return the first response and create nothing; the "
             "same key with another body is refused with 422. Limited per client address (429)."
         ),
@@ -56,7 +58,7 @@ class IntakeSubmitApi(APIView):
             )
         ],
         request=IntakeInputSerializer,
-        responses={201: IntakeStatusSerializer},
+        responses={202: IntakeStatusSerializer},
         extensions={"x-errors": ["409", "422", "429"]},
         auth=[],
     )
@@ -70,10 +72,10 @@ class IntakeSubmitApi(APIView):
         def respond(intake: Intake, created: bool) -> tuple[int, dict]:
             if not created:
                 raise Conflict(DUPLICATE_MESSAGE)
-            return status.HTTP_201_CREATED, _status_body(intake)
+            return status.HTTP_202_ACCEPTED, _received_body(intake)
 
         if key is None:
-            intake, created = intake_submit(data=serializer.validated_data)
+            intake, created = intake_receive(data=serializer.validated_data)
             code, body = respond(intake, created)
             return Response(body, status=code)
         try:
@@ -99,8 +101,8 @@ class IntakeStatusApi(APIView):
     def get(self, request, token: str):
         # Object-level check: the signed token is the founder's only credential; a wrong or
         # tampered token resolves to nothing.
-        intake = intake_for_status_token(token)
-        engagement = engagement_for_founder(intake_id=intake.pk) if intake else None
-        if engagement is None:
+        found = intake_for_status_token(token)
+        intake = intake_for_founder(intake_id=found.pk) if found else None
+        if intake is None:
             raise exceptions.NotFound("No intake has this status token.")
-        return Response(IntakeStatusSerializer(engagement).data)
+        return Response(IntakeStatusSerializer(intake).data)

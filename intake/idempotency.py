@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from .models import Intake, IntakeIdempotencyKey
-from .services import intake_submit
+from .services import intake_receive
 
 
 class IdempotencyKeyReused(Exception):
@@ -41,7 +41,7 @@ def intake_submit_once(
                 )
             if record.response_status is not None:
                 return record.response_status, record.response_body, False
-        intake, new = intake_submit(data=data)
+        intake, new = intake_receive(data=data)
         status, body = respond(intake, new)
         record.intake = intake
         record.response_status = status

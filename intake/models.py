@@ -2,7 +2,7 @@
 import uuid
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -99,10 +99,18 @@ class Intake(models.Model):
     # Set once the status email has gone out, so a redelivered task does not mail it again.
     status_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # Set when a worker has recorded the verdicts and opened the engagement (intake.services.
+    # intake_evaluate); until then the founder's status page says the intake is being checked.
+    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["contact_email", "company_name", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["contact_email", "company_name", "submitted_at"]),
+            # The sweep for intakes whose evaluation task was lost reads only the few waiting ones.
+            models.Index(fields=["submitted_at"], condition=models.Q(evaluated_at__isnull=True),
+                         name="intake_awaiting_evaluation"),
+        ]
 
     def clean(self) -> None:
         needs_investor = self.funding_kind in (FundingKind.INSTITUTIONAL_VC, FundingKind.ACCELERATOR)
@@ -114,6 +122,20 @@ class Intake(models.Model):
             raise ValidationError(
                 {"investor_name": "Name the investor or accelerator that is an Activate Provider."}
             )
+
+    @property
+    def is_evaluated(self) -> bool:
+        return self.evaluated_at is not None
+
+    @property
+    def engagement_or_none(self):
+        """The engagement once the intake is evaluated, else None (with no query before then)."""
+        if not self.is_evaluated:
+            return None
+        try:
+            return self.engagement
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def is_genai_workload(self) -> bool:

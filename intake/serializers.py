@@ -7,7 +7,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from matching.models import Engagement
+from matching.models import EngagementStatus
 
 from .forms import IntakeForm
 from .links import status_link_token, status_url
@@ -65,27 +65,57 @@ class FounderAceSerializer(serializers.Serializer):
     stage = serializers.CharField()
 
 
+RECEIVED = "received"
+
+
 class IntakeStatusSerializer(serializers.Serializer):
-    """What the founder's status link shows, from engagement_for_founder()."""
+    """What the founder's status link shows, from an intake as matching.selectors.intake_for_founder()
+    reads it. Until a worker has evaluated the intake, status is "received" and there are no
+    verdicts, partner or credits yet."""
 
     status_token = serializers.SerializerMethodField(help_text="Token for GET /api/intakes/status/{token}/.")
     status_url = serializers.SerializerMethodField(help_text="The private status page.")
-    company_name = serializers.CharField(source="intake.company_name")
-    submitted_at = serializers.DateTimeField(source="intake.submitted_at")
-    status = serializers.CharField()
-    partner_name = serializers.CharField(source="partner.name", allow_null=True, default=None)
-    estimated_credits_usd = serializers.DecimalField(max_digits=14, decimal_places=2)
-    verdicts = FounderVerdictSerializer(source="intake.verdicts", many=True)
+    company_name = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    status = serializers.SerializerMethodField(
+        help_text='"received" while eligibility and matching are being worked out (poll this link), '
+        "then the engagement's status."
+    )
+    partner_name = serializers.SerializerMethodField()
+    estimated_credits_usd = serializers.DecimalField(
+        source="engagement_or_none.estimated_credits_usd", max_digits=14, decimal_places=2, allow_null=True
+    )
+    verdicts = serializers.SerializerMethodField()
     ace_opportunity = serializers.SerializerMethodField()
-    credit_applications = FounderCreditApplicationSerializer(many=True)
+    credit_applications = serializers.SerializerMethodField()
 
-    def get_status_token(self, engagement: Engagement) -> str:
-        return status_link_token(engagement.intake)
+    def get_status_token(self, intake: Intake) -> str:
+        return status_link_token(intake)
 
-    def get_status_url(self, engagement: Engagement) -> str:
-        return status_url(engagement.intake)
+    def get_status_url(self, intake: Intake) -> str:
+        return status_url(intake)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[RECEIVED, *EngagementStatus.values]))
+    def get_status(self, intake: Intake) -> str:
+        engagement = intake.engagement_or_none
+        return engagement.status if engagement else RECEIVED
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_partner_name(self, intake: Intake) -> str | None:
+        engagement = intake.engagement_or_none
+        return engagement.partner.name if engagement and engagement.partner else None
+
+    @extend_schema_field(FounderVerdictSerializer(many=True))
+    def get_verdicts(self, intake: Intake) -> list:
+        return FounderVerdictSerializer(intake.verdicts.all(), many=True).data if intake.is_evaluated else []
 
     @extend_schema_field(FounderAceSerializer(allow_null=True))
-    def get_ace_opportunity(self, engagement: Engagement):
+    def get_ace_opportunity(self, intake: Intake):
+        engagement = intake.engagement_or_none
         opportunity = getattr(engagement, "ace_opportunity", None)  # a missing one-to-one is None here
         return FounderAceSerializer(opportunity).data if opportunity else None
+
+    @extend_schema_field(FounderCreditApplicationSerializer(many=True))
+    def get_credit_applications(self, intake: Intake) -> list:
+        engagement = intake.engagement_or_none
+        return FounderCreditApplicationSerializer(engagement.credit_applications.all(), many=True).data if engagement else []

@@ -1,5 +1,5 @@
-"""Intake's verbs: take a founder's submission through eligibility, matching and the engagement,
-and mail them the private status link once it is all committed."""
+"""Intake's verbs: receive a founder's submission (quickly, in the request), then evaluate it in a
+worker (eligibility, matching, the engagement) and mail them the private status link."""
 from __future__ import annotations
 
 import hashlib
@@ -56,6 +56,58 @@ def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
     )
 
 
+def _intake_save(*, data: dict[str, Any], form_submission_key: str) -> tuple[Intake, bool]:
+    """Inside the caller's transaction: the new intake, or (earlier intake, False) for a repeat."""
+    data = _normalise(data)
+    _lock_submitter(data["contact_email"], data["company_name"])
+    existing = intake_find_duplicate(email=data["contact_email"], company_name=data["company_name"])
+    if existing is not None:
+        return existing, False
+    intake = Intake(**{**data, "form_submission_key": form_submission_key})
+    # status_token is a fresh uuid4, and repeats are found above: no uniqueness query to make.
+    intake.full_clean(validate_unique=False)
+    intake.save()
+    # A new intake has no engagement yet: record that, so reading intake.engagement costs no query.
+    Intake.engagement.related.set_cached_value(intake, None)
+    return intake, True
+
+
+def intake_receive(*, data: dict[str, Any], form_submission_key: str = "") -> tuple[Intake, bool]:
+    """What the founder waits for: save the intake and queue its evaluation (verdicts, engagement,
+    partner match, status email) for a worker once it is committed. Returns (intake, True) when new,
+    or the earlier intake and False for a repeat of the same submission.
+
+    If the broker cannot take the task, the intake is kept all the same and the periodic sweep
+    (intakes_evaluate_waiting) queues it again: a submission is never lost to a broker outage."""
+    with transaction.atomic():
+        intake, created = _intake_save(data=data, form_submission_key=form_submission_key)
+        if created:
+            from .tasks import intake_evaluate as evaluate_task
+
+            transaction.on_commit(lambda: evaluate_task.delay(intake.id), robust=True)
+    return intake, created
+
+
+def intake_evaluate(*, intake_id: int, today: date | None = None, notify: bool = True) -> Intake | None:
+    """Record a verdict for every pool, open the engagement and match a partner, then (after commit)
+    mail the founder. Idempotent: an intake evaluated already is returned as it is, so a task
+    delivered twice, or queued again by the sweep, changes nothing. None if the intake is gone."""
+    with transaction.atomic():
+        intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
+        if intake is None or intake.is_evaluated:
+            return intake
+        matching_services.intake_verdicts_record(intake=intake, today=today)
+        with founder_match_covered():  # the intake email below names the partner
+            intake.engagement = matching_services.engagement_open(intake=intake)
+        intake.evaluated_at = timezone.now()
+        intake.save(update_fields=["evaluated_at"])
+        if notify:
+            from .tasks import intake_status_email
+
+            transaction.on_commit(lambda: intake_status_email.delay(intake.id), robust=True)
+    return intake
+
+
 def intake_submit(
     *,
     data: dict[str, Any],
@@ -63,28 +115,28 @@ def intake_submit(
     notify: bool = True,
     form_submission_key: str = "",
 ) -> tuple[Intake, bool]:
-    """Save an intake, record a verdict for every pool, open its engagement and match a partner.
-    Returns (intake, True) when new, or the earlier intake and False for a repeat of the same
-    submission; the founder is mailed once, after commit."""
-    data = _normalise(data)
+    """Receive and evaluate an intake in one transaction, without a worker: demo data, staff
+    imports and tests that need the verdicts at once. The public form and API use intake_receive."""
     with transaction.atomic():
-        _lock_submitter(data["contact_email"], data["company_name"])
-        existing = intake_find_duplicate(email=data["contact_email"], company_name=data["company_name"])
-        if existing is not None:
-            return existing, False
-        intake = Intake(**{**data, "form_submission_key": form_submission_key})
-        intake.full_clean()
-        intake.save()
-        matching_services.intake_verdicts_record(intake=intake, today=today)
-        # Keep the returned intake's cached engagement current (matching reloads it under a lock).
-        with founder_match_covered():  # the intake email below names the partner
-            intake.engagement = matching_services.engagement_open(intake=intake)
-        if notify:
-            # Rendering and sending the mail is a third of a submission's work: a worker does it.
-            from .tasks import intake_status_email
+        intake, created = _intake_save(data=data, form_submission_key=form_submission_key)
+        if created:
+            intake = intake_evaluate(intake_id=intake.id, today=today, notify=notify)
+    return intake, created
 
-            transaction.on_commit(lambda: intake_status_email.delay(intake.id))
-    return intake, True
+
+def intakes_evaluate_waiting(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Queue evaluation again for intakes still waiting after `older_than` (their task was lost:
+    the broker was down at commit, or a worker died with it unacknowledged). Returns how many."""
+    from .tasks import intake_evaluate as evaluate_task
+
+    waiting = list(
+        Intake.objects.filter(evaluated_at__isnull=True, submitted_at__lt=timezone.now() - older_than)
+        .order_by("submitted_at")
+        .values_list("id", flat=True)[:1000]
+    )
+    for intake_id in waiting:
+        evaluate_task.delay(intake_id)
+    return len(waiting)
 
 
 def intake_status_email_send(*, intake_id: int) -> None:

@@ -1,7 +1,23 @@
 """Celery entry points for intake. Thin: they take ids and call intake.services."""
 from celery import shared_task
+from django.db import DatabaseError
 
 from . import services
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, retry_backoff_max=60, max_retries=10,
+             soft_time_limit=60, time_limit=90)
+def intake_evaluate(intake_id: int) -> None:
+    """Verdicts, engagement and partner match for a received intake. Idempotent (an evaluated
+    intake is left alone), so a redelivery after a worker crash or a sweep's re-queue is harmless;
+    a database hiccup is retried with backoff."""
+    services.intake_evaluate(intake_id=intake_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def intakes_evaluate_waiting() -> int:
+    """Periodic: re-queue intakes whose evaluation task never ran (lost with the broker or a worker)."""
+    return services.intakes_evaluate_waiting()
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

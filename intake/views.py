@@ -5,11 +5,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import run_shared_with_founder
-from matching.selectors import engagement_credits, engagement_for_founder, engagement_milestones
+from matching.selectors import engagement_credits, engagement_milestones, intake_for_founder
 
 from .forms import IntakeForm, new_submission_key
 from .links import intake_for_status_token, status_path
-from .services import intake_submit
+from .services import intake_receive
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/home.html", {"form": form}, status=400)
     data = dict(form.cleaned_data)
     key = data.pop("submission_key", "") or ""
-    intake, created = intake_submit(data=data, form_submission_key=key)
+    intake, created = intake_receive(data=data, form_submission_key=key)
     if created or (key and secrets.compare_digest(key, intake.form_submission_key)):
         return redirect(status_path(intake))
     # Same company and email from another page: the private link went to that inbox, not here.
@@ -29,10 +29,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    intake = intake_for_status_token(token)
-    engagement = engagement_for_founder(intake_id=intake.id) if intake else None
-    if engagement is None:
+    found = intake_for_status_token(token)
+    intake = intake_for_founder(intake_id=found.id) if found else None
+    if intake is None:
         raise Http404("No such status page.")
+    engagement = intake.engagement_or_none
+    if engagement is None:
+        # A worker is still working out the verdicts and the partner: the page reloads itself.
+        return render(request, "intake/status_waiting.html", {"intake": intake, "refresh_seconds": 2})
     verdicts = list(engagement.intake.verdicts.all())
     milestones = engagement_milestones(engagement)
     current = next((m.key for m in milestones if not m.done), None)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Max, Min, Prefetch, QuerySet, Sum
 
+from intake.models import Intake
+
 from .models import CreditApplication, Engagement, Partner, PartnerMember, PoolVerdict
 from .models.engagements import WAITING_STATUSES, EngagementStatus
 
@@ -51,22 +53,30 @@ def engagements_unmatched() -> QuerySet[Engagement]:
     )
 
 
-def engagement_for_founder(*, intake_id: int) -> Engagement | None:
-    """Everything the founder's status page shows, in a fixed number of queries."""
+def intake_for_founder(*, intake_id: int) -> Intake | None:
+    """Everything the founder's status page and API show, in a fixed number of queries: the intake,
+    its verdicts and, once it is evaluated, its engagement with partner, history, ACE opportunity
+    and credit applications (intake.engagement is cached, None while the intake waits)."""
     return (
-        Engagement.objects.select_related("intake", "partner", "ace_opportunity")
+        Intake.objects.select_related("engagement__partner", "engagement__ace_opportunity")
         .prefetch_related(
-            "history",
             # The page names each verdict's rule version; the frozen snapshot stays in the database.
             Prefetch(
-                "intake__verdicts",
+                "verdicts",
                 queryset=PoolVerdict.objects.select_related("pool", "rule_version").defer("rule_version__snapshot"),
             ),
-            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("pool")),
+            "engagement__history",
+            Prefetch("engagement__credit_applications", queryset=CreditApplication.objects.select_related("pool")),
         )
-        .filter(intake_id=intake_id)
+        .filter(pk=intake_id)
         .first()
     )
+
+
+def engagement_for_founder(*, intake_id: int) -> Engagement | None:
+    """The founder's engagement as intake_for_founder() reads it, or None before evaluation."""
+    intake = intake_for_founder(intake_id=intake_id)
+    return intake.engagement if intake is not None and intake.engagement_or_none is not None else None
 
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from intake.models import Intake
 from matching.models import CreditPool, Partner, PartnerMember, PoolRule
@@ -50,12 +51,15 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     needs_open_weights = False
     data_residency_region = ""
     aws_account_id = "123456789012"
+    # Most tests build the engagement themselves: such an intake counts as evaluated.
+    evaluated_at = factory.LazyFunction(timezone.now)
 
 
 def intake_data(**overrides) -> dict:
     """A valid intake as the plain dict intake_submit takes."""
     intake = IntakeFactory.build(**overrides)
-    fields = [f.name for f in Intake._meta.concrete_fields if f.name not in ("id", "status_token", "submitted_at")]
+    # What a founder types: not the id, token, timestamps or markers the services set.
+    fields = [f.name for f in Intake._meta.concrete_fields if f.editable and f.name != "id"]
     return {name: getattr(intake, name) for name in fields}
 
 

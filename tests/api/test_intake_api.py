@@ -19,18 +19,32 @@ def _post(body, key=None, client=None, **extra):
     return (client or APIClient()).post("/api/intakes/", body, format="json", **headers, **extra)
 
 
-def test_submission_records_verdicts_opens_the_engagement_and_returns_the_status_link(pools, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_submission_is_accepted_at_once_and_the_status_link_shows_the_verdicts_once_evaluated(
+    pools, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
         response = _post(api_intake_body(company_name="Parsewell"))
-    assert response.status_code == 201
+    assert response.status_code == 202
     body = response.json()
     intake = Intake.objects.get()
-    assert body["company_name"] == "Parsewell" and body["status"] == intake.engagement.status
-    assert {v["pool"] for v in body["verdicts"]} == set(pools)
+    assert body["company_name"] == "Parsewell" and body["status"] == "received"
+    assert body["verdicts"] == [] and body["partner_name"] is None and body["estimated_credits_usd"] is None
     assert body["status_url"].endswith(f"/status/{body['status_token']}/")
+    assert not Engagement.objects.exists() and len(mail.outbox) == 0
+    waiting = APIClient().get(f"/api/intakes/status/{body['status_token']}/")
+    assert waiting.status_code == 200 and waiting.json() == body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in queued:  # the evaluation task queued on commit, run by an eager worker
+            callback()
+
+    intake.refresh_from_db()
+    assert intake.evaluated_at is not None
+    status = APIClient().get(f"/api/intakes/status/{body['status_token']}/").json()
+    assert status["status"] == intake.engagement.status
+    assert {v["pool"] for v in status["verdicts"]} == set(pools)
+    assert status["estimated_credits_usd"] == str(intake.engagement.estimated_credits_usd)
     assert len(mail.outbox) == 1 and body["status_url"] in mail.outbox[0].body
-    status = APIClient().get(f"/api/intakes/status/{body['status_token']}/")
-    assert status.status_code == 200 and status.json() == body
 
 
 def test_same_idempotency_key_returns_the_first_result_and_creates_nothing(pools, django_capture_on_commit_callbacks):
@@ -38,7 +52,7 @@ def test_same_idempotency_key_returns_the_first_result_and_creates_nothing(pools
     with django_capture_on_commit_callbacks(execute=True):
         first = _post(body, key="3f9c-retry-me")
         again = _post(body, key="3f9c-retry-me")
-    assert (first.status_code, again.status_code) == (201, 201)
+    assert (first.status_code, again.status_code) == (202, 202)
     assert again.json() == first.json()
     assert Intake.objects.count() == Engagement.objects.count() == 1
     assert len(mail.outbox) == 1
@@ -46,7 +60,7 @@ def test_same_idempotency_key_returns_the_first_result_and_creates_nothing(pools
 
 
 def test_same_key_with_a_different_body_is_refused_with_422(pools):
-    assert _post(api_intake_body(company_name="First Co"), key="k-1").status_code == 201
+    assert _post(api_intake_body(company_name="First Co"), key="k-1").status_code == 202
     response = _post(api_intake_body(company_name="Second Co"), key="k-1")
     assert response.status_code == 422
     assert "already used with a different request body" in response.json()["detail"]
@@ -55,7 +69,7 @@ def test_same_key_with_a_different_body_is_refused_with_422(pools):
 
 def test_without_a_key_a_repeat_within_the_window_is_a_409_not_a_second_intake(pools):
     body = api_intake_body()
-    assert _post(body).status_code == 201
+    assert _post(body).status_code == 202
     repeat = _post(body)
     assert repeat.status_code == 409 and "status link was emailed" in repeat.json()["detail"]
     assert "status_token" not in repeat.json()  # a stranger repeating the form learns no link
@@ -108,5 +122,5 @@ def test_concurrent_requests_with_one_key_make_one_intake(pools):
         t.start()
     for t in threads:
         t.join()
-    assert results == [201] * 6
+    assert results == [202] * 6
     assert Intake.objects.count() == 1 and IntakeIdempotencyKey.objects.count() == 1

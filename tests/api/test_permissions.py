@@ -13,7 +13,7 @@ from django.db import transaction
 from .conftest import World, api_intake_body
 
 ROLES = ("anonymous", "founder", "alice", "bob", "staff")
-OK, CREATED, NO_CONTENT = 200, 201, 204
+OK, CREATED, ACCEPTED, NO_CONTENT = 200, 201, 202, 204
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _upload(w):
 DENY_ANON = (401, 401)
 CASES = [
     # Public intake: a founder's own business; tokens are ignored.
-    Case("intake submit", "post", lambda w: "/api/intakes/", (CREATED,) * 5,
+    Case("intake submit", "post", lambda w: "/api/intakes/", (ACCEPTED,) * 5,
          body=lambda w: api_intake_body()),
     Case("intake status, the founder's link", "get", lambda w: f"/api/intakes/status/{w.founder_token}/", (OK,) * 5),
     Case("intake status, a tampered link", "get", lambda w: f"/api/intakes/status/{w.founder_token[:-2]}xx/",

@@ -16,7 +16,7 @@ def _submit(address: str, **overrides):
 
 def test_past_the_limit_the_api_answers_429_with_retry_after(pools, settings):
     settings.INTAKE_RATE_LIMIT = "2/min"
-    assert [_submit("203.0.113.7").status_code for _ in range(2)] == [201, 201]
+    assert [_submit("203.0.113.7").status_code for _ in range(2)] == [202, 202]
     refused = _submit("203.0.113.7")
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
@@ -26,14 +26,14 @@ def test_past_the_limit_the_api_answers_429_with_retry_after(pools, settings):
 
 def test_each_client_address_has_its_own_allowance(pools, settings):
     settings.INTAKE_RATE_LIMIT = "1/min"
-    assert _submit("203.0.113.7").status_code == 201
+    assert _submit("203.0.113.7").status_code == 202
     assert _submit("203.0.113.7").status_code == 429
-    assert _submit("198.51.100.20").status_code == 201
+    assert _submit("198.51.100.20").status_code == 202
 
 
 def test_the_limit_is_configurable(pools, settings):
     settings.INTAKE_RATE_LIMIT = "5/hour"
-    assert [_submit("203.0.113.9").status_code for _ in range(6)] == [201] * 5 + [429]
+    assert [_submit("203.0.113.9").status_code for _ in range(6)] == [202] * 5 + [429]
 
 
 def test_the_web_form_is_limited_by_the_same_setting(client, pools, settings):

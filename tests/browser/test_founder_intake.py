@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from intake.models import Intake
+from intake.services import intake_evaluate
 from tests.factories import PartnerFactory
 
 from .conftest import assert_every_field_labelled
@@ -40,6 +41,12 @@ def test_founder_submits_the_intake_and_lands_on_the_status_page(page, live_serv
 
     expect(page).to_have_url(re.compile(r"/status/[^/]+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Parsewell: your AWS credits")
+    # No worker runs here yet: the page says the intake is being checked, and reloads itself.
+    expect(page.locator("#waiting")).to_contain_text("We received your intake")
+    shoot(page, "status-waiting")
+    intake_evaluate(intake_id=Intake.objects.get().id)  # what the worker's task does
+
+    expect(page.locator("#waiting")).to_have_count(0, timeout=10_000)
     expect(page.locator("#summary")).to_contain_text("Northwind Cloud Partners")
     expect(page.locator("#timeline li.done")).to_have_count(2)  # received, matched
     expect(page.get_by_text("AWS Activate")).not_to_have_count(0)

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import connection
 
 from intake.models import Intake
+from intake.services import intakes_evaluate_waiting
 from matching.filing import ace_opportunity_draft
-from matching.models import AceOpportunity, AceReviewStatus, AceStatusChange
+from matching.models import AceOpportunity, AceReviewStatus, AceStatusChange, Engagement, PoolVerdict
 from matching.tasks import MAX_RETRIES, sync_partner_central
 from tests.bakeoff_jobs import worker as e2e_worker
 from tests.intake.test_intake_form import form_data
@@ -32,20 +33,15 @@ from .conftest import CuttingProxy, free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def web_behind_proxy(tmp_path):
-    """gunicorn serving the app, its database connections going through a proxy that can cut them."""
-    if connection.vendor != "postgresql":
-        pytest.skip("cuts a PostgreSQL wire connection; run with DATABASE_URL=postgres://...")
-    db = urlsplit(e2e_worker.test_database_url())
-    proxy = CuttingProxy((db.hostname or "127.0.0.1", db.port or 5432))
-    netloc = f"{db.username}@127.0.0.1:{proxy.port}" if db.username else f"127.0.0.1:{proxy.port}"
+def _gunicorn(tmp_path, database_url: str, **env_overrides: str):
+    """A gunicorn process serving the app on the test database; yields its base URL, then stops."""
     port = free_port()
     env = os.environ.copy()
     env.update(
-        DATABASE_URL=urlunsplit((db.scheme, netloc, db.path, db.query, db.fragment)),
+        DATABASE_URL=database_url,
         CLOUDROUTE_VAR_DIR=str(settings.VAR_DIR), DJANGO_DEBUG="0", INTAKE_RATE_LIMIT="1000/min",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", LOG_LEVEL="WARNING",
+        **env_overrides,
     )
     log = open(tmp_path / "gunicorn.log", "wb")
     server = subprocess.Popen(
@@ -57,17 +53,42 @@ def web_behind_proxy(tmp_path):
     deadline = time.monotonic() + 20
     while True:
         try:
-            requests.get(url + "healthz-not-a-page", timeout=1)
+            requests.get(url + "healthz-not-a-page", timeout=2)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting (imports on first request)
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((tmp_path / "gunicorn.log").read_text()[-3000:]) from None
             time.sleep(0.1)
-    yield url, proxy
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
-    proxy.close()
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def web_behind_proxy(tmp_path):
+    """gunicorn serving the app, its database connections going through a proxy that can cut them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("cuts a PostgreSQL wire connection; run with DATABASE_URL=postgres://...")
+    db = urlsplit(e2e_worker.test_database_url())
+    proxy = CuttingProxy((db.hostname or "127.0.0.1", db.port or 5432))
+    netloc = f"{db.username}@127.0.0.1:{proxy.port}" if db.username else f"127.0.0.1:{proxy.port}"
+    try:
+        for url in _gunicorn(tmp_path, urlunsplit((db.scheme, netloc, db.path, db.query, db.fragment))):
+            yield url, proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def web_without_redis(tmp_path):
+    """gunicorn whose broker and cache (one Redis in production) point at a port nobody listens on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a second process shares the test database: run with DATABASE_URL=postgres://...")
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    yield from _gunicorn(tmp_path, e2e_worker.test_database_url(), CELERY_BROKER_URL=dead_redis, REDIS_URL=dead_redis)
 
 
 @pytest.mark.faults
@@ -80,7 +101,7 @@ def test_database_cut_at_commit_the_founder_sees_an_error_and_a_retry_makes_one_
     key = re.search(r'name="submission_key" value="([^"]+)"', page.text).group(1)
     data = {**form_data(company_name="Cutwire Labs"), "csrfmiddlewaretoken": token, "submission_key": key}
 
-    proxy.arm(b"COMMIT")  # the intake, its verdicts and engagement are sent; the commit never arrives
+    proxy.arm(b"COMMIT")  # the intake is sent; the commit never arrives
     failed = browser.post(url, data=data, headers={"Referer": url}, allow_redirects=False, timeout=10)
     assert proxy.cuts == 1
     assert failed.status_code == 500 and "text/html" in failed.headers["Content-Type"]
@@ -93,6 +114,31 @@ def test_database_cut_at_commit_the_founder_sees_an_error_and_a_retry_makes_one_
     again = browser.post(url, data=data, headers={"Referer": url}, allow_redirects=False, timeout=10)
     assert again.headers["Location"] == retried.headers["Location"]  # a repeat is the same intake
     assert Intake.objects.filter(company_name="Cutwire Labs").count() == 1
+
+
+@pytest.mark.faults
+@pytest.mark.django_db(transaction=True)
+def test_redis_down_at_submission_the_intake_is_kept_and_the_sweep_evaluates_it(
+    web_without_redis, pools, celery_eager
+):
+    url = web_without_redis
+    from tests.api.conftest import api_intake_body
+
+    started = time.monotonic()
+    accepted = requests.post(url + "api/intakes/", json=api_intake_body(company_name="Brokerless Labs"), timeout=30)
+    assert accepted.status_code == 202 and accepted.json()["status"] == "received"
+    assert time.monotonic() - started < 10  # the failed publish is given up quickly, not retried forever
+    intake = Intake.objects.get(company_name="Brokerless Labs")
+    assert intake.evaluated_at is None and not Engagement.objects.exists()
+
+    # Redis is back (this process's broker); the periodic sweep finds the intake and evaluates it.
+    Intake.objects.filter(pk=intake.pk).update(submitted_at=intake.submitted_at - dt.timedelta(minutes=5))
+    assert intakes_evaluate_waiting() == 1
+    intake.refresh_from_db()
+    assert intake.evaluated_at is not None
+    assert Engagement.objects.filter(intake=intake).count() == 1
+    assert PoolVerdict.objects.filter(intake=intake).count() == len(pools)
+    assert intakes_evaluate_waiting() == 0
 
 
 def _get_response(identifier, stage, review_status):

@@ -66,15 +66,27 @@ def test_bad_field_returns_the_form_with_its_message_and_typed_values(client, ov
     assert Intake.objects.count() == 0 and Engagement.objects.count() == 0
 
 
-def test_good_submission_redirects_to_the_result_page_with_verdicts_and_partner(client, pools):
+def test_good_submission_lands_on_the_status_page_which_waits_for_the_worker_then_shows_verdicts_and_partner(
+    client, pools, celery_eager, django_capture_on_commit_callbacks
+):
     PartnerFactory(name="Northwind", specialties=["genai", "data"])
 
-    response = client.post(reverse("intake:home"), form_data(), follow=True)
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("intake:home"), form_data(), follow=True)
 
     assert response.status_code == 200
     intake = Intake.objects.get()
     assert (intake.country, intake.contact_email, intake.aws_account_id) == ("US", "ada@parsewell.example", "123456789012")
+    assert not Engagement.objects.exists() and intake.evaluated_at is None
+    waiting = response.content.decode()
+    assert "We received your intake" in waiting and '<meta http-equiv="refresh" content="2">' in waiting
+    assert "Northwind" not in waiting
+
+    for callback in queued:  # the evaluation task, queued on commit, run by an (eager) worker
+        callback()
+    response = client.get(response.redirect_chain[-1][0])
     html = response.content.decode()
+    assert "We received your intake" not in html and "refresh" not in html
     assert "Northwind" in html
     assert "AWS Activate Portfolio" in html and "you qualify" in html
     assert "AWS Activate Founders is for bootstrapped or angel-funded startups: yours is VC-funded." in html

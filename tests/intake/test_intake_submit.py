@@ -40,26 +40,30 @@ def test_duplicate_submission_opens_one_engagement(pools):
     assert PoolVerdict.objects.count() == len(pools)
 
 
-def test_double_click_posts_land_on_the_same_result_page(client, pools):
+def test_double_click_posts_land_on_the_same_result_page(client, pools, django_capture_on_commit_callbacks):
     from tests.intake.test_intake_form import form_data
 
     page = client.get(reverse("intake:home"))
     key = page.context["form"]["submission_key"].value()
     assert key  # each blank form carries its own key
 
-    first = client.post(reverse("intake:home"), {**form_data(), "submission_key": key})
-    second = client.post(reverse("intake:home"), {**form_data(), "submission_key": key})
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(reverse("intake:home"), {**form_data(), "submission_key": key})
+        second = client.post(reverse("intake:home"), {**form_data(), "submission_key": key})
 
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
     assert Engagement.objects.count() == 1
 
 
-def test_same_company_and_email_from_another_form_does_not_reveal_the_status_link(client, pools):
+def test_same_company_and_email_from_another_form_does_not_reveal_the_status_link(
+    client, pools, django_capture_on_commit_callbacks
+):
     from intake.links import status_link_token
     from tests.intake.test_intake_form import form_data
 
-    client.post(reverse("intake:home"), {**form_data(), "submission_key": "the-founders-own-page"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("intake:home"), {**form_data(), "submission_key": "the-founders-own-page"})
     intake = Intake.objects.get()
 
     for other_key in ("someone-elses-page", ""):
