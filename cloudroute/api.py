@@ -108,17 +108,57 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 # --- throttles ------------------------------------------------------------------------------------
 
 
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis() -> Any:
+    """The process's client for settings.REDIS_URL (one connection pool, built once)."""
+    url = settings.REDIS_URL
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
+def _count_one(key: str, previous_key: str, *, ttl: int) -> tuple[int, int]:
+    """Add one to `key`'s counter; returns (its count now, the count under previous_key)."""
+    if settings.REDIS_URL:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, ttl)
+        pipe.get(previous_key)
+        current, _, previous = pipe.execute()
+        return int(current), int(previous or 0)
+    cache.add(key, 0, timeout=ttl)
+    try:
+        current = cache.incr(key)
+    except ValueError:  # evicted between the two calls: start the window again
+        cache.set(key, 1, timeout=ttl)
+        current = 1
+    return current, int(cache.get(previous_key) or 0)
+
+
+def _uncount_one(key: str) -> None:
+    if settings.REDIS_URL:
+        _redis().decr(key)
+    else:
+        cache.decr(key)
+
+
 class IntakeRateThrottle(BaseThrottle):
     """Public intake submissions per client address, INTAKE_RATE_LIMIT (e.g. "20/min"), counted in
     the shared cache so every web process counts together.
 
     A sliding-window counter: one atomic counter per address and window, and the previous window's
-    count weighted by how much of it still overlaps the last `duration` seconds. Each request costs
-    two cache round trips whatever the limit, where a list of timestamps per address (DRF's
-    SimpleRateThrottle) grows with the limit and loses counts when two processes rewrite it at once."""
+    count weighted by how much of it still overlaps the last `duration` seconds. With Redis a request
+    costs one pipelined round trip whatever the limit, where a list of timestamps per address (DRF's
+    SimpleRateThrottle) grows with the limit and loses counts when two processes rewrite it at once.
+    Without Redis the counters live in Django's cache (the file cache of local runs)."""
 
     scope = "intake"
-    cache_prefix = "throttle:intake"
+    cache_prefix = "cloudroute:throttle:intake"
 
     def __init__(self) -> None:
         count, _, period = settings.INTAKE_RATE_LIMIT.partition("/")
@@ -140,17 +180,11 @@ class IntakeRateThrottle(BaseThrottle):
         key, previous_key = f"{self.cache_prefix}:{ident}:{window}", f"{self.cache_prefix}:{ident}:{window - 1}"
         elapsed = now - window * self.duration
         # Two windows' lifetime, so the previous count is still there to weigh.
-        cache.add(key, 0, timeout=2 * self.duration + 1)
-        try:
-            current = cache.incr(key)
-        except ValueError:  # evicted between the two calls: start the window again
-            cache.set(key, 1, timeout=2 * self.duration + 1)
-            current = 1
-        previous = cache.get(previous_key) or 0
+        current, previous = _count_one(key, previous_key, ttl=2 * self.duration + 1)
         weight = 1 - elapsed / self.duration
         if previous * weight + current <= self.num_requests:
             return True
-        cache.decr(key)  # a refused request does not use up the allowance
+        _uncount_one(key)  # a refused request does not use up the allowance
         self._wait = self._seconds_until_allowed(previous, weight, current - 1, elapsed)
         return False
 

@@ -2,6 +2,7 @@
 and the status they see, which never carries partner notes or errors."""
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
@@ -25,6 +26,18 @@ class IntakeInputSerializer(serializers.ModelSerializer):
             "avg_input_tokens": {"max_value": 2_147_483_647},
             "avg_output_tokens": {"max_value": 2_147_483_647},
         }
+
+    # A ModelSerializer builds its fields from the model on every request, and a deep copy of them
+    # costs nearly as much (the choices lists): together a sixth of a submission's CPU. They never
+    # change, so the first set built is kept and each request binds its own shallow copies (binding
+    # sets only the copy's own attributes; validators and choices are only read).
+    _fields_built: dict | None = None
+
+    def get_fields(self) -> dict:
+        cls = type(self)
+        if cls._fields_built is None:
+            cls._fields_built = super().get_fields()
+        return {name: copy.copy(field) for name, field in cls._fields_built.items()}
 
     def validate_country(self, value: str) -> str:
         return value.strip().upper()
