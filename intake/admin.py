@@ -25,9 +25,11 @@ class PoolVerdictInline(admin.TabularInline):
 class IntakeAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "engagement__partner"
     staff_only_fields = ["status_token"]  # the founder's private link
-    list_display = ["company_name", "contact_email", "country", "stage", "funding_kind", "use_case", "submitted_at"]
+    list_display = ["company_name", "contact_email", "country", "stage", "funding_kind", "use_case", "submitted_at",
+                    "evaluated_at"]
     list_filter = ["stage", "funding_kind", "use_case", "country", "investor_is_activate_provider"]
     search_fields = ["company_name", "contact_email", "contact_name", "investor_name"]
     date_hierarchy = "submitted_at"
     inlines = [PoolVerdictInline]
-    readonly_fields = ["status_token", "submitted_at"]
+    # evaluated_at stays empty while the worker has not yet recorded verdicts and the engagement.
+    readonly_fields = ["status_token", "submitted_at", "evaluated_at"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the local Bedrock sandbox, a Celery worker and the web server; stops them all on exit.
+# Starts the local Bedrock sandbox, a Celery worker (with beat) and the web server; stops them all on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,9 @@ trap cleanup EXIT INT TERM
 python manage.py bedrock_sandbox --port 8765 --script demo/sandbox-script.jsonl \
   --model-behaviour "$(cat demo/sandbox-models.json)" &
 pids+=($!)
-celery -A cloudroute worker --loglevel=INFO --concurrency=2 &
+# -B embeds beat: the periodic sweeps (intakes left waiting, stuck bake-off runs) run locally too.
+mkdir -p var
+celery -A cloudroute worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 &
 pids+=($!)
 python manage.py runserver 127.0.0.1:8000 &
 pids+=($!)
