@@ -96,9 +96,9 @@ def intake_evaluate(*, intake_id: int, today: date | None = None, notify: bool =
         intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
         if intake is None or intake.is_evaluated:
             return intake
-        matching_services.intake_verdicts_record(intake=intake, today=today)
+        verdicts = matching_services.intake_verdicts_record(intake=intake, today=today)
         with founder_match_covered():  # the intake email below names the partner
-            intake.engagement = matching_services.engagement_open(intake=intake)
+            intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)
         intake.evaluated_at = timezone.now()
         intake.save(update_fields=["evaluated_at"])
         if notify:

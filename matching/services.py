@@ -132,7 +132,8 @@ def intake_verdicts_record(*, intake: Intake, today: date | None = None) -> list
     edits never change what this intake was told."""
     today = today or timezone.localdate()
     verdicts = []
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's whole submission anyway.
+    with transaction.atomic(savepoint=False):
         for version in current_rule_versions():
             outcome = eligibility.evaluate_pool(intake, version.snapshot, today=today)
             verdicts.append(
@@ -189,10 +190,16 @@ def partner_loads(partner_ids: list[int]) -> dict[int, int]:
     return {row["partner_id"]: row["n"] for row in rows}
 
 
-def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> Engagement:
-    """Open the engagement for an intake whose verdicts are recorded, then try to match a partner."""
-    with transaction.atomic():
-        eligible = list(intake.verdicts.filter(is_eligible=True).select_related("pool"))
+def engagement_open(
+    *, intake: Intake, by: AbstractBaseUser | None = None, verdicts: list[PoolVerdict] | None = None
+) -> Engagement:
+    """Open the engagement for an intake whose verdicts are recorded (pass them when you have them
+    in hand, to save reading them again), then try to match a partner."""
+    # No savepoint of its own: it only creates rows, and a failure fails the caller's transaction.
+    with transaction.atomic(savepoint=False):
+        if verdicts is None:
+            verdicts = list(intake.verdicts.all())
+        eligible = [v for v in verdicts if v.is_eligible]
         # Competitive awards are not counted as expected credits: a small cohort wins them.
         expected = [v for v in eligible if v.route != FilingRoute.COMPETITIVE]
         engagement = Engagement.objects.create(
@@ -200,7 +207,10 @@ def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> En
             status=EngagementStatus.UNMATCHED,
             estimated_credits_usd=sum((v.estimated_amount_usd for v in expected), Decimal("0.00")),
         )
-        engagement.matched_pools.set([v.pool for v in eligible])
+        # A new engagement has no pools yet: insert the links (matched_pools.set would read them first).
+        Engagement.matched_pools.through.objects.bulk_create(
+            Engagement.matched_pools.through(engagement=engagement, creditpool_id=v.pool_id) for v in eligible
+        )
         EngagementStatusChange.objects.create(
             engagement=engagement,
             from_status="",
@@ -208,7 +218,9 @@ def engagement_open(*, intake: Intake, by: AbstractBaseUser | None = None) -> En
             changed_by=_by(by),
             reason="Intake received.",
         )
-        return engagement_match(engagement=engagement, by=by)
+        # Created in this transaction, so nobody else can see it yet: no row lock to take, no
+        # partner has declined it, and its intake is in hand.
+        return _match(engagement, declined_ids=set(), by=by)
 
 
 def _partners_rank(needs, declined_ids: set[int], *, lock_all: bool):
@@ -256,6 +268,13 @@ def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = No
                 "partner_id", flat=True
             )
         )
+        return _match(engagement, declined_ids=declined_ids, by=by)
+
+
+def _match(engagement: Engagement, *, declined_ids: set[int], by: AbstractBaseUser | None) -> Engagement:
+    """engagement_match's work on an engagement the caller holds (locked, or created in this
+    transaction): rank, lock and re-check the choice, record the decision and move the status."""
+    with transaction.atomic(savepoint=False):
         needs = scoring.needs_of(engagement.intake)
         candidates, excluded = _partners_rank(needs, declined_ids, lock_all=False)
         chosen = candidates[0] if candidates else None

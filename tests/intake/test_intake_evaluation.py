@@ -98,3 +98,32 @@ def test_a_real_worker_evaluates_an_intake_submitted_through_the_api(pools, star
     assert status["partner_name"] == "Northwind Cloud Partners" and status["status"] == "matched"
     assert {v["pool"] for v in status["verdicts"]} == set(pools)
     assert Engagement.objects.count() == 1 and PoolVerdict.objects.count() == len(pools)
+
+
+def _evaluation_queries(django_capture_on_commit_callbacks, company: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    intake = _received(django_capture_on_commit_callbacks, company_name=company)
+    with CaptureQueriesContext(connection) as queries:
+        intake_evaluate(intake_id=intake.id, notify=False)
+    return len(queries.captured_queries)
+
+
+def test_evaluation_costs_the_same_queries_whatever_the_number_of_pools_and_partners(
+    pools, django_capture_on_commit_callbacks
+):
+    from matching.services import pool_rules_publish
+    from tests.factories import CreditPoolFactory, PoolRuleFactory
+
+    PartnerFactory()
+    few = _evaluation_queries(django_capture_on_commit_callbacks, "Few Co")
+    PartnerFactory.create_batch(6)
+    for _ in range(3):
+        pool_rules_publish(pool=PoolRuleFactory(pool=CreditPoolFactory()).pool)
+    many = _evaluation_queries(django_capture_on_commit_callbacks, "Many Co")
+    assert few == many
+    # Lock, rule versions (3), verdicts, engagement, its pools, history, partners and loads, the
+    # chosen partner re-checked under its lock (savepoint, lock, load, release), decision, match,
+    # evaluated_at: no re-reads of what was just written.
+    assert many <= 22, many
