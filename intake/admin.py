@@ -1,5 +1,6 @@
 """Staff admin for intakes, with their stored verdicts."""
 from django.contrib import admin
+from django.db import models
 
 from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
@@ -30,6 +31,8 @@ class IntakeAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["stage", "funding_kind", "use_case", "country", "investor_is_activate_provider"]
     search_fields = ["company_name", "contact_email", "contact_name", "investor_name"]
     date_hierarchy = "submitted_at"
+    # A website typed without a scheme is read as https, as on the public form.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [PoolVerdictInline]
     # evaluated_at stays empty while the worker has not yet recorded verdicts and the engagement.
     readonly_fields = ["status_token", "submitted_at", "evaluated_at"]
