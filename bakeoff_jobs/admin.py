@@ -38,7 +38,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EvalCaseInline(ReadOnlyInline):
     model = EvalCase
-    fields = ("line", "category", "scorer", "prompt", "expected")
+    fields = ("line", "case_id", "category", "scorer", "prompt", "expected")
 
 
 @admin.register(EvalSet)

@@ -2,9 +2,11 @@
 
 Fields (JSON keys or CSV header columns): ``prompt`` (required), ``expected`` (required except
 for ``json_valid``; a JSON number/object is kept as its JSON text), ``scorer`` (required, see
-``scorers.SCORER_NAMES``), ``system_prompt``, ``category`` and ``scorer_options`` (a JSON object;
-in CSV a cell holding JSON text) are optional. Any other field is an error, so a typo such as
-``scorer_option`` is reported instead of silently ignored.
+``scorers.SCORER_NAMES``), ``id`` (the uploader's own name for the case, text or a whole number,
+at most 100 characters, unique in the file; the report and its export carry it), ``system_prompt``,
+``category`` and ``scorer_options`` (a JSON object; in CSV a cell holding JSON text) are optional.
+Any other field is an error, so a typo such as ``scorer_option`` is reported instead of silently
+ignored.
 
 The whole file is validated before anything is accepted: a file with any error yields no cases.
 Line numbers are the physical line a row starts on (1-based; a CSV header is line 1; a quoted
@@ -27,7 +29,8 @@ MAX_ROWS = 5000
 MAX_PROMPT_CHARS = 100_000
 
 REQUIRED_FIELDS = ("prompt", "expected", "scorer")
-OPTIONAL_FIELDS = ("system_prompt", "category", "scorer_options")
+OPTIONAL_FIELDS = ("id", "system_prompt", "category", "scorer_options")
+MAX_CASE_ID_CHARS = 100
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 FORMATS = ("jsonl", "json", "csv")
 
@@ -41,6 +44,7 @@ class EvalCaseData:
     system_prompt: str = ""
     category: str = ""
     scorer_options: dict = field(default_factory=dict)
+    case_id: str = ""  # the file's own "id" for the case, if it had one
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,17 @@ def parse_eval_file(data: bytes, *, filename: str = "", format: str | None = Non
         rows = _jsonl_rows(text, errors)
 
     cases: list[EvalCaseData] = []
+    first_line_of_id: dict[str, int] = {}
     for line, row in rows:
         case = _case_from_row(line, row, fmt, errors)
-        if case is not None:
-            cases.append(case)
+        if case is None:
+            continue
+        if case.case_id:
+            if case.case_id in first_line_of_id:
+                errors.append(RowError(line, f'id "{case.case_id}" is already used on line {first_line_of_id[case.case_id]}'))
+                continue
+            first_line_of_id[case.case_id] = line
+        cases.append(case)
 
     row_count = len(rows)
     if row_count > MAX_ROWS:
@@ -234,6 +245,7 @@ def _case_from_row(line: int, row: object, fmt: str, errors: list[RowError]) -> 
     scorer = _text_field(row, "scorer", problems).strip().lower().replace("-", "_")
     category = _text_field(row, "category", problems).strip()
     options = _options_field(row.get("scorer_options"), problems)
+    case_id = _case_id_field(row.get("id"), problems)
 
     if not prompt.strip():
         problems.append("missing prompt")
@@ -259,7 +271,21 @@ def _case_from_row(line: int, row: object, fmt: str, errors: list[RowError]) -> 
         system_prompt=system_prompt,
         category=category,
         scorer_options=options,
+        case_id=case_id,
     )
+
+
+def _case_id_field(value: object, problems: list[str]) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        problems.append("id must be text or a whole number")
+        return ""
+    case_id = str(value).strip()
+    if len(case_id) > MAX_CASE_ID_CHARS:
+        problems.append(f"id is {len(case_id):,} characters; the limit is {MAX_CASE_ID_CHARS}")
+        return ""
+    return case_id
 
 
 def _options_field(value: object, problems: list[str]) -> dict | None:

@@ -128,6 +128,8 @@ class EvalCase(models.Model):
     scorer_options = models.JSONField(default=dict, blank=True)
     system_prompt = models.TextField(blank=True)
     category = models.CharField(max_length=60, blank=True)
+    case_id = models.CharField(max_length=100, blank=True,
+                               help_text="The uploaded file's own id for the case, if it had one.")
 
     class Meta:
         ordering = ["eval_set", "line"]

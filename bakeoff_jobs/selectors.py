@@ -196,7 +196,7 @@ def run_result_rows(run: BakeoffRun):
     return (
         BakeoffResult.objects.filter(run=run)
         .order_by("case__line", "run_model__role", "run_model__position")
-        .values_list("case__line", "case__category", "case__scorer", "run_model__catalog_model__name",
+        .values_list("case__line", "case__case_id", "case__category", "case__scorer", "run_model__catalog_model__name",
                      "run_model__invoked_id", "run_model__role", "status", "passed", "score", "latency_ms",
                      "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "attempts",
                      "error_code", "output", "score_detail")

@@ -70,7 +70,7 @@ def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engag
         EvalCase(
             eval_set=eval_set, line=c.line, prompt=c.prompt, expected=c.expected or "", scorer=c.scorer,
             scorer_options=c.scorer_options or {}, system_prompt=c.system_prompt or "",
-            category=c.category or "",
+            category=c.category or "", case_id=c.case_id,
         )
         for c in parsed.cases
     )

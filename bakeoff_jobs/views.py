@@ -169,7 +169,7 @@ class _Echo:
         return value
 
 
-CSV_HEADER = ["case_line", "category", "scorer", "model", "invoked_id", "role", "status", "passed", "score",
+CSV_HEADER = ["case_line", "case_id", "category", "scorer", "model", "invoked_id", "role", "status", "passed", "score",
               "latency_ms", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "attempts",
               "error_code", "output", "score_detail"]
 

@@ -19,13 +19,13 @@ def test_upload_stores_cases_for_the_engagements_partner():
     engagement = EngagementFactory()
     data = _jsonl(
         {"prompt": "Capital of France?", "expected": "Paris", "scorer": "contains", "category": "extraction"},
-        {"prompt": "Label this", "expected": "bug", "scorer": "exact", "system_prompt": "You triage."},
+        {"id": "TRI-7", "prompt": "Label this", "expected": "bug", "scorer": "exact", "system_prompt": "You triage."},
     )
     eval_set = evalset_upload(name="triage", data=data, filename="cases.jsonl", engagement=engagement)
     assert eval_set.case_count == 2 and eval_set.partner == engagement.partner
     first, second = eval_set.cases.order_by("line")
-    assert (first.line, first.expected, first.category) == (1, "Paris", "extraction")
-    assert second.system_prompt == "You triage."
+    assert (first.line, first.expected, first.category, first.case_id) == (1, "Paris", "extraction", "")
+    assert (second.system_prompt, second.case_id) == ("You triage.", "TRI-7")
 
 
 def test_bad_rows_store_nothing_and_name_every_line():

@@ -183,3 +183,36 @@ def test_utf8_bom_and_scorer_spelling_are_tolerated():
 def test_row_error_reads_as_a_sentence():
     assert str(RowError(4, "missing prompt")) == "line 4: missing prompt"
     assert str(RowError(0, "file is empty")) == "file is empty"
+
+
+def test_the_files_own_id_is_kept_as_text_in_jsonl_and_csv():
+    parsed = parse_eval_file(jsonl(
+        {"id": "refund-01", "prompt": "Refund?", "expected": "yes", "scorer": "exact"},
+        {"id": 17, "prompt": "Ship?", "expected": "no", "scorer": "exact"},
+        {"prompt": "No id here", "expected": "x", "scorer": "exact"},
+    ), filename="set.jsonl")
+    assert parsed.ok, parsed.errors
+    assert [case.case_id for case in parsed.cases] == ["refund-01", "17", ""]
+
+    csv_file = b"id,prompt,expected,scorer\nT-1,Hello?,hi,exact\n,Bye?,bye,exact\n"
+    parsed = parse_eval_file(csv_file, filename="set.csv")
+    assert parsed.ok, parsed.errors
+    assert [case.case_id for case in parsed.cases] == ["T-1", ""]
+
+
+def test_a_repeated_or_malformed_id_is_reported_by_line():
+    parsed = parse_eval_file(jsonl(
+        {"id": "a", "prompt": "p", "expected": "x", "scorer": "exact"},
+        {"id": "b", "prompt": "p", "expected": "x", "scorer": "exact"},
+        {"id": " a ", "prompt": "p", "expected": "x", "scorer": "exact"},  # the same id once trimmed
+        {"id": 1.5, "prompt": "p", "expected": "x", "scorer": "exact"},
+        {"id": True, "prompt": "p", "expected": "x", "scorer": "exact"},
+        {"id": "x" * 101, "prompt": "p", "expected": "x", "scorer": "exact"},
+    ), filename="set.jsonl")
+    assert parsed.cases == []
+    assert [str(e) for e in parsed.errors] == [
+        'line 3: id "a" is already used on line 1',
+        "line 4: id must be text or a whole number",
+        "line 5: id must be text or a whole number",
+        "line 6: id is 101 characters; the limit is 100",
+    ]

@@ -58,6 +58,17 @@ def test_exports_give_every_result_and_the_report(client, alice, finished_run):
     assert report == finished_run.report
 
 
+def test_the_files_own_case_ids_appear_in_the_answers_and_the_export(client, alice, finished_run):
+    finished_run.eval_set.cases.filter(line=2).update(case_id="refund-02")
+    client.force_login(alice)
+    html = client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
+    assert '<code class="case-id">refund-02</code>' in html
+    response = client.get(reverse("bakeoffs:results_csv", args=[finished_run.pk]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row["case_id"] for row in rows if row["case_line"] == "2"} == {"refund-02"}
+    assert {row["case_id"] for row in rows if row["case_line"] != "2"} == {""}
+
+
 def test_another_firm_gets_not_found_on_every_bakeoff_url(client, charlie, finished_run):
     client.force_login(charlie)
     for name in ("report", "progress", "report_json", "results_csv"):
