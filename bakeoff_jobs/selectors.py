@@ -89,8 +89,18 @@ def _spec(run_model: RunModel) -> report_module.ModelSpec:
     )
 
 
-def report_inputs(run: BakeoffRun) -> report_module.ReportInputs:
-    """Everything the report needs, from the run's frozen prices (never today's catalog)."""
+def complete_case_ids(run: BakeoffRun) -> set[int]:
+    """Cases that have a result (an answer or a recorded error) from every candidate model."""
+    candidates = run.run_models.filter(role=RunModelRole.CANDIDATE).count()
+    return set(
+        BakeoffResult.objects.filter(run=run, run_model__role=RunModelRole.CANDIDATE)
+        .values("case_id").annotate(n=Count("id")).filter(n=candidates).values_list("case_id", flat=True)
+    )
+
+
+def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> report_module.ReportInputs:
+    """Everything the report needs, from the run's frozen prices (never today's catalog).
+    `only_cases` limits it to those cases (a cancelled run's report covers complete cases only)."""
     run_models = list(run.run_models.select_related("catalog_model"))
     candidates = [rm for rm in run_models if rm.role == RunModelRole.CANDIDATE]
     judge = next((rm for rm in run_models if rm.role == RunModelRole.JUDGE), None)
@@ -98,8 +108,12 @@ def report_inputs(run: BakeoffRun) -> report_module.ReportInputs:
     cases = [
         report_module.CaseSpec(case_id=pk, category=category)
         for pk, category in run.eval_set.cases.order_by("line").values_list("pk", "category")
+        if only_cases is None or pk in only_cases
     ]
-    rows = BakeoffResult.objects.filter(run=run).values_list(
+    results_of_run = BakeoffResult.objects.filter(run=run)
+    if only_cases is not None:
+        results_of_run = results_of_run.filter(case_id__in=only_cases)
+    rows = results_of_run.values_list(
         "case_id", "run_model_id", "status", "passed", "score", "latency_ms", "input_tokens", "output_tokens",
         "cache_read_tokens", "cache_write_tokens", "error_code", "judge_input_tokens", "judge_output_tokens",
     )
@@ -126,9 +140,9 @@ def report_inputs(run: BakeoffRun) -> report_module.ReportInputs:
     )
 
 
-def run_report(run: BakeoffRun) -> dict:
+def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
     """The report stored on the run, with where it came from."""
-    report = report_module.build_report(report_inputs(run))
+    report = report_module.build_report(report_inputs(run, only_cases=only_cases))
     report["run"] = {
         "id": run.pk,
         "eval_set": run.eval_set.name,

@@ -332,9 +332,38 @@ def bakeoff_resume_stuck(*, stale_after: timedelta | None = None) -> dict[int, i
 
 @transaction.atomic
 def bakeoff_cancel(*, run: BakeoffRun, by=None, reason: str = "") -> bool:
-    """Stop a run: no more calls are started; results already stored are kept."""
+    """Stop a run: no more calls are started; results already stored are kept, and a report over
+    the cases every model finished is built from them (bakeoff_partial_report)."""
     run = BakeoffRun.objects.select_for_update().get(pk=run.pk)
-    return _move(run, RunStatus.CANCELLED, by=by, reason=reason or "cancelled", finished_at=timezone.now())
+    moved = _move(run, RunStatus.CANCELLED, by=by, reason=reason or "cancelled", finished_at=timezone.now())
+    if moved:
+        _queue_partial_report(run.pk)
+    return moved
+
+
+def _queue_partial_report(run_id: int) -> None:
+    from .tasks import bakeoff_partial_report_task
+
+    transaction.on_commit(lambda: bakeoff_partial_report_task.delay(run_id), robust=True)
+
+
+def bakeoff_partial_report(*, run_id: int) -> bool:
+    """A cancelled run's report, over the cases that every candidate model finished (so each
+    comparison is still paired), marked partial with how many cases it covers. Rebuilt when calls
+    that were in flight at the cancel are stored later; idempotent. False when there is nothing to
+    report (not cancelled, or no case finished by every model)."""
+    from .selectors import complete_case_ids, run_report
+
+    run = BakeoffRun.objects.filter(pk=run_id).select_related("eval_set", "engagement").first()
+    if run is None or run.status != RunStatus.CANCELLED:
+        return False
+    complete = complete_case_ids(run)
+    if not complete:
+        return False
+    report = run_report(run, only_cases=complete)
+    report["partial"] = {"cases_compared": len(complete), "cases_total": run.eval_set.cases.count(),
+                         "reason": "cancelled"}
+    return bool(BakeoffRun.objects.filter(pk=run_id, status=RunStatus.CANCELLED).update(report=report))
 
 
 # --------------------------------------------------------------------------- results and progress
@@ -348,7 +377,11 @@ def bakeoff_record_results(*, run_id: int, results: Sequence[BakeoffResult], san
             BakeoffResult.objects.bulk_create(results, ignore_conflicts=True)
     # Counted after our insert committed, so whoever counts last sees every stored result.
     refresh_progress(run_id=run_id, sandbox=sandbox)
-    maybe_finalize(run_id=run_id)
+    if maybe_finalize(run_id=run_id):
+        return
+    if results and BakeoffRun.objects.filter(pk=run_id, status=RunStatus.CANCELLED).exists():
+        with transaction.atomic():  # calls that were in flight at the cancel: report them too
+            _queue_partial_report(run_id)
 
 
 @transaction.atomic

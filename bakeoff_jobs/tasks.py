@@ -61,6 +61,12 @@ def bakeoff_chunk_task(run_model_id: int, case_ids: list[int]) -> dict:
             "handed_back": outcome.handed_back}
 
 
+@shared_task(name="bakeoff_jobs.partial_report", acks_late=True, soft_time_limit=300, time_limit=360)
+def bakeoff_partial_report_task(run_id: int) -> bool:
+    """A cancelled run's report over the cases every model finished; idempotent."""
+    return services.bakeoff_partial_report(run_id=run_id)
+
+
 @shared_task(name="bakeoff_jobs.resume", acks_late=True)
 def bakeoff_resume_task(run_id: int) -> int:
     return services.bakeoff_resume(run_id=run_id)

@@ -136,6 +136,54 @@ def test_cancelled_run_makes_no_more_calls(eager, sandbox, models, django_captur
     assert list(run.history.values_list("to_status", flat=True)) == ["queued", "cancelled"]
 
 
+def test_a_cancelled_run_is_reported_on_the_cases_every_model_finished(eager, sandbox, models,
+                                                                      django_capture_on_commit_callbacks):
+    eval_set = eval_set_with_cases(4)
+    with django_capture_on_commit_callbacks(execute=False):  # launched; results arrive by hand below
+        run = services.bakeoff_launch(eval_set=eval_set, models=models, endpoint_url=sandbox.url)
+    BakeoffRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    run.refresh_from_db()
+    cases = list(eval_set.cases.order_by("line"))
+    haiku, llama = (run.run_models.get(catalog_model=m) for m in models)
+
+    def result(rm, case, **fields):
+        return BakeoffResult(run=run, run_model=rm, case=case, **{"status": "ok", "output": "Paris", "passed": True,
+                                                                  "latency_ms": 100, **fields})
+
+    BakeoffResult.objects.bulk_create([
+        result(haiku, cases[0]), result(llama, cases[0], passed=False, output="Lyon"),
+        result(haiku, cases[1]), result(llama, cases[1], status="error", output="", passed=None,
+                                         error_code="ValidationException", latency_ms=None),
+        result(haiku, cases[2]),  # Llama's call for this case was still in flight
+    ])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bakeoff_cancel(run=run, reason="enough")
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert run.report["partial"] == {"cases_compared": 2, "cases_total": 4, "reason": "cancelled"}
+    by_model = {m["name"]: m for m in run.report["models"]}
+    assert by_model["Claude Haiku 4.5"]["cases"] == 2 and by_model["Claude Haiku 4.5"]["solved"] == 2
+    assert (by_model["Llama 3.1 8B Instruct"]["solved"], by_model["Llama 3.1 8B Instruct"]["errors"]) == (0, 1)
+
+    # The call in flight at the cancel is stored afterwards: the report takes the third case in.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bakeoff_record_results(run_id=run.pk, results=[result(llama, cases[2])])
+    run.refresh_from_db()
+    assert run.report["partial"]["cases_compared"] == 3
+    assert run.status == RunStatus.CANCELLED and sandbox.calls() == 0
+
+
+def test_a_cancelled_run_with_no_case_finished_by_every_model_has_no_report(eager, sandbox, models,
+                                                                            django_capture_on_commit_callbacks):
+    eval_set = eval_set_with_cases(2)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.bakeoff_launch(eval_set=eval_set, models=models, endpoint_url=sandbox.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bakeoff_cancel(run=run)
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED and run.report is None
+
+
 def test_finalize_builds_the_report_once(eager, sandbox, models, django_capture_on_commit_callbacks):
     run = launch(sandbox, eval_set_with_cases(2), models, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FINISHED

@@ -96,6 +96,22 @@ def test_partner_cancels_a_running_bakeoff(client, alice, alpha, sandbox, django
     assert run.history.last().changed_by == alice
 
 
+def test_a_cancelled_runs_page_shows_the_partial_report_and_says_what_it_covers(client, alice, finished_run):
+    # As if cancelled with one case not finished by both models: the partial report covers five.
+    from bakeoff_jobs.models import BakeoffResult
+
+    last = finished_run.eval_set.cases.order_by("line").last()
+    BakeoffResult.objects.filter(run=finished_run, case=last, run_model__position=1).delete()
+    BakeoffRun.objects.filter(pk=finished_run.pk).update(status=RunStatus.CANCELLED, report=None)
+    assert services.bakeoff_partial_report(run_id=finished_run.pk)
+
+    client.force_login(alice)
+    html = client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
+    assert "cases</strong> every model finished" in html and "5 of 6 cases" in html
+    assert 'id="summary"' in html and 'id="cost-quality-chart"' in html
+    assert "Share summary with the founder" not in html  # only a finished run is shared
+
+
 def test_sharing_needs_a_finished_run_and_is_recorded(client, alice, finished_run):
     client.force_login(alice)
     client.post(reverse("bakeoffs:share", args=[finished_run.pk]), {"shared": "1"})
