@@ -2,6 +2,7 @@
 watch its progress, read its report (charts, router, per-case answers) and export it. Every page is
 scoped to the login's firm: another firm's run is not found."""
 import csv
+import hashlib
 import json
 
 from django.contrib import messages
@@ -67,9 +68,14 @@ def launch(request: HttpRequest) -> HttpResponse:
     initial = {"eval_set": request.GET.get("eval_set")} if request.GET.get("eval_set") else None
     form = LaunchForm(data, initial=initial, user=request.user)
     estimate = None
+    settings_changed = False
     if data is not None and form.is_valid():
         models = list(form.cleaned_data["models"])
-        if "confirm" in request.POST:
+        key = _estimate_key(form.cleaned_data)
+        # Launch only what the partner saw the estimate for: if the settings were changed after the
+        # estimate (without Recalculate), show the new estimate and ask again.
+        settings_changed = "confirm" in request.POST and request.POST.get("estimate_of") != key
+        if "confirm" in request.POST and not settings_changed:
             try:
                 run = services.bakeoff_launch(
                     eval_set=form.cleaned_data["eval_set"], models=models,
@@ -85,9 +91,16 @@ def launch(request: HttpRequest) -> HttpResponse:
         names = {m.model_id: m.name for m in models}
         estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
                           "upper": m.upper_bound_usd} for m in estimate.models]
-        estimate = {"total": estimate, "rows": estimate_rows}
+        estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed}
     return render(request, "bakeoff_jobs/launch.html", {"form": form, "estimate": estimate},
                   status=400 if form.errors else 200)
+
+
+def _estimate_key(cleaned: dict) -> str:
+    """Names the settings an estimate was made for (eval set, models, max tokens, temperature)."""
+    settings_shown = [cleaned["eval_set"].pk, sorted(m.pk for m in cleaned["models"]), cleaned["max_tokens"],
+                      str(cleaned["temperature"])]
+    return hashlib.sha256(json.dumps(settings_shown).encode()).hexdigest()[:32]
 
 
 def _progress_payload(run: BakeoffRun) -> dict:

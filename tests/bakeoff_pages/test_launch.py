@@ -42,11 +42,35 @@ def test_launch_shows_the_estimate_before_anything_runs_then_launches(client, al
     estimate = first.context["estimate"]["total"]
     assert estimate.cases == 4 and estimate.upper_bound_usd > estimate.expected_usd > Decimal(0)
     assert "Launch the bake-off" in first.content.decode()
+    shown = first.context["estimate"]["key"]
     with django_capture_on_commit_callbacks(execute=False):
-        second = client.post(reverse("bakeoffs:launch"), {**form, "confirm": "1"})
+        second = client.post(reverse("bakeoffs:launch"), {**form, "confirm": "1", "estimate_of": shown})
     run = BakeoffRun.objects.get()
     assert second["Location"] == reverse("bakeoffs:report", args=[run.pk])
     assert (run.partner, run.created_by, run.total_pairs, run.max_tokens) == (alpha, alice, 8, 100)
+
+
+def test_settings_changed_after_the_estimate_are_estimated_again_not_launched(
+    client, alice, alpha, django_capture_on_commit_callbacks
+):
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    haiku, llama = claude_haiku_45(), llama_8b()
+    form = {"eval_set": eval_set.pk, "models": [haiku.pk, llama.pk], "max_tokens": 100, "temperature": "0"}
+    client.force_login(alice)
+    shown = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"}).context["estimate"]
+
+    # Max tokens raised to 4,000 and Launch clicked without Recalculate.
+    changed = client.post(reverse("bakeoffs:launch"),
+                          {**form, "max_tokens": 4000, "confirm": "1", "estimate_of": shown["key"]})
+    assert changed.status_code == 200 and not BakeoffRun.objects.exists()
+    assert 'id="settings-changed"' in changed.content.decode()
+    again = changed.context["estimate"]
+    assert again["total"].upper_bound_usd > shown["total"].upper_bound_usd
+
+    with django_capture_on_commit_callbacks(execute=False):
+        launched = client.post(reverse("bakeoffs:launch"),
+                               {**form, "max_tokens": 4000, "confirm": "1", "estimate_of": again["key"]})
+    assert launched.status_code == 302 and BakeoffRun.objects.get().max_tokens == 4000
 
 
 def test_launch_offers_only_the_firms_eval_sets_and_needs_two_models(client, alice, charlie, alpha):
