@@ -157,6 +157,10 @@ CELERY_BEAT_SCHEDULE["intakes-evaluate-waiting"] = {
     "task": "intake.tasks.intakes_evaluate_waiting",
     "schedule": env.int("INTAKE_SWEEP_SECONDS", default=60),
 }
+CELERY_BEAT_SCHEDULE["intake-status-emails-waiting"] = {
+    "task": "intake.tasks.intake_status_emails_waiting",
+    "schedule": env.int("INTAKE_SWEEP_SECONDS", default=60),
+}
 CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
     "task": "matching.tasks.sync_partner_central",
     "schedule": PARTNER_CENTRAL_SYNC_MINUTES * 60,

@@ -98,6 +98,9 @@ class Intake(models.Model):
     form_submission_key = models.CharField(max_length=64, blank=True, editable=False)
     # Set once the status email has gone out, so a redelivered task does not mail it again.
     status_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # False for intakes entered without mailing the founder (demo data, imports): the sweep that
+    # re-sends lost status emails leaves them alone.
+    mail_founder = models.BooleanField(default=True, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
     # Set when a worker has recorded the verdicts and opened the engagement (intake.services.
     # intake_evaluate); until then the founder's status page says the intake is being checked.
@@ -110,6 +113,10 @@ class Intake(models.Model):
             # The sweep for intakes whose evaluation task was lost reads only the few waiting ones.
             models.Index(fields=["submitted_at"], condition=models.Q(evaluated_at__isnull=True),
                          name="intake_awaiting_evaluation"),
+            # ... and the sweep for status emails whose task was lost.
+            models.Index(fields=["evaluated_at"],
+                         condition=models.Q(status_email_sent_at__isnull=True, mail_founder=True),
+                         name="intake_awaiting_status_email"),
         ]
 
     def clean(self) -> None:

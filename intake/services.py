@@ -56,14 +56,16 @@ def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
     )
 
 
-def _intake_save(*, data: dict[str, Any], form_submission_key: str) -> tuple[Intake, bool]:
+def _intake_save(
+    *, data: dict[str, Any], form_submission_key: str, mail_founder: bool = True
+) -> tuple[Intake, bool]:
     """Inside the caller's transaction: the new intake, or (earlier intake, False) for a repeat."""
     data = _normalise(data)
     _lock_submitter(data["contact_email"], data["company_name"])
     existing = intake_find_duplicate(email=data["contact_email"], company_name=data["company_name"])
     if existing is not None:
         return existing, False
-    intake = Intake(**{**data, "form_submission_key": form_submission_key})
+    intake = Intake(**{**data, "form_submission_key": form_submission_key, "mail_founder": mail_founder})
     # status_token is a fresh uuid4, and repeats are found above: no uniqueness query to make.
     intake.full_clean(validate_unique=False)
     intake.save()
@@ -88,10 +90,11 @@ def intake_receive(*, data: dict[str, Any], form_submission_key: str = "") -> tu
     return intake, created
 
 
-def intake_evaluate(*, intake_id: int, today: date | None = None, notify: bool = True) -> Intake | None:
+def intake_evaluate(*, intake_id: int, today: date | None = None) -> Intake | None:
     """Record a verdict for every pool, open the engagement and match a partner, then (after commit)
-    mail the founder. Idempotent: an intake evaluated already is returned as it is, so a task
-    delivered twice, or queued again by the sweep, changes nothing. None if the intake is gone."""
+    mail the founder (unless the intake says not to). Idempotent: an intake evaluated already is
+    returned as it is, so a task delivered twice, or queued again by the sweep, changes nothing.
+    None if the intake is gone."""
     with transaction.atomic():
         intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
         if intake is None or intake.is_evaluated:
@@ -101,7 +104,7 @@ def intake_evaluate(*, intake_id: int, today: date | None = None, notify: bool =
             intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)
         intake.evaluated_at = timezone.now()
         intake.save(update_fields=["evaluated_at"])
-        if notify:
+        if intake.mail_founder:
             from .tasks import intake_status_email
 
             transaction.on_commit(lambda: intake_status_email.delay(intake.id), robust=True)
@@ -118,9 +121,9 @@ def intake_submit(
     """Receive and evaluate an intake in one transaction, without a worker: demo data, staff
     imports and tests that need the verdicts at once. The public form and API use intake_receive."""
     with transaction.atomic():
-        intake, created = _intake_save(data=data, form_submission_key=form_submission_key)
+        intake, created = _intake_save(data=data, form_submission_key=form_submission_key, mail_founder=notify)
         if created:
-            intake = intake_evaluate(intake_id=intake.id, today=today, notify=notify)
+            intake = intake_evaluate(intake_id=intake.id, today=today)
     return intake, created
 
 
@@ -136,6 +139,27 @@ def intakes_evaluate_waiting(*, older_than: timedelta = timedelta(minutes=2)) ->
     )
     for intake_id in waiting:
         evaluate_task.delay(intake_id)
+    return len(waiting)
+
+
+def intake_status_emails_resend_waiting(*, older_than: timedelta = timedelta(minutes=5),
+                                        not_older_than: timedelta = timedelta(days=1)) -> int:
+    """Queue the status email again for intakes evaluated more than `older_than` ago whose email
+    never went out (its task was lost with the broker or a worker), up to `not_older_than`: a
+    founder is not mailed days late. Sending is idempotent. Returns how many were queued."""
+    from .tasks import intake_status_email
+
+    now = timezone.now()
+    waiting = list(
+        Intake.objects.filter(
+            mail_founder=True, status_email_sent_at__isnull=True,
+            evaluated_at__lt=now - older_than, evaluated_at__gte=now - not_older_than,
+        )
+        .order_by("evaluated_at")
+        .values_list("id", flat=True)[:1000]
+    )
+    for intake_id in waiting:
+        intake_status_email.delay(intake_id)
     return len(waiting)
 
 

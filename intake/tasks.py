@@ -21,6 +21,12 @@ def intakes_evaluate_waiting() -> int:
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
+def intake_status_emails_waiting() -> int:
+    """Periodic: re-queue status emails whose task was lost after the intake was evaluated."""
+    return services.intake_status_emails_resend_waiting()
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
 def intake_status_email(intake_id: int) -> None:
     """The founder's status email, queued after the intake commits. Sends nothing for an intake
     without an engagement, nor again once it was sent (a redelivery after a worker crash)."""
