@@ -22,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -201,7 +202,11 @@ def main() -> int:
         for process in running:
             process.terminate()
         for process in running:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker still busy with queued emails: stop it hard
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         log.close()
         worker_log.close()
         shutil.rmtree(tmp, ignore_errors=True)
