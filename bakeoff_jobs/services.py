@@ -380,8 +380,7 @@ def bakeoff_record_results(*, run_id: int, results: Sequence[BakeoffResult], san
     if maybe_finalize(run_id=run_id):
         return
     if results and BakeoffRun.objects.filter(pk=run_id, status=RunStatus.CANCELLED).exists():
-        with transaction.atomic():  # calls that were in flight at the cancel: report them too
-            _queue_partial_report(run_id)
+        _queue_partial_report(run_id)  # calls that were in flight at the cancel: report them too
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
-from matching.selectors import intake_for_founder
+from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
 from .links import intake_for_status_token
@@ -101,8 +101,7 @@ class IntakeStatusApi(APIView):
     def get(self, request, token: str):
         # Object-level check: the signed token is the founder's only credential; a wrong or
         # tampered token resolves to nothing.
-        found = intake_for_status_token(token)
-        intake = intake_for_founder(intake_id=found.pk) if found else None
+        intake = intake_for_status_token(token, queryset=intakes_for_founder())
         if intake is None:
             raise exceptions.NotFound("No intake has this status token.")
         return Response(IntakeStatusSerializer(intake).data)

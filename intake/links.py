@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from .models import Intake
@@ -23,13 +24,16 @@ def status_url(intake: Intake) -> str:
     return settings.SITE_URL.rstrip("/") + status_path(intake)
 
 
-def intake_for_status_token(token: str) -> Intake | None:
-    """Resolve a link token to its intake, or None when the signature or the token is wrong."""
+def intake_for_status_token(token: str, queryset: QuerySet[Intake] | None = None) -> Intake | None:
+    """Resolve a link token to its intake (read from `queryset`, e.g. with what a page shows), or
+    None when the signature or the token is wrong."""
     try:
         raw = signing.Signer(salt=_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    return Intake.objects.filter(status_token=raw).first() if _is_uuid(raw) else None
+    if not _is_uuid(raw):
+        return None
+    return (Intake.objects if queryset is None else queryset).filter(status_token=raw).first()
 
 
 def _is_uuid(value: str) -> bool:

@@ -82,7 +82,7 @@ RECEIVED = "received"
 
 
 class IntakeStatusSerializer(serializers.Serializer):
-    """What the founder's status link shows, from an intake as matching.selectors.intake_for_founder()
+    """What the founder's status link shows, from an intake as matching.selectors.intakes_for_founder()
     reads it. Until a worker has evaluated the intake, status is "received" and there are no
     verdicts, partner or credits yet."""
 

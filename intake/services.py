@@ -132,14 +132,8 @@ def intakes_evaluate_waiting(*, older_than: timedelta = timedelta(minutes=2)) ->
     the broker was down at commit, or a worker died with it unacknowledged). Returns how many."""
     from .tasks import intake_evaluate as evaluate_task
 
-    waiting = list(
-        Intake.objects.filter(evaluated_at__isnull=True, submitted_at__lt=timezone.now() - older_than)
-        .order_by("submitted_at")
-        .values_list("id", flat=True)[:1000]
-    )
-    for intake_id in waiting:
-        evaluate_task.delay(intake_id)
-    return len(waiting)
+    waiting = Intake.objects.filter(evaluated_at__isnull=True, submitted_at__lt=timezone.now() - older_than)
+    return _queue_for_each(evaluate_task, waiting.order_by("submitted_at"))
 
 
 def intake_status_emails_resend_waiting(*, older_than: timedelta = timedelta(minutes=5),
@@ -150,17 +144,19 @@ def intake_status_emails_resend_waiting(*, older_than: timedelta = timedelta(min
     from .tasks import intake_status_email
 
     now = timezone.now()
-    waiting = list(
-        Intake.objects.filter(
-            mail_founder=True, status_email_sent_at__isnull=True,
-            evaluated_at__lt=now - older_than, evaluated_at__gte=now - not_older_than,
-        )
-        .order_by("evaluated_at")
-        .values_list("id", flat=True)[:1000]
+    waiting = Intake.objects.filter(
+        mail_founder=True, status_email_sent_at__isnull=True,
+        evaluated_at__lt=now - older_than, evaluated_at__gte=now - not_older_than,
     )
-    for intake_id in waiting:
-        intake_status_email.delay(intake_id)
-    return len(waiting)
+    return _queue_for_each(intake_status_email, waiting.order_by("evaluated_at"))
+
+
+def _queue_for_each(task, intakes, limit: int = 1000) -> int:
+    """Queue `task` with the id of each intake (the first `limit`; the next sweep takes the rest)."""
+    ids = list(intakes.values_list("id", flat=True)[:limit])
+    for intake_id in ids:
+        task.delay(intake_id)
+    return len(ids)
 
 
 def intake_status_email_send(*, intake_id: int) -> None:

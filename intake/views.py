@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import run_shared_with_founder
-from matching.selectors import engagement_credits, engagement_milestones, intake_for_founder
+from matching.selectors import engagement_credits, engagement_milestones, intakes_for_founder
 
 from .forms import IntakeForm, new_submission_key
 from .links import intake_for_status_token, status_path
@@ -29,8 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    found = intake_for_status_token(token)
-    intake = intake_for_founder(intake_id=found.id) if found else None
+    intake = intake_for_status_token(token, queryset=intakes_for_founder())
     if intake is None:
         raise Http404("No such status page.")
     engagement = intake.engagement_or_none

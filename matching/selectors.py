@@ -53,9 +53,9 @@ def engagements_unmatched() -> QuerySet[Engagement]:
     )
 
 
-def intake_for_founder(*, intake_id: int) -> Intake | None:
-    """Everything the founder's status page and API show, in a fixed number of queries: the intake,
-    its verdicts and, once it is evaluated, its engagement with partner, history, ACE opportunity
+def intakes_for_founder() -> QuerySet[Intake]:
+    """Intakes with everything the founder's status page and API show, in a fixed number of
+    queries: verdicts and, once evaluated, the engagement with partner, history, ACE opportunity
     and credit applications (intake.engagement is cached, None while the intake waits)."""
     return (
         Intake.objects.select_related("engagement__partner", "engagement__ace_opportunity")
@@ -68,15 +68,13 @@ def intake_for_founder(*, intake_id: int) -> Intake | None:
             "engagement__history",
             Prefetch("engagement__credit_applications", queryset=CreditApplication.objects.select_related("pool")),
         )
-        .filter(pk=intake_id)
-        .first()
     )
 
 
 def engagement_for_founder(*, intake_id: int) -> Engagement | None:
-    """The founder's engagement as intake_for_founder() reads it, or None before evaluation."""
-    intake = intake_for_founder(intake_id=intake_id)
-    return intake.engagement if intake is not None and intake.engagement_or_none is not None else None
+    """The founder's engagement as intakes_for_founder() reads it, or None before evaluation."""
+    intake = intakes_for_founder().filter(pk=intake_id).first()
+    return intake.engagement_or_none if intake is not None else None
 
 
 
