@@ -131,8 +131,11 @@ PRICE_FIELDS = ("input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_wri
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (Decimal, dt.date)):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    """JSON-able and comparable: 0.80 and 0.800000 are the same price."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return value
 
 

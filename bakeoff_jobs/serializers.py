@@ -14,7 +14,7 @@ class CatalogModelSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "model_id", "inference_profile_id", "family", "tier", "weights", "input_per_1m",
             "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "batch_discount", "effective_date",
-            "is_active",
+            "is_active", "lifecycle_status", "end_of_life_date", "batch_supported",
         ]
 
 
