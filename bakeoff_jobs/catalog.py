@@ -11,12 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .converse import _credentials_configured, is_local_endpoint
 from .model_data import (
     DEFAULT_CSV,
     GEO_PREFIXES,
+    min_cache_tokens,
     published_models,
     requires_profile,
     split_invoked_id,
@@ -25,7 +30,7 @@ from .models import CatalogChange, CatalogModel, InferenceProfile, Lifecycle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_CSV", "SEED_EFFECTIVE_DATE", "catalog_load", "catalog_sync", "rows_from_csv"]
+__all__ = ["DEFAULT_CSV", "SEED_EFFECTIVE_DATE", "catalog_load", "catalog_sync", "min_cache_tokens", "rows_from_csv"]
 
 # Date the seed prices were read from the Bedrock pricing page.
 SEED_EFFECTIVE_DATE = dt.date(2025, 11, 1)
@@ -199,12 +204,6 @@ class SyncSummary:
 
 def make_control_client(*, endpoint_url: str | None = None, region: str | None = None):
     """boto3's bedrock (control plane) client: settings.BEDROCK_CONTROL_ENDPOINT_URL, or real AWS."""
-    import boto3
-    from botocore.config import Config
-    from django.conf import settings
-
-    from .converse import _credentials_configured, is_local_endpoint
-
     if endpoint_url is None:
         endpoint_url = getattr(settings, "BEDROCK_CONTROL_ENDPOINT_URL", "") or None
     region = region or getattr(settings, "BEDROCK_REGION", "") or "us-east-1"
@@ -349,18 +348,3 @@ def _sync_profiles(entry: CatalogModel, profiles: list[dict], now) -> dict[str, 
     if dropped:
         changes["profiles_dropped"] = [sorted(dropped), None]
     return changes
-
-
-# Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
-CACHE_MIN_TOKENS = {
-    "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
-    "anthropic.claude-haiku-4-5-20251001-v1:0": 4096,
-    "anthropic.claude-opus-4-5-20251101-v1:0": 4096,
-}
-DEFAULT_CACHE_MIN_TOKENS = 1024
-
-
-def min_cache_tokens(model_id: str, *, supports_caching: bool) -> int | None:
-    if not supports_caching:
-        return None
-    return CACHE_MIN_TOKENS.get(model_id, DEFAULT_CACHE_MIN_TOKENS)

@@ -30,6 +30,20 @@ INFERENCE_PROFILE = "INFERENCE_PROFILE"
 
 ACTIVE, LEGACY, END_OF_LIFE = "active", "legacy", "end_of_life"
 
+# Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
+CACHE_MIN_TOKENS = {
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 4096,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 4096,
+}
+DEFAULT_CACHE_MIN_TOKENS = 1024
+
+
+def min_cache_tokens(model_id: str, *, supports_caching: bool) -> int | None:
+    if not supports_caching:
+        return None
+    return CACHE_MIN_TOKENS.get(model_id, DEFAULT_CACHE_MIN_TOKENS)
+
 
 def split_invoked_id(invoked_id: str) -> tuple[str, str | None]:
     """(foundation model id, profile prefix or None) of an id or ARN a Converse call names."""
@@ -89,6 +103,10 @@ class PublishedModel:
     @property
     def requires_profile(self) -> bool:
         return requires_profile(self.inference_types)
+
+    @property
+    def cache_min_tokens(self) -> int | None:
+        return min_cache_tokens(self.model_id, supports_caching=self.cache_read_per_1m is not None)
 
     @property
     def profile_ids(self) -> list[str]:

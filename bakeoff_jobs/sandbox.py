@@ -54,34 +54,27 @@ class ModelSpec:
     requires_profile: bool = False
 
 
-# Output limit and smallest cacheable prefix (None: no prompt caching) per foundation model.
-# Whether a model needs an inference profile comes from the published list (model_data), the
-# same source the catalog reads, so the two never disagree.
-_LIMITS: dict[str, tuple[int, int | None]] = {
-    "anthropic.claude-3-haiku-20240307-v1:0": (4096, None),
-    "anthropic.claude-3-5-haiku-20241022-v1:0": (8192, 2048),
-    "anthropic.claude-haiku-4-5-20251001-v1:0": (64000, 4096),
-    "anthropic.claude-3-7-sonnet-20250219-v1:0": (64000, 1024),
-    "anthropic.claude-sonnet-4-20250514-v1:0": (64000, 1024),
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": (64000, 1024),
-    "anthropic.claude-opus-4-1-20250805-v1:0": (32000, 1024),
-    "anthropic.claude-opus-4-5-20251101-v1:0": (64000, 4096),
-    "meta.llama3-2-1b-instruct-v1:0": (2048, None),
-    "meta.llama3-2-3b-instruct-v1:0": (2048, None),
-    "meta.llama3-1-8b-instruct-v1:0": (2048, None),
-    "meta.llama3-2-11b-instruct-v1:0": (2048, None),
-    "meta.llama4-scout-17b-instruct-v1:0": (8192, None),
-    "meta.llama4-maverick-17b-instruct-v1:0": (8192, None),
-    "meta.llama3-1-70b-instruct-v1:0": (2048, None),
-    "meta.llama3-3-70b-instruct-v1:0": (2048, None),
-    "meta.llama3-2-90b-instruct-v1:0": (2048, None),
-    "meta.llama3-1-405b-instruct-v1:0": (2048, None),
+# Output limit per foundation model. Whether a model needs an inference profile and the smallest
+# cacheable prefix come from the published list (model_data), the same source the catalog reads,
+# so the two never disagree.
+_MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "anthropic.claude-3-haiku-20240307-v1:0": 4096,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 8192,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 64000,
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": 64000,
+    "anthropic.claude-sonnet-4-20250514-v1:0": 64000,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
+    "anthropic.claude-opus-4-1-20250805-v1:0": 32000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 64000,
+    "meta.llama4-scout-17b-instruct-v1:0": 8192,
+    "meta.llama4-maverick-17b-instruct-v1:0": 8192,
 }
+DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models
 PUBLISHED: dict[str, PublishedModel] = {model.model_id: model for model in published_models()}
 KNOWN_MODELS: dict[str, ModelSpec] = {
-    model_id: ModelSpec(max_out, cache_min, PUBLISHED[model_id].requires_profile)
-    for model_id, (max_out, cache_min) in _LIMITS.items()
-    if model_id in PUBLISHED
+    model_id: ModelSpec(_MAX_OUTPUT_TOKENS.get(model_id, DEFAULT_MAX_OUTPUT_TOKENS), model.cache_min_tokens,
+                        model.requires_profile)
+    for model_id, model in PUBLISHED.items()
 }
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from matching.selectors import is_cloudroute_staff, partner_for_user
 
 from . import report as report_module
-from .catalog import min_cache_tokens
+from .model_data import min_cache_tokens
 from .costs import Prices
 from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunModel, RunModelRole
 

@@ -58,7 +58,8 @@ class BakeoffLaunchSerializer(serializers.Serializer):
     eval_set = serializers.IntegerField(min_value=1)
     models = serializers.ListField(
         child=serializers.CharField(max_length=200), min_length=2, max_length=10,
-        help_text="Catalog model ids (or inference-profile ids), at least two.",
+        help_text="Catalog model ids (or inference-profile ids; a global. profile id runs at the listed "
+                  "rate), at least two. Models past end of life on Bedrock are refused.",
     )
     temperature = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=Decimal("0"),
                                            max_value=Decimal("1"), default=Decimal("0"))

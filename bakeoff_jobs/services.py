@@ -167,8 +167,8 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
 
 def resolve_models(models: Iterable[CatalogModel | ModelChoice | str]) -> list[ModelChoice]:
     """Catalog models (with the id each will be called through) for ids, profile ids or names.
-    A global. profile id picks that profile (billed at the listed rate); any other id or name
-    picks the model's default id."""
+    A base id, the model's default profile id or its name picks the model's default id; any other
+    listed profile id (a global. one, billed at the listed rate) is called as given."""
     resolved: list[ModelChoice] = []
     for item in models:
         if isinstance(item, (CatalogModel, ModelChoice)):
@@ -183,8 +183,7 @@ def resolve_models(models: Iterable[CatalogModel | ModelChoice | str]) -> list[M
         if profile is not None:
             if not profile.listed:
                 raise BakeoffError(f"Bedrock no longer lists the inference profile {key!r}.")
-            found = profile.catalog_model
-            resolved.append(ModelChoice(found, key if profile.is_global else found.invoked_id))
+            resolved.append(ModelChoice(profile.catalog_model, key))  # the profile asked for, at its price
             continue
         found = CatalogModel.objects.filter(name__iexact=key).first()
         if found is None:

@@ -271,3 +271,17 @@ def test_sandbox_control_plane_refuses_an_unsigned_request(bedrock_sandbox):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{bedrock_sandbox.url}/foundation-models", timeout=5)  # noqa: S310 - local sandbox
     assert refused.value.code == 403
+
+
+def test_a_listed_regional_profile_is_called_as_given_at_the_regional_price():
+    sonnet = CatalogModel.objects.get(model_id=SONNET_45)
+    InferenceProfile.objects.create(catalog_model=sonnet, profile_id=f"eu.{SONNET_45}")
+    (choice,) = services.resolve_models([f"eu.{SONNET_45}"])
+    assert choice.invoked_id == f"eu.{SONNET_45}" and choice.prices()["input_per_1m"] == Decimal("3.300000")
+    (default,) = services.resolve_models([SONNET_45])
+    assert default.invoked_id == f"us.{SONNET_45}"
+
+
+def test_one_model_twice_through_two_profiles_is_refused():
+    with pytest.raises(services.BakeoffError, match="only once"):
+        services.bakeoff_launch(eval_set=eval_set_with_cases(2), models=[SONNET_45, f"global.{SONNET_45}", LLAMA_8B])

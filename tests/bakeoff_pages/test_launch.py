@@ -129,3 +129,24 @@ def test_the_global_profile_is_launched_at_the_listed_price(client, alice, alpha
     haiku = BakeoffRun.objects.get().run_models.get(position=0)
     assert (haiku.invoked_id, haiku.input_per_1m, haiku.output_per_1m) == (
         "global.anthropic.claude-haiku-4-5-20251001-v1:0", Decimal("1.000000"), Decimal("5.000000"))
+
+
+def test_picking_a_model_and_its_global_profile_together_is_refused(client, alice, alpha):
+    from bakeoff_jobs.models import CatalogModel
+
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    sonnet = CatalogModel.objects.get(model_id="anthropic.claude-sonnet-4-5-20250929-v1:0")
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {
+        "eval_set": eval_set.pk, "models": [sonnet.pk, f"global.{sonnet.model_id}"], "max_tokens": 100,
+        "temperature": "0", "estimate": "1"})
+    assert response.status_code == 400 and "Pick each model once" in response.context["form"].errors["models"][0]
+
+
+def test_an_unknown_model_value_is_a_clear_400(client, alice, alpha):
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {
+        "eval_set": eval_set.pk, "models": ["999999", "no-such-model"], "max_tokens": 100, "temperature": "0",
+        "estimate": "1"})
+    assert response.status_code == 400 and "No catalog model with id 999999" in response.context["form"].errors["models"][0]
