@@ -78,7 +78,7 @@ def rows_from_csv(text: str) -> list[dict]:
                 "inference_profile_id": model.geo_profile_id,
                 "requires_profile": bool(model.geo_profile_id) and model.requires_profile,
                 "profile_price_factor": profile_price_factor(model.model_id, model.geo_profile_id),
-                "inference_types": list(model.inference_types),
+                "inference_types": sorted(model.inference_types),
                 "input_modalities": list(model.input_modalities),
                 "output_modalities": ["TEXT"],
                 "batch_supported": model.batch_supported,
@@ -268,7 +268,9 @@ def catalog_sync(*, client=None) -> SyncSummary:
             changes = _sync_entry(entry, by_model.get(entry.model_id), profiles_by_model.get(entry.model_id, []), now)
             if changes:
                 summary.changed[entry.model_id] = changes
-    log.info("catalog sync: %s", " | ".join(summary.lines()))
+    log.info("catalog sync: %s models listed, %s changed (%s), %s listed without a catalog row",
+             summary.models_listed, len(summary.changed), ", ".join(summary.changed) or "none",
+             len(summary.not_in_catalog))
     return summary
 
 

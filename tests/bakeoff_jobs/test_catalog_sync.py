@@ -285,3 +285,15 @@ def test_a_listed_regional_profile_is_called_as_given_at_the_regional_price():
 def test_one_model_twice_through_two_profiles_is_refused():
     with pytest.raises(services.BakeoffError, match="only once"):
         services.bakeoff_launch(eval_set=eval_set_with_cases(2), models=[SONNET_45, f"global.{SONNET_45}", LLAMA_8B])
+
+
+def test_a_model_bedrock_lists_without_a_catalog_price_is_named_not_offered():
+    listing = bedrock_listing()
+    listing.append({"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-next-v1:0",
+                    "modelId": "anthropic.claude-next-v1:0", "modelName": "Claude Next", "providerName": "Anthropic",
+                    "outputModalities": ["TEXT"], "inferenceTypesSupported": ["INFERENCE_PROFILE"],
+                    "modelLifecycle": {"status": "ACTIVE"}})
+    summary = sync(listing)
+    assert summary.not_in_catalog == ["anthropic.claude-next-v1:0"]
+    assert "add prices to offer them" in " ".join(summary.lines())
+    assert not CatalogModel.objects.filter(model_id="anthropic.claude-next-v1:0").exists()
