@@ -2,6 +2,7 @@
 cancel or resume a run, and read its report."""
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -11,18 +12,18 @@ from django.utils.html import format_html
 from matching.admin_scoping import PartnerScopedAdminMixin
 
 from . import selectors, services
-from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalCase, EvalSet, RunModel, RunStatusChange
-
-
-@admin.register(CatalogModel)
-class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
-    partner_path = ""  # partners pick models from it and may read every price
-    partner_read_only = True
-    list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
-                    "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date", "is_active")
-    list_filter = ("family", "tier", "weights", "is_active", "requires_profile")
-    search_fields = ("name", "model_id", "inference_profile_id")
-    list_editable = ("is_active",)
+from .catalog import catalog_edit, catalog_history_start
+from .models import (
+    BakeoffResult,
+    BakeoffRun,
+    CatalogChange,
+    CatalogModel,
+    EvalCase,
+    EvalSet,
+    InferenceProfile,
+    RunModel,
+    RunStatusChange,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -34,6 +35,59 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
+
+
+class InferenceProfileInline(ReadOnlyInline):
+    """Written by the Bedrock sync (and the seed)."""
+
+    model = InferenceProfile
+    fields = ("profile_id", "status", "listed", "synced_at")
+
+
+class CatalogChangeInline(ReadOnlyInline):
+    """The model's history: every sync change and staff edit, prices with their effective date."""
+
+    model = CatalogChange
+    fields = ("changed_at", "source", "changed_by", "changes", "note")
+
+
+class CatalogModelForm(forms.ModelForm):
+    class Meta:
+        model = CatalogModel
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            price_fields = ("input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_write_per_1m",
+                            "batch_discount", "profile_price_factor")
+            if any(f in self.changed_data for f in price_fields) and "effective_date" not in self.changed_data:
+                self.add_error("effective_date", "Prices changed: give the date the new prices take effect. "
+                                                 "The old prices stay in the history; runs keep the prices they froze.")
+        return cleaned
+
+
+@admin.register(CatalogModel)
+class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+    partner_path = ""  # partners pick models from it and may read every price
+    partner_read_only = True
+    form = CatalogModelForm
+    list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
+                    "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date",
+                    "lifecycle_status", "end_of_life_date", "batch_supported", "listed_by_bedrock", "is_active")
+    list_filter = ("family", "tier", "weights", "is_active", "lifecycle_status", "batch_supported",
+                   "listed_by_bedrock", "requires_profile")
+    search_fields = ("name", "model_id", "inference_profile_id")
+    list_editable = ("is_active",)
+    readonly_fields = ("inference_types", "input_modalities", "output_modalities", "listed_by_bedrock", "synced_at")
+    inlines = [InferenceProfileInline, CatalogChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        before = catalog_history_start(CatalogModel.objects.get(pk=obj.pk))
+        catalog_edit(entry=obj, before=before, by=request.user)
 
 
 class EvalCaseInline(ReadOnlyInline):

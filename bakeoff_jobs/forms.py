@@ -5,6 +5,8 @@ from django import forms
 
 from matching.selectors import engagements_visible_to
 
+from . import services
+from .model_data import lifecycle_note
 from .models import CatalogModel
 from .selectors import eval_sets_visible_to
 
@@ -34,16 +36,55 @@ class EvalSetUploadForm(forms.Form):
         return upload
 
 
-class ModelChoices(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, model: CatalogModel) -> str:
-        return (f"{model.name} — ${model.input_per_1m} in / ${model.output_per_1m} out per 1M tokens"
-                f" ({model.get_weights_display().lower()})")
+def _per_1m(prices: dict) -> str:
+    return f"${prices['input_per_1m'].normalize():f} in / ${prices['output_per_1m'].normalize():f} out per 1M tokens"
+
+
+def model_picker_choices() -> list[tuple[str, str]]:
+    """Every model a new run may use, at the prices of the id it is called through; legacy models
+    say their end-of-life date; a global. profile (listed rate) is a choice of its own."""
+    choices = []
+    for model in CatalogModel.objects.offered().prefetch_related("profiles"):
+        note = lifecycle_note(model.lifecycle_on())
+        label = (f"{model.name} — {_per_1m(model.invoked_prices())} ({model.get_weights_display().lower()})"
+                 + (f" — {note}" if note else ""))
+        choices.append((str(model.pk), label))
+        for invoked_id in model.invocable_ids()[1:]:
+            choices.append((invoked_id, f"↳ through the global profile {invoked_id}, at the listed rate — "
+                                        f"{_per_1m(model.invoked_prices(invoked_id))}"))
+    return choices
+
+
+class ModelChoices(forms.MultipleChoiceField):
+    """Offered models by catalog id, a global. profile by its id. A model that is no longer offered
+    gets a message naming it and why (end of life, withdrawn), not a bare "invalid choice"."""
+
+    def valid_value(self, value) -> bool:
+        return True  # clean() resolves every value against the catalog and says what is wrong
+
+    def clean(self, value):
+        values = super().clean(value)
+        keys = []
+        for item in values:
+            text = str(item).strip()
+            if text.isdigit():
+                model = CatalogModel.objects.filter(pk=int(text)).first()
+                if model is None:
+                    raise forms.ValidationError(f"No catalog model with id {text}.")
+                keys.append(model)
+            else:
+                keys.append(text)
+        try:
+            chosen = services.resolve_models(keys)
+            services.refuse_unoffered(chosen)
+        except services.BakeoffError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return chosen
 
 
 class LaunchForm(forms.Form):
     eval_set = forms.ModelChoiceField(queryset=None, empty_label=None)
-    models = ModelChoices(queryset=CatalogModel.objects.filter(is_active=True),
-                          widget=forms.CheckboxSelectMultiple, help_text="Pick two or more.")
+    models = ModelChoices(widget=forms.CheckboxSelectMultiple, help_text="Pick two or more.")
     max_tokens = forms.IntegerField(label="Max output tokens per answer", min_value=16, max_value=8192, initial=512)
     temperature = forms.DecimalField(min_value=Decimal("0"), max_value=Decimal("1"), decimal_places=2,
                                      initial=Decimal("0"), help_text="0 gives the most repeatable answers.")
@@ -51,9 +92,12 @@ class LaunchForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["eval_set"].queryset = eval_sets_visible_to(user)
+        self.fields["models"].choices = model_picker_choices()
 
     def clean_models(self):
         models = self.cleaned_data["models"]
+        if len({m.pk for m in models}) != len(models):
+            raise forms.ValidationError("Pick each model once (its default id or its global profile).")
         if len(models) < 2:
             raise forms.ValidationError("Pick at least two models to compare.")
         return models

@@ -40,6 +40,10 @@ Keys:
                        All null without a workload.
   ``runway_months``    {"on_demand", "batch", "cached"}: credits_usd / the matching monthly cost;
                        null without credits, without that monthly figure, or when it is zero.
+  ``batch_available``  false when Bedrock offers no batch inference for the model (Llama 3.2):
+                       its "batch" monthly and runway figures are then null.
+  ``lifecycle``        {"status": "active" | "legacy" | "end_of_life", "end_of_life_date": ISO
+                       date or null}: the model's Bedrock lifecycle when the report was built.
 
 ``pairwise`` one entry per pair of models (a before b in model order), over the cases both attempted:
   ``a``, ``b`` model keys; ``cases`` paired cases; ``a_only`` cases a solved and b did not;
@@ -102,6 +106,8 @@ class ModelSpec:
     invoked_id: str
     prices: Prices
     min_cache_tokens: int | None = None  # None: the model has no prompt caching
+    batch_available: bool = True  # False: Bedrock offers no batch inference for the model
+    lifecycle: dict | None = None  # {"status", "end_of_life_date"} from the catalog
 
 
 @dataclass(frozen=True)
@@ -277,7 +283,9 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
     low, high = wilson_interval(tally.solved, attempted)
     variants = ("on_demand", "batch", "cached")
     monthly_values = {
-        name: None if projection is None else getattr(projection, name) for name in variants
+        name: None if projection is None or (name == "batch" and not model.batch_available)
+        else getattr(projection, name)
+        for name in variants
     }
     return {
         "key": model.key,
@@ -306,6 +314,8 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
         "cost_per_solved_task_usd": usd_display(tally.cost / tally.solved if tally.solved else None),
         "monthly_usd": {name: usd_display(value) for name, value in monthly_values.items()},
         "runway_months": {name: _runway(credits, value) for name, value in monthly_values.items()},
+        "batch_available": model.batch_available,
+        "lifecycle": model.lifecycle or {"status": "active", "end_of_life_date": None},
     }
 
 

@@ -1,6 +1,8 @@
 """A local HTTP server that speaks Bedrock Runtime's Converse wire protocol, so boto3's real client,
 signing and error parsing run end to end without AWS: scripted answers, per-model accuracy,
-latency, throttling and failures, all reproducible and adjustable while it runs."""
+latency, throttling and failures, all reproducible and adjustable while it runs. It also answers
+the two control-plane reads the catalog sync makes (ListFoundationModels, ListInferenceProfiles)
+from the published model list, so ``manage.py sync_catalog`` works on the embedded default."""
 from __future__ import annotations
 
 import copy
@@ -19,7 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bakeoff_jobs.model_data import END_OF_LIFE, PublishedModel, published_models, split_invoked_id
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
 
@@ -38,7 +42,6 @@ ERRORS: dict[str, tuple[int, str]] = {
 # Drawn by the server-error knob; the other codes are reachable through fail_with / scripts.
 SERVER_ERRORS = ("InternalServerException", "ServiceUnavailableException")
 
-INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 CACHE_TTL_SECONDS = 300.0
 
 
@@ -51,31 +54,27 @@ class ModelSpec:
     requires_profile: bool = False
 
 
-def _claude(max_out: int, cache_min: int | None, requires_profile: bool = True) -> ModelSpec:
-    return ModelSpec(max_out, cache_min, requires_profile)
-
-
+# Output limit per foundation model. Whether a model needs an inference profile and the smallest
+# cacheable prefix come from the published list (model_data), the same source the catalog reads,
+# so the two never disagree.
+_MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "anthropic.claude-3-haiku-20240307-v1:0": 4096,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 8192,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 64000,
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": 64000,
+    "anthropic.claude-sonnet-4-20250514-v1:0": 64000,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
+    "anthropic.claude-opus-4-1-20250805-v1:0": 32000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 64000,
+    "meta.llama4-scout-17b-instruct-v1:0": 8192,
+    "meta.llama4-maverick-17b-instruct-v1:0": 8192,
+}
+DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models
+PUBLISHED: dict[str, PublishedModel] = {model.model_id: model for model in published_models()}
 KNOWN_MODELS: dict[str, ModelSpec] = {
-    "anthropic.claude-3-haiku-20240307-v1:0": _claude(4096, None, requires_profile=False),
-    "anthropic.claude-3-5-sonnet-20240620-v1:0": _claude(8192, None, requires_profile=False),
-    "anthropic.claude-3-5-sonnet-20241022-v2:0": _claude(8192, 1024),
-    "anthropic.claude-3-5-haiku-20241022-v1:0": _claude(8192, 2048),
-    "anthropic.claude-haiku-4-5-20251001-v1:0": _claude(64000, 4096),
-    "anthropic.claude-3-7-sonnet-20250219-v1:0": _claude(64000, 1024),
-    "anthropic.claude-sonnet-4-20250514-v1:0": _claude(64000, 1024),
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": _claude(64000, 1024),
-    "anthropic.claude-opus-4-1-20250805-v1:0": _claude(32000, 1024),
-    "anthropic.claude-opus-4-5-20251101-v1:0": _claude(64000, 4096),
-    "meta.llama3-2-1b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-2-3b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-1-8b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-2-11b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama4-scout-17b-instruct-v1:0": ModelSpec(8192),
-    "meta.llama4-maverick-17b-instruct-v1:0": ModelSpec(8192),
-    "meta.llama3-1-70b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-3-70b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-2-90b-instruct-v1:0": ModelSpec(2048),
-    "meta.llama3-1-405b-instruct-v1:0": ModelSpec(2048),
+    model_id: ModelSpec(_MAX_OUTPUT_TOKENS.get(model_id, DEFAULT_MAX_OUTPUT_TOKENS), model.cache_min_tokens,
+                        model.requires_profile)
+    for model_id, model in PUBLISHED.items()
 }
 
 
@@ -86,15 +85,90 @@ def estimate_tokens(text: str) -> int:
 
 def split_model_id(model_id: str) -> tuple[str, bool]:
     """(foundation model id, whether it was called through an inference profile)."""
-    if model_id.startswith("arn:"):
-        resource = model_id.split(":", 5)[-1]
-        kind, _, model_id = resource.partition("/")
-        if kind == "foundation-model":
-            return model_id, False
-    for prefix in INFERENCE_PROFILE_PREFIXES:
-        if model_id.startswith(prefix):
-            return model_id[len(prefix):], True
-    return model_id, False
+    base_id, prefix = split_invoked_id(model_id)
+    return base_id, prefix is not None
+
+
+# --------------------------------------------------------------------------- control plane
+
+CONTROL_REGION = "us-east-1"
+CONTROL_ACCOUNT = "000000000000"
+_EPOCH_LAUNCH = "2025-01-01T00:00:00Z"
+
+
+def _model_arn(model_id: str) -> str:
+    return f"arn:aws:bedrock:{CONTROL_REGION}::foundation-model/{model_id}"
+
+
+def foundation_model_summaries(models: list[PublishedModel], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """ListFoundationModels as Bedrock answers it: models past end of life are no longer listed."""
+    summaries = []
+    for model in models:
+        if model.lifecycle == END_OF_LIFE:
+            continue
+        lifecycle: dict[str, Any] = {"status": "LEGACY" if model.lifecycle == "legacy" else "ACTIVE"}
+        if model.end_of_life_date is not None:
+            lifecycle["endOfLifeTime"] = f"{model.end_of_life_date.isoformat()}T00:00:00Z"
+        summary = {
+            "modelArn": _model_arn(model.model_id),
+            "modelId": model.model_id,
+            "modelName": model.name,
+            "providerName": model.provider,
+            "inputModalities": list(model.input_modalities),
+            "outputModalities": ["TEXT"],
+            "responseStreamingSupported": True,
+            "customizationsSupported": [],
+            "inferenceTypesSupported": list(model.inference_types),
+            "modelLifecycle": lifecycle,
+        }
+        if "byProvider" in query and summary["providerName"].lower() != query["byProvider"][0].lower():
+            continue
+        if "byInferenceType" in query and query["byInferenceType"][0] not in summary["inferenceTypesSupported"]:
+            continue
+        if "byOutputModality" in query and query["byOutputModality"][0] not in summary["outputModalities"]:
+            continue
+        summaries.append(summary)
+    return summaries
+
+
+def inference_profile_summaries(models: list[PublishedModel]) -> list[dict[str, Any]]:
+    """System-defined inference profiles (us. and global.) of the models Bedrock still serves."""
+    summaries = []
+    for model in models:
+        if model.lifecycle == END_OF_LIFE:
+            continue
+        for profile_id in model.profile_ids:
+            scope = profile_id.split(".", 1)[0]
+            regions = ("us-east-1", "us-east-2", "us-west-2") if scope == "us" else (CONTROL_REGION,)
+            summaries.append({
+                "inferenceProfileName": f"{scope.upper()} {model.name}",
+                "description": f"Routes requests to {model.name} {'in any commercial region' if scope == 'global' else 'across US regions'}.",
+                "createdAt": _EPOCH_LAUNCH,
+                "updatedAt": _EPOCH_LAUNCH,
+                "inferenceProfileArn": f"arn:aws:bedrock:{CONTROL_REGION}:{CONTROL_ACCOUNT}:inference-profile/{profile_id}",
+                "models": [{"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model.model_id}"}
+                           for region in regions],
+                "inferenceProfileId": profile_id,
+                "status": "ACTIVE",
+                "type": "SYSTEM_DEFINED",
+            })
+    return summaries
+
+
+def list_inference_profiles(models: list[PublishedModel], query: dict[str, list[str]]) -> dict[str, Any]:
+    kind = (query.get("type") or ["SYSTEM_DEFINED"])[0]
+    summaries = [s for s in inference_profile_summaries(models) if s["type"] == kind]
+    try:
+        start = int((query.get("nextToken") or ["0"])[0])
+        size = int((query.get("maxResults") or ["1000"])[0])
+    except ValueError:
+        raise SandboxError("ValidationException", "nextToken and maxResults must be numbers.") from None
+    if not 1 <= size <= 1000:
+        raise SandboxError("ValidationException", "maxResults must be between 1 and 1000.")
+    page: dict[str, Any] = {"inferenceProfileSummaries": summaries[start:start + size]}
+    if start + size < len(summaries):
+        page["nextToken"] = str(start + size)
+    return page
 
 
 @dataclass
@@ -160,6 +234,8 @@ class SandboxConfig:
     script: list[ScriptLine] = field(default_factory=list)
     models: dict[str, ModelBehaviour] = field(default_factory=dict)  # keys: exact id or glob
     extra_models: dict[str, ModelSpec] = field(default_factory=dict)
+    # What ListFoundationModels / ListInferenceProfiles answer (the published list by default).
+    published: list[PublishedModel] = field(default_factory=lambda: list(PUBLISHED.values()))
     llm: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -497,10 +573,25 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/health":
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        if parts.path == "/health":
             self._send(200, {"status": "ok"})
-        else:
-            self._send_error(SandboxError("ResourceNotFoundException", f"No route for GET {self.path}"))
+            return
+        published = self.server.engine.config.published
+        try:
+            if parts.path in ("/foundation-models", "/inference-profiles") and "authorization" not in {
+                k.lower() for k in self.headers.keys()
+            }:
+                raise SandboxError("AccessDeniedException", "Missing Authentication Token")
+            if parts.path == "/foundation-models":
+                self._send(200, {"modelSummaries": foundation_model_summaries(published, query)})
+            elif parts.path == "/inference-profiles":
+                self._send(200, list_inference_profiles(published, query))
+            else:
+                raise SandboxError("ResourceNotFoundException", f"No route for GET {parts.path}")
+        except SandboxError as error:
+            self._send_error(error)
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)

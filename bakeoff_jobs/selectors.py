@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from matching.selectors import is_cloudroute_staff, partner_for_user
 
 from . import report as report_module
-from .catalog import min_cache_tokens
+from .model_data import min_cache_tokens
 from .costs import Prices
 from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunModel, RunModelRole
 
@@ -86,6 +86,8 @@ def _spec(run_model: RunModel) -> report_module.ModelSpec:
     return report_module.ModelSpec(
         key=_model_key(run_model), name=catalog.name, invoked_id=run_model.invoked_id, prices=prices,
         min_cache_tokens=min_cache_tokens(catalog.model_id, supports_caching=prices.has_cache),
+        batch_available=run_model.batch_supported and catalog.batch_supported,
+        lifecycle=catalog.lifecycle_on(),
     )
 
 

@@ -14,7 +14,7 @@ class CatalogModelSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "model_id", "inference_profile_id", "family", "tier", "weights", "input_per_1m",
             "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "batch_discount", "effective_date",
-            "is_active",
+            "is_active", "lifecycle_status", "end_of_life_date", "batch_supported",
         ]
 
 
@@ -58,7 +58,8 @@ class BakeoffLaunchSerializer(serializers.Serializer):
     eval_set = serializers.IntegerField(min_value=1)
     models = serializers.ListField(
         child=serializers.CharField(max_length=200), min_length=2, max_length=10,
-        help_text="Catalog model ids (or inference-profile ids), at least two.",
+        help_text="Catalog model ids (or inference-profile ids; a global. profile id runs at the listed "
+                  "rate), at least two. Models past end of life on Bedrock are refused.",
     )
     temperature = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=Decimal("0"),
                                            max_value=Decimal("1"), default=Decimal("0"))

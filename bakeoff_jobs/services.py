@@ -24,6 +24,7 @@ from .models import (
     CatalogModel,
     EvalCase,
     EvalSet,
+    InferenceProfile,
     ResultStatus,
     RunModel,
     RunModelRole,
@@ -90,9 +91,36 @@ def run_model_prices(run_model: RunModel) -> costs.Prices:
     )
 
 
-def catalog_prices(model: CatalogModel) -> costs.Prices:
-    prices = model.invoked_prices()
-    return costs.Prices(batch_discount=model.batch_discount, **prices)
+def catalog_prices(model: "CatalogModel | ModelChoice") -> costs.Prices:
+    choice = as_choice(model)
+    return costs.Prices(batch_discount=choice.model.batch_discount, **choice.prices())
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A catalog model and the id a run will call it through (its default id or a global. profile)."""
+
+    model: CatalogModel
+    invoked_id: str
+
+    @property
+    def pk(self) -> int:
+        return self.model.pk
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    def prices(self) -> dict[str, Decimal | None]:
+        return self.model.invoked_prices(self.invoked_id)
+
+
+def as_choice(item: "CatalogModel | ModelChoice") -> ModelChoice:
+    return item if isinstance(item, ModelChoice) else ModelChoice(item, item.invoked_id)
 
 
 @dataclass(frozen=True)
@@ -111,7 +139,8 @@ class RunCostEstimate:
     upper_bound_usd: Decimal
 
 
-def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel], max_tokens: int) -> RunCostEstimate:
+def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelChoice],
+                     max_tokens: int) -> RunCostEstimate:
     """What the run will cost before it is launched: expected and worst case (every reply at max_tokens)."""
     texts = list(eval_set.cases.values_list("prompt", "system_prompt"))
     cases = len(texts)
@@ -120,7 +149,7 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel], max_t
         if cases else Decimal(0)
     )
     per_model = []
-    for model in models:
+    for model in map(as_choice, models):
         est = costs.estimate_run_cost(
             catalog_prices(model), cases=cases, avg_input_tokens=avg_input, max_output_tokens=max_tokens
         )
@@ -136,35 +165,57 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel], max_t
 # --------------------------------------------------------------------------- launch
 
 
-def resolve_models(models: Iterable[CatalogModel | str]) -> list[CatalogModel]:
-    resolved: list[CatalogModel] = []
+def resolve_models(models: Iterable[CatalogModel | ModelChoice | str]) -> list[ModelChoice]:
+    """Catalog models (with the id each will be called through) for ids, profile ids or names.
+    A base id, the model's default profile id or its name picks the model's default id; any other
+    listed profile id (a global. one, billed at the listed rate) is called as given."""
+    resolved: list[ModelChoice] = []
     for item in models:
-        if isinstance(item, CatalogModel):
-            resolved.append(item)
+        if isinstance(item, (CatalogModel, ModelChoice)):
+            resolved.append(as_choice(item))
             continue
         key = str(item).strip()
         found = CatalogModel.objects.filter(Q(model_id=key) | Q(inference_profile_id=key)).first()
-        if found is None:
-            found = CatalogModel.objects.filter(name__iexact=key).first()
+        if found is not None:
+            resolved.append(ModelChoice(found, found.invoked_id))
+            continue
+        profile = InferenceProfile.objects.select_related("catalog_model").filter(profile_id=key).first()
+        if profile is not None:
+            if not profile.listed:
+                raise BakeoffError(f"Bedrock no longer lists the inference profile {key!r}.")
+            resolved.append(ModelChoice(profile.catalog_model, key))  # the profile asked for, at its price
+            continue
+        found = CatalogModel.objects.filter(name__iexact=key).first()
         if found is None:
             raise BakeoffError(f"No catalog model {key!r}. Load the catalog (manage.py load_catalog) or check the id.")
-        resolved.append(found)
+        resolved.append(ModelChoice(found, found.invoked_id))
     return resolved
 
 
-def _snapshot(run: BakeoffRun, model: CatalogModel, *, role: str, position: int) -> RunModel:
+def refuse_unoffered(choices: Sequence[ModelChoice], *, role: str = "model") -> None:
+    """A new run may not use a model past end of life, withdrawn by staff, or no longer listed."""
+    today = timezone.localdate()
+    reasons = [reason for reason in (c.model.not_offered_reason(today) for c in choices) if reason]
+    if reasons:
+        raise BakeoffError(f"Not offered for new runs: {'; '.join(reasons)}. Pick another {role}.")
+
+
+def _snapshot(run: BakeoffRun, choice: ModelChoice, *, role: str, position: int) -> RunModel:
+    model = choice.model
     return RunModel(
-        run=run, catalog_model=model, role=role, position=position, invoked_id=model.invoked_id,
-        batch_discount=model.batch_discount, prices_effective_date=model.effective_date,
+        run=run, catalog_model=model, role=role, position=position, invoked_id=choice.invoked_id,
+        batch_discount=model.batch_discount, batch_supported=model.batch_supported,
+        prices_effective_date=model.effective_date,
         max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
-        tokens_per_minute=model.tokens_per_minute, **model.invoked_prices(),
+        tokens_per_minute=model.tokens_per_minute, **choice.prices(),
     )
 
 
 @transaction.atomic
-def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], temperature: Decimal | float = 0,
+def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelChoice | str],
+                   temperature: Decimal | float = 0,
                    max_tokens: int = 512, engagement=None, partner=None, created_by=None,
-                   judge: CatalogModel | str | None = None, bar_points: int = 2,
+                   judge: CatalogModel | ModelChoice | str | None = None, bar_points: int = 2,
                    cache_system_prompt: bool = False, endpoint_url: str | None = None) -> BakeoffRun:
     """Create a run with the prices of the ids it will call frozen, and queue it for the workers."""
     candidates = resolve_models(models)
@@ -172,9 +223,7 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
         raise BakeoffError("Each model may appear only once in a bake-off.")
     if len(candidates) < 2:
         raise BakeoffError("A bake-off compares two or more models.")
-    inactive = [m.name for m in candidates if not m.is_active]
-    if inactive:
-        raise BakeoffError(f"Not offered any more: {', '.join(inactive)}.")
+    refuse_unoffered(candidates)
     case_count = eval_set.cases.count()
     if case_count == 0:
         raise BakeoffError("The eval set has no cases.")
@@ -182,6 +231,8 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
     judge_model = resolve_models([judge])[0] if judge else None
     if needs_judge and judge_model is None:
         judge_model = _default_judge(eval_set)
+    if judge_model is not None:
+        refuse_unoffered([judge_model], role="judge")
     if engagement is None:
         engagement = eval_set.engagement
     if partner is None:
@@ -211,17 +262,17 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
     return run
 
 
-def _default_judge(eval_set: EvalSet) -> CatalogModel:
+def _default_judge(eval_set: EvalSet) -> ModelChoice:
     """The judge named in the cases' options, else the newest active mid-tier Claude (a Sonnet:
     strong enough to grade, a fifth of an Opus's price)."""
     for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
         if isinstance(options, dict) and options.get("judge_model"):
             return resolve_models([options["judge_model"]])[0]
-    claudes = CatalogModel.objects.filter(is_active=True, family="claude")
+    claudes = CatalogModel.objects.offered().filter(family="claude")
     judge = claudes.filter(tier="mid").order_by("-model_id").first() or claudes.order_by("-model_id").first()
     if judge is None:
         raise BakeoffError("The eval set uses llm_judge: choose a judge model.")
-    return judge
+    return as_choice(judge)
 
 
 # --------------------------------------------------------------------------- status moves

@@ -76,3 +76,12 @@ def bakeoff_resume_task(run_id: int) -> int:
 def bakeoff_resume_stuck_task(stale_seconds: float | None = None) -> dict:
     stale_after = None if stale_seconds is None else timedelta(seconds=stale_seconds)
     return {str(k): v for k, v in services.bakeoff_resume_stuck(stale_after=stale_after).items()}
+
+
+@shared_task(name="bakeoff_jobs.sync_catalog", acks_late=True)
+def catalog_sync_task() -> dict:
+    """Periodic: follow Bedrock's lifecycle and profiles (idempotent; changes go to CatalogChange)."""
+    from .catalog import catalog_sync
+
+    summary = catalog_sync()
+    return {"changed": sorted(summary.changed), "not_in_catalog": summary.not_in_catalog}

@@ -98,7 +98,7 @@ def launch(request: HttpRequest) -> HttpResponse:
 
 def _estimate_key(cleaned: dict) -> str:
     """Names the settings an estimate was made for (eval set, models, max tokens, temperature)."""
-    settings_shown = [cleaned["eval_set"].pk, sorted(m.pk for m in cleaned["models"]), cleaned["max_tokens"],
+    settings_shown = [cleaned["eval_set"].pk, sorted(m.invoked_id for m in cleaned["models"]), cleaned["max_tokens"],
                       str(cleaned["temperature"])]
     return hashlib.sha256(json.dumps(settings_shown).encode()).hexdigest()[:32]
 

@@ -26,7 +26,7 @@ MODELS = [
     "meta.llama3-1-8b-instruct-v1:0",
     "anthropic.claude-sonnet-4-5-20250929-v1:0",
     "meta.llama4-scout-17b-instruct-v1:0",
-    "anthropic.claude-3-haiku-20240307-v1:0",
+    "anthropic.claude-3-5-haiku-20241022-v1:0",
     "meta.llama3-3-70b-instruct-v1:0",
 ]
 

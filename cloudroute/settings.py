@@ -143,6 +143,9 @@ RATE_LIMIT_FILE = env.str("RATE_LIMIT_FILE", default=str(VAR_DIR / "quotas.sqlit
 # project's own sandbox (manage.py bedrock_sandbox).
 BEDROCK_ENDPOINT_URL = env.str("BEDROCK_ENDPOINT_URL", default="http://127.0.0.1:8765")
 BEDROCK_REGION = env.str("AWS_DEFAULT_REGION", default="us-east-1")
+# Bedrock's control plane (ListFoundationModels, ListInferenceProfiles) for the catalog sync: the
+# same sandbox locally; empty means real AWS.
+BEDROCK_CONTROL_ENDPOINT_URL = env.str("BEDROCK_CONTROL_ENDPOINT_URL", default=BEDROCK_ENDPOINT_URL)
 PARTNER_CENTRAL_CATALOG = env.str("PARTNER_CENTRAL_CATALOG", default="Sandbox")
 # Partner Central credentials: explicit keys or a named profile. With neither, filings are
 # recorded by hand in the admin (same history either way).
@@ -263,6 +266,12 @@ BAKEOFF_STUCK_AFTER_SECONDS = env.int("BAKEOFF_STUCK_AFTER_SECONDS", default=300
 CELERY_BEAT_SCHEDULE["bakeoff-resume-stuck"] = {
     "task": "bakeoff_jobs.resume_stuck",
     "schedule": env.int("BAKEOFF_STUCK_CHECK_SECONDS", default=60),
+}
+# The catalog follows Bedrock's model lifecycle and inference profiles (manage.py sync_catalog).
+CATALOG_SYNC_HOURS = env.float("CATALOG_SYNC_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["catalog-sync"] = {
+    "task": "bakeoff_jobs.sync_catalog",
+    "schedule": CATALOG_SYNC_HOURS * 3600,
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a real worker process started by the end-to-end tests shares it.

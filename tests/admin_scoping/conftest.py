@@ -46,7 +46,7 @@ def firms(db, pools, django_capture_on_commit_callbacks):
         name="zebracorn evals", filename="zebracorn.jsonl", engagement=engagement, owner=alice,
         data=b'{"prompt": "Zebracorn: say Paris", "expected": "Paris", "scorer": "contains"}\n',
     )
-    models = list(CatalogModel.objects.filter(is_active=True).order_by("pk")[:2])
+    models = list(CatalogModel.objects.offered().order_by("pk")[:2])  # two a new run may use
     with django_capture_on_commit_callbacks(execute=False):
         run = bakeoff.bakeoff_launch(eval_set=eval_set, models=models, created_by=alice)
     BakeoffResult.objects.create(run=run, run_model=run.run_models.first(), case=eval_set.cases.first(),

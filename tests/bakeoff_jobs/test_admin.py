@@ -30,3 +30,45 @@ def test_admin_cancel_action_cancels_the_run(client):
     client.post("/admin/bakeoff_jobs/bakeoffrun/", {"action": "cancel_runs", "_selected_action": [run.pk]})
     run.refresh_from_db()
     assert run.status == "cancelled"
+
+
+def _catalog_form(client, model):
+    page = client.get(f"/admin/bakeoff_jobs/catalogmodel/{model.pk}/change/")
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None:
+            continue
+        data[name] = "on" if value is True else ("" if value is False else value)
+        if value is False:
+            data.pop(name)
+    for prefix in ("profiles", "changes"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_a_price_edit_needs_its_effective_date_is_kept_in_history_and_leaves_runs_alone(client):
+    import datetime as dt
+    from decimal import Decimal
+
+    from bakeoff_jobs.models import CatalogChange, CatalogModel, RunModel
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin_user)
+    haiku = claude_haiku_45()
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(2), models=[haiku, llama_8b()])
+    url = f"/admin/bakeoff_jobs/catalogmodel/{haiku.pk}/change/"
+    data = _catalog_form(client, haiku)
+
+    refused = client.post(url, {**data, "input_per_1m": "0.80"})
+    assert refused.status_code == 200 and "give the date the new prices take effect" in refused.content.decode()
+    assert CatalogModel.objects.get(pk=haiku.pk).input_per_1m == Decimal("1.00")
+
+    saved = client.post(url, {**data, "input_per_1m": "0.80", "effective_date": "2026-12-01"})
+    assert saved.status_code == 302
+    change = CatalogChange.objects.get(catalog_model=haiku, source="staff")
+    assert change.changes["input_per_1m"] == ["1", "0.8"]
+    assert change.changes["effective_date"] == ["2025-11-01", "2026-12-01"] and change.changed_by == admin_user
+    frozen = RunModel.objects.get(run=run, catalog_model=haiku)
+    assert (frozen.input_per_1m, frozen.prices_effective_date) == (Decimal("1.100000"), dt.date(2025, 11, 1))

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from bakeoff_jobs.catalog import catalog_load
 from bakeoff_jobs.models import BakeoffRun, EvalSet
 from bakeoff_jobs.sandbox import ScriptLine
 
@@ -65,3 +66,34 @@ def test_unknown_model_is_refused(eager, eval_file):
     with pytest.raises(CommandError, match="No catalog model"):
         call_command("bakeoff", str(eval_file), "--models", "anthropic.claude-haiku-4-5-20251001-v1:0,nope")
     assert EvalSet.objects.count() == 0
+
+
+def test_a_model_past_end_of_life_is_refused_before_anything_is_stored(eager, eval_file):
+    catalog_load()  # the published list (a transactional test starts from an empty catalog)
+    with pytest.raises(CommandError, match="Claude 3 Haiku is past end of life on Bedrock"):
+        call_command("bakeoff", str(eval_file), "--models",
+                     "anthropic.claude-3-haiku-20240307-v1:0,meta.llama3-1-8b-instruct-v1:0")
+    assert not EvalSet.objects.exists() and not BakeoffRun.objects.exists()
+
+
+def test_json_and_text_report_name_a_legacy_model_s_end_of_life(eager, eval_file, capsys):
+    import datetime as dt
+
+    from bakeoff_jobs.models import CatalogModel
+
+    catalog_load()
+    CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(
+        end_of_life_date=dt.date.today() + dt.timedelta(days=90))
+    eol = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    call_command("bakeoff", str(eval_file), "--models",
+                 "anthropic.claude-opus-4-1-20250805-v1:0,global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                 "--json", "--max-tokens", "32")
+    opus, sonnet = json.loads(capsys.readouterr().out)["models"]
+    assert opus["lifecycle"] == {"status": "legacy", "end_of_life_date": eol}
+    assert sonnet["lifecycle"]["status"] == "active"
+    assert sonnet["invoked_id"] == "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+    from bakeoff_jobs.management.commands.bakeoff import render_text
+
+    text = render_text(BakeoffRun.objects.get().report)
+    assert f"Claude Opus 4.1 (us.anthropic.claude-opus-4-1-20250805-v1:0) is legacy on Bedrock: end of life {eol}." in text

@@ -305,3 +305,26 @@ def test_a_run_without_results_reports_nulls_not_errors():
     assert router["by_category"] == [] and router["blended_cost_per_task_usd"] is None
     assert router["single_best_model"] is None and router["monthly_usd"]["router"] is None
     json.dumps(report)
+
+
+def test_no_batch_projection_for_a_model_bedrock_offers_no_batch_for():
+    no_batch = ModelSpec("llama32", "Llama 3.2 3B", "us.llama32", Prices(D("0.15"), D("0.15"), batch_discount=D("0.5")),
+                         batch_available=False)
+    inputs = ReportInputs(
+        models=[HAIKU, no_batch], cases=[CaseSpec(1)],
+        results=[ResultRow(1, "haiku", True, 1.0, 100, 10, 10), ResultRow(1, "llama32", True, 1.0, 100, 10, 10)],
+        workload=Workload(monthly_requests=1000, avg_input_tokens=100, avg_output_tokens=50), credits_usd=D("1000"),
+    )
+    haiku, llama = build_report(inputs)["models"]
+    assert haiku["batch_available"] is True and haiku["monthly_usd"]["batch"] is not None
+    assert llama["batch_available"] is False
+    assert llama["monthly_usd"]["batch"] is None and llama["runway_months"]["batch"] is None
+    assert llama["monthly_usd"]["on_demand"] is not None
+
+
+def test_report_carries_each_model_s_lifecycle():
+    legacy = ModelSpec("opus41", "Claude Opus 4.1", "us.opus41", Prices(D("15"), D("75")),
+                       lifecycle={"status": "legacy", "end_of_life_date": "2027-05-01"})
+    report = build_report(ReportInputs(models=[HAIKU, legacy], cases=[CaseSpec(1)], results=[]))
+    assert [m["lifecycle"] for m in report["models"]] == [
+        {"status": "active", "end_of_life_date": None}, {"status": "legacy", "end_of_life_date": "2027-05-01"}]

@@ -84,3 +84,69 @@ def test_launch_offers_only_the_firms_eval_sets_and_needs_two_models(client, ali
                                                          "max_tokens": 64, "temperature": "0", "estimate": "1"})
     errors = response.context["form"].errors
     assert "eval_set" in errors and "models" in errors
+
+
+def test_picker_offers_no_model_past_end_of_life_and_says_when_legacy_ones_end(client, alice, alpha):
+    import datetime as dt
+
+    from bakeoff_jobs.models import CatalogModel
+
+    CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(
+        end_of_life_date=dt.date(2099, 1, 31))
+    eval_set_with_cases(2, partner=alpha)
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:launch")).content.decode()
+    assert "Claude 3 Haiku" not in page and "Llama 3.2" not in page and "Claude Sonnet 4 —" not in page
+    assert "Claude Opus 4.1 — $15 in / $75 out per 1M tokens (closed weights) — legacy on Bedrock: end of life 2099-01-31" in page
+    assert "Claude Sonnet 4.5 — $3.3 in / $16.5 out" in page  # the us. profile, 10% over the list
+    assert ('value="global.anthropic.claude-sonnet-4-5-20250929-v1:0"' in page
+            and "through the global profile global.anthropic.claude-sonnet-4-5-20250929-v1:0, at the listed rate"
+            " — $3 in / $15 out" in page)
+
+
+def test_launching_a_model_past_end_of_life_is_refused_with_its_name(client, alice, alpha):
+    from bakeoff_jobs.models import CatalogModel
+
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    retired = CatalogModel.objects.get(model_id="meta.llama3-2-90b-instruct-v1:0")
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {"eval_set": eval_set.pk, "models": [retired.pk, llama_8b().pk],
+                                                        "max_tokens": 100, "temperature": "0", "estimate": "1"})
+    assert response.status_code == 400
+    assert "Llama 3.2 90B Instruct is past end of life on Bedrock" in response.context["form"].errors["models"][0]
+    assert not BakeoffRun.objects.exists()
+
+
+def test_the_global_profile_is_launched_at_the_listed_price(client, alice, alpha, django_capture_on_commit_callbacks):
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    form = {"eval_set": eval_set.pk, "models": ["global.anthropic.claude-haiku-4-5-20251001-v1:0", llama_8b().pk],
+            "max_tokens": 100, "temperature": "0"}
+    client.force_login(alice)
+    shown = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"}).context["estimate"]
+    assert shown["rows"][0]["invoked_id"] == "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("bakeoffs:launch"), {**form, "confirm": "1", "estimate_of": shown["key"]})
+    haiku = BakeoffRun.objects.get().run_models.get(position=0)
+    assert (haiku.invoked_id, haiku.input_per_1m, haiku.output_per_1m) == (
+        "global.anthropic.claude-haiku-4-5-20251001-v1:0", Decimal("1.000000"), Decimal("5.000000"))
+
+
+def test_picking_a_model_and_its_global_profile_together_is_refused(client, alice, alpha):
+    from bakeoff_jobs.models import CatalogModel
+
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    sonnet = CatalogModel.objects.get(model_id="anthropic.claude-sonnet-4-5-20250929-v1:0")
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {
+        "eval_set": eval_set.pk, "models": [sonnet.pk, f"global.{sonnet.model_id}"], "max_tokens": 100,
+        "temperature": "0", "estimate": "1"})
+    assert response.status_code == 400 and "Pick each model once" in response.context["form"].errors["models"][0]
+
+
+def test_an_unknown_model_value_is_a_clear_400(client, alice, alpha):
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {
+        "eval_set": eval_set.pk, "models": ["999999", "no-such-model"], "max_tokens": 100, "temperature": "0",
+        "estimate": "1"})
+    assert response.status_code == 400 and "No catalog model with id 999999" in response.context["form"].errors["models"][0]

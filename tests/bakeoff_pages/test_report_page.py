@@ -118,3 +118,16 @@ def test_sharing_needs_a_finished_run_and_is_recorded(client, alice, finished_ru
     finished_run.refresh_from_db()
     assert finished_run.shared_with_founder
     assert finished_run.history.last().reason == "shared with the founder"
+
+
+def test_report_names_the_id_called_and_a_legacy_model_s_end_of_life(client, alice, finished_run):
+    from bakeoff_jobs import selectors
+    from bakeoff_jobs.models import CatalogModel
+
+    CatalogModel.objects.filter(model_id="anthropic.claude-haiku-4-5-20251001-v1:0").update(
+        lifecycle_status="legacy", end_of_life_date="2099-06-30")
+    BakeoffRun.objects.filter(pk=finished_run.pk).update(report=selectors.run_report(finished_run))
+    client.force_login(alice)
+    html = client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
+    assert "us.anthropic.claude-haiku-4-5-20251001-v1:0" in html
+    assert "legacy on Bedrock: end of life 2099-06-30" in html

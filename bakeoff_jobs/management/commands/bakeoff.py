@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from bakeoff_jobs import selectors, services
+from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, RunStatus
 
 
@@ -35,7 +36,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("eval_file", help="JSONL or CSV eval set")
         parser.add_argument("--models", required=True,
-                            help="comma-separated catalog model ids (base or inference-profile id), two or more")
+                            help="comma-separated catalog model ids (base or inference-profile id; a global. "
+                                 "profile id runs the model through that profile at the listed price), two or more")
         parser.add_argument("--temperature", default="0", help="sampling temperature 0..1 (default 0)")
         parser.add_argument("--max-tokens", type=int, default=512, help="max output tokens per call (default 512)")
         parser.add_argument("--engagement", type=int, help="engagement id the eval set and report belong to")
@@ -62,6 +64,7 @@ class Command(BaseCommand):
         models = [m for m in options["models"].split(",") if m.strip()]
         try:
             models = services.resolve_models(models)  # before storing anything
+            services.refuse_unoffered(models)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
             estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"])
@@ -159,6 +162,12 @@ def render_text(report: dict) -> str:
             f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
             f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
         )
+    for m in report.get("models", []):
+        note = lifecycle_note(m.get("lifecycle"))
+        if note:
+            lines.append(f"{m['name']} ({m['invoked_id']}) is {note}.")
+        if m.get("batch_available") is False:
+            lines.append(f"{m['name']}: Bedrock offers no batch inference for it (no batch projection).")
     for pair in report.get("pairwise", []):
         lines.append(f"{pair['a']} vs {pair['b']}: p={pair['p_value']:.3g}"
                      f"{' (significant)' if pair.get('significant') else ''}")

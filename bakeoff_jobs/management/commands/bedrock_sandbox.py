@@ -13,7 +13,9 @@ class Command(BaseCommand):
         "protocol, so the bake-off runs end to end without AWS. Point BEDROCK_ENDPOINT_URL at it "
         "(default http://127.0.0.1:8765). Answers come from --script (JSONL lines "
         '{"prompt_contains": "...", "answer": "...", "model": "glob"}) and each model\'s accuracy; '
-        "latency, throttling and errors are reproducible for the same model, prompt and attempt."
+        "latency, throttling and errors are reproducible for the same model, prompt and attempt. "
+        "It also answers Bedrock's ListFoundationModels and ListInferenceProfiles from the published "
+        "model list, so manage.py sync_catalog runs against it."
     )
 
     def add_arguments(self, parser):
