@@ -51,7 +51,7 @@ class EvalSetAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     inlines = [EvalCaseInline]
 
     def get_queryset(self, request):
-        return selectors.eval_sets_visible_to(request.user)
+        return selectors.eval_sets_visible_to(request)
 
     def add_view(self, request, form_url="", extra_context=None):
         # An eval set is born from an uploaded file, validated row by row: the upload page does that.
@@ -87,7 +87,7 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     actions = ["cancel_runs", "resume_runs"]
 
     def get_queryset(self, request):
-        return selectors.runs_visible_to(request.user)
+        return selectors.runs_visible_to(request)
 
     def has_add_permission(self, request):
         return False  # launched with an eval set and models through bakeoff_launch (CLI or page)
@@ -137,7 +137,7 @@ class BakeoffResultAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in BakeoffResult._meta.fields]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(run__in=selectors.runs_visible_to(request.user))
+        return super().get_queryset(request).filter(run__in=selectors.runs_visible_to(request))
 
     def has_add_permission(self, request):
         return False

@@ -21,6 +21,7 @@ from tests.factories import (
     PartnerMemberFactory,
     StaffUserFactory,
     intake_data,
+    roleless_logins,
 )
 
 
@@ -46,10 +47,11 @@ class World:
     run_a: BakeoffRun
     finished_a: BakeoffRun
     models: list[CatalogModel]
+    roleless: dict  # tests.factories.ROLELESS: logins that hold no role
 
     def client(self, role: str) -> APIClient:
         client = APIClient()
-        user = {"alice": self.alice, "bob": self.bob, "staff": self.staff}.get(role)
+        user = {"alice": self.alice, "bob": self.bob, "staff": self.staff, **self.roleless}.get(role)
         if user is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         elif role == "founder":
@@ -97,5 +99,5 @@ def world(db) -> World:
         partner_a=partner_a, partner_b=partner_b, alice=alice, bob=bob, staff=staff,
         founder_token=status_link_token(engagement_a.intake), engagement_a=engagement_a, matched_a=matched_a,
         engagement_b=engagement_b, eval_set_a=eval_set_a, eval_set_b=eval_set_b, run_a=run_a,
-        finished_a=finished_a, models=models,
+        finished_a=finished_a, models=models, roleless=roleless_logins(),
     )
