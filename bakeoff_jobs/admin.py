@@ -84,7 +84,12 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
                        "started_at", "finished_at", "report_json")
     exclude = ("report",)
     inlines = [RunModelInline, StatusChangeInline]
-    actions = ["cancel_runs", "resume_runs"]
+    actions = ["cancel_runs", "resume_runs", "share_with_founder", "stop_sharing_with_founder"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field is written by the services (sharing with the founder too, with its history
+        # row): the form only shows them.
+        return [*self.readonly_fields, "cache_system_prompt", "shared_with_founder"]
 
     def get_queryset(self, request):
         return selectors.runs_visible_to(request)
@@ -120,6 +125,26 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def cancel_runs(self, request, queryset):
         cancelled = sum(services.bakeoff_cancel(run=run, by=request.user) for run in queryset)
         self.message_user(request, f"{cancelled} run(s) cancelled.", messages.SUCCESS)
+
+    @admin.action(description="Share the summary with the founder (finished runs)", permissions=["change"])
+    def share_with_founder(self, request, queryset):
+        self._share(request, queryset, shared=True)
+
+    @admin.action(description="Stop sharing the summary with the founder", permissions=["change"])
+    def stop_sharing_with_founder(self, request, queryset):
+        self._share(request, queryset, shared=False)
+
+    def _share(self, request, queryset, *, shared: bool):
+        done = 0
+        for run in queryset:
+            try:
+                services.bakeoff_share(run=run, shared=shared, by=request.user)
+                done += 1
+            except services.BakeoffError as exc:
+                self.message_user(request, f"{run}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} run(s) {'shared with' if shared else 'no longer shared with'} "
+                                       "the founder.", messages.SUCCESS)
 
     @admin.action(description="Resume the selected runs (dispatch missing pairs)")
     def resume_runs(self, request, queryset):

@@ -176,7 +176,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # staff in the browser (CSRF enforced)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
     # Behind a proxy, how many X-Forwarded-For hops to trust when rate limiting per client address.
@@ -217,6 +217,8 @@ else:
                           "LOCATION": str(VAR_DIR / "cache")}}
 # Public intake (API and web form): submissions per client address, DRF rate syntax ("20/min").
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="20/min")
+# A founder's status link works this many days after it was made (every email carries a fresh one).
+STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=30)
 # Eval set uploads through the API are refused above these, before the file is parsed.
 EVALSET_UPLOAD_MAX_BYTES = env.int("EVALSET_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 EVALSET_UPLOAD_MAX_ROWS = env.int("EVALSET_UPLOAD_MAX_ROWS", default=5000)

@@ -20,6 +20,10 @@ def _filter_name(entry) -> str:
     return getattr(entry, "parameter_name", "") or entry.__name__
 
 
+# What Django's list filters and date hierarchy append to a field path in their query parameters.
+FILTER_PARAMETER_PARTS = frozenset({"exact", "isnull", "id", "pk", "in", "gte", "lt", "year", "month", "day"})
+
+
 def _unscoped(request) -> bool:
     """CloudRoute staff see every row, field, filter and action; anyone else is scoped."""
     return access_of(request).is_staff
@@ -101,6 +105,28 @@ class PartnerScopedAdminMixin:
             return filters
         hidden = set(self.staff_only_filters) | set(self.staff_only_fields)
         return [f for f in filters if _filter_name(f) not in hidden]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """A partner may filter a changelist only through the filters it is shown (and the date
+        hierarchy), with the parameters Django's filters write: no lookup of its own making, so
+        no private field (a founder's status token) can be probed by prefix, and no relation
+        walked to another firm's rows."""
+        if request is not None and not _unscoped(request) and not self._partner_lookup_allowed(lookup, request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def _partner_lookup_allowed(self, lookup: str, request) -> bool:
+        shown = {_filter_name(f) for f in self.get_list_filter(request)} - set(self.staff_only_fields)
+        if self.date_hierarchy:
+            shown.add(self.date_hierarchy)
+        for name in shown:
+            if lookup == name:
+                return True
+            if lookup.startswith(name + "__"):
+                suffix = lookup[len(name) + 2:].split("__")
+                if set(suffix) <= FILTER_PARAMETER_PARTS:
+                    return True
+        return False
 
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)

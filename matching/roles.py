@@ -97,7 +97,8 @@ def partner_of(who) -> Partner | None:
 
 def scope_to(queryset, who, partner_path: str | None):
     """`queryset` as `who` may read it: all of it for staff, the rows whose `partner_path` is the
-    partner's firm for a partner ("" for shared reference data, None for staff-only data), none
+    partner's firm for a partner ("" for shared reference data, None for staff-only data, "pk"
+    for Partner rows), none
     for anybody else."""
     access = access_of(who)
     if access.is_staff:
@@ -106,6 +107,8 @@ def scope_to(queryset, who, partner_path: str | None):
         return queryset.none()
     if partner_path == "":
         return queryset
+    if partner_path == "pk":  # the Partner rows themselves: the firm's own
+        return queryset.filter(pk=access.partner_id)
     return queryset.filter(**{partner_path: access.partner})
 
 

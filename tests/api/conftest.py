@@ -1,7 +1,7 @@
 """The API's standing cast: partner A's login (alice), partner B's (bob), CloudRoute staff, and a
 founder holding a status link; plus each firm's engagements, filings, eval sets and runs."""
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
@@ -47,7 +47,7 @@ class World:
     run_a: BakeoffRun
     finished_a: BakeoffRun
     models: list[CatalogModel]
-    roleless: dict  # tests.factories.ROLELESS: logins that hold no role
+    roleless: dict = field(default_factory=dict)  # filled by the world_roleless fixture
 
     def client(self, role: str) -> APIClient:
         client = APIClient()
@@ -99,5 +99,12 @@ def world(db) -> World:
         partner_a=partner_a, partner_b=partner_b, alice=alice, bob=bob, staff=staff,
         founder_token=status_link_token(engagement_a.intake), engagement_a=engagement_a, matched_a=matched_a,
         engagement_b=engagement_b, eval_set_a=eval_set_a, eval_set_b=eval_set_b, run_a=run_a,
-        finished_a=finished_a, models=models, roleless=roleless_logins(),
+        finished_a=finished_a, models=models,
     )
+
+
+@pytest.fixture
+def world_roleless(world) -> World:
+    """The world, plus one login of each kind that holds no role (tests.factories.ROLELESS)."""
+    world.roleless.update(roleless_logins())
+    return world

@@ -116,10 +116,11 @@ def test_each_role_gets_exactly_what_it_may(world, case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_logins_without_a_role_get_nothing_anywhere(world, case):
+def test_logins_without_a_role_get_nothing_anywhere(world_roleless, case):
     """is_staff alone, a removed member (also one turned back on), members of a deleted, a
     deactivated and an unvetted firm: refused wherever an anonymous caller is; a public route
     answers them as it answers anyone. Deactivated logins no longer authenticate at all."""
+    world = world_roleless
     anonymous = case.expect[0]
     for role in ROLELESS:
         with transaction.atomic():
