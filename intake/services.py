@@ -224,11 +224,8 @@ def status_link_email_send(*, intake_id: int) -> None:
     intake = Intake.objects.filter(pk=intake_id).first()
     if intake is None:
         return
-    context = {"intake": intake, "status_url": status_url(intake), "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS}
-    message = EmailMultiAlternatives(
-        subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
-        body=render_to_string("emails/status_link.txt", context),
-        to=[intake.contact_email],
-    )
-    message.attach_alternative(render_to_string("emails/status_link.html", context), "text/html")
-    message.send()
+    from matching.notifications import email_send
+
+    email_send(to=[intake.contact_email], subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
+               template="status_link", context={"intake": intake, "status_url": status_url(intake),
+                                                "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})
