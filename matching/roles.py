@@ -86,10 +86,6 @@ def role_of(who) -> Role:
     return access_of(who).role
 
 
-def is_cloudroute_staff(who) -> bool:
-    return access_of(who).is_staff
-
-
 def partner_of(who) -> Partner | None:
     """The firm a PARTNER works for; None for staff and for logins with no role."""
     return access_of(who).partner
