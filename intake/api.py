@@ -6,21 +6,21 @@ import json
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
+from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
 from .links import LinkState, status_link_check
 from .models import Intake
 from .serializers import IntakeInputSerializer, IntakeStatusSerializer
-from .services import intake_receive
+from .services import intake_receive, status_link_rotate
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DUPLICATE_MESSAGE = (
@@ -121,3 +121,24 @@ class IntakeStatusApi(APIView):
             raise LinkGone("This status link was replaced by a new one, emailed to the intake's address.",
                            code="link_revoked")
         return Response(IntakeStatusSerializer(check.intake).data)
+
+
+class StatusLinkRotatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    emailed_to = serializers.EmailField(help_text="Where the new link was mailed (the intake's contact).")
+
+
+class IntakeStatusLinkRotateApi(APIView):
+    """Staff replace a founder's status link: every earlier link stops working (410) and the
+    founder is mailed the new one."""
+
+    permission_classes = [IsCloudRouteStaff]
+
+    @extend_schema(request=None, responses={200: StatusLinkRotatedSerializer},
+                   summary="Replace the founder's status link (staff)")
+    def post(self, request, pk: str):
+        intake = Intake.objects.filter(pk=int(pk)).first()
+        if intake is None:
+            raise exceptions.NotFound("No intake has this id.")
+        status_link_rotate(intake=intake, by=request.user)
+        return Response(StatusLinkRotatedSerializer({"id": intake.pk, "emailed_to": intake.contact_email}).data)

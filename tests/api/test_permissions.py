@@ -96,6 +96,8 @@ CASES = [
     Case("staff partners", "get", lambda w: "/api/staff/partners/", (*DENY_ANON, 403, 403, OK)),
     Case("staff partner detail", "get", lambda w: f"/api/staff/partners/{w.partner_a.pk}/", (*DENY_ANON, 403, 403, OK)),
     Case("staff pipeline", "get", lambda w: "/api/staff/pipeline/", (*DENY_ANON, 403, 403, OK)),
+    Case("staff replace a status link", "post",
+         lambda w: f"/api/staff/intakes/{w.engagement_a.intake.pk}/status-link/rotate/", (*DENY_ANON, 403, 403, OK)),
 ]
 
 

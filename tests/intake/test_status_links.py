@@ -102,3 +102,21 @@ def test_rotation_service_changes_the_token(intake):
     services.status_link_rotate(intake=intake)
     assert intake.status_token != before
     assert IntakeFactory._meta.model.objects.get(pk=intake.pk).status_token == intake.status_token
+
+
+def test_staff_replace_a_link_through_the_api(intake, celery_eager, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    old = status_link_token(intake)
+    api = APIClient()
+    api.force_authenticate(CloudRouteStaffFactory())
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/staff/intakes/{intake.pk}/status-link/rotate/")
+    assert response.status_code == 200
+    assert response.json() == {"id": intake.pk, "emailed_to": intake.contact_email}
+    anonymous = APIClient()
+    gone = anonymous.get(f"/api/intakes/status/{old}/")
+    assert gone.status_code == 410 and "replaced" in gone.json()["detail"]
+    assert len(mail.outbox) == 1
+    assert api.post(f"/api/staff/intakes/{10**12}/status-link/rotate/").status_code == 404
