@@ -133,7 +133,17 @@ def _member_removed(sender, instance: PartnerMember, **kwargs) -> None:
     get_user_model().objects.filter(pk=instance.user_id).update(is_active=False)
 
 
+def _member_moved(sender, instance: PartnerMember, raw: bool = False, **kwargs) -> None:
+    """A member row handed to another login: the login it is taken from is deactivated too."""
+    if raw or instance.pk is None:
+        return
+    previous = PartnerMember.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+    if previous is not None and previous != instance.user_id:
+        _member_removed(sender, PartnerMember(user_id=previous))
+
+
 def connect() -> None:
-    from django.db.models.signals import pre_delete
+    from django.db.models.signals import pre_delete, pre_save
 
     pre_delete.connect(_member_removed, sender=PartnerMember, dispatch_uid="roles.member_removed")
+    pre_save.connect(_member_moved, sender=PartnerMember, dispatch_uid="roles.member_moved")

@@ -67,6 +67,16 @@ def test_deleting_a_firm_or_a_member_row_deactivates_its_logins():
     assert not bob.is_active and role_of(bob) is Role.NONE
 
 
+def test_a_member_row_handed_to_another_login_deactivates_the_login_it_left():
+    staff_and_member = CloudRouteStaffFactory()
+    member = PartnerMemberFactory(user=staff_and_member)
+    member.user = UserFactory()
+    member.save()
+    staff_and_member.refresh_from_db()
+    assert not staff_and_member.is_active and role_of(staff_and_member) is Role.NONE  # never staff by losing a firm
+    assert role_of(member.user) is Role.PARTNER
+
+
 def test_the_request_caches_the_decision_for_its_own_user(django_assert_num_queries):
     user = PartnerMemberFactory().user
     request = RequestFactory().get("/")
