@@ -105,7 +105,7 @@ class EvalSetAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     inlines = [EvalCaseInline]
 
     def get_queryset(self, request):
-        return selectors.eval_sets_visible_to(request.user)
+        return selectors.eval_sets_visible_to(request)
 
     def add_view(self, request, form_url="", extra_context=None):
         # An eval set is born from an uploaded file, validated row by row: the upload page does that.
@@ -138,10 +138,15 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
                        "started_at", "finished_at", "report_json")
     exclude = ("report",)
     inlines = [RunModelInline, StatusChangeInline]
-    actions = ["cancel_runs", "resume_runs"]
+    actions = ["cancel_runs", "resume_runs", "share_with_founder", "stop_sharing_with_founder"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field is written by the services (sharing with the founder too, with its history
+        # row): the form only shows them.
+        return [*self.readonly_fields, "cache_system_prompt", "shared_with_founder"]
 
     def get_queryset(self, request):
-        return selectors.runs_visible_to(request.user)
+        return selectors.runs_visible_to(request)
 
     def has_add_permission(self, request):
         return False  # launched with an eval set and models through bakeoff_launch (CLI or page)
@@ -175,6 +180,26 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         cancelled = sum(services.bakeoff_cancel(run=run, by=request.user) for run in queryset)
         self.message_user(request, f"{cancelled} run(s) cancelled.", messages.SUCCESS)
 
+    @admin.action(description="Share the summary with the founder (finished runs)", permissions=["change"])
+    def share_with_founder(self, request, queryset):
+        self._share(request, queryset, shared=True)
+
+    @admin.action(description="Stop sharing the summary with the founder", permissions=["change"])
+    def stop_sharing_with_founder(self, request, queryset):
+        self._share(request, queryset, shared=False)
+
+    def _share(self, request, queryset, *, shared: bool):
+        done = 0
+        for run in queryset:
+            try:
+                services.bakeoff_share(run=run, shared=shared, by=request.user)
+                done += 1
+            except services.BakeoffError as exc:
+                self.message_user(request, f"{run}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} run(s) {'shared with' if shared else 'no longer shared with'} "
+                                       "the founder.", messages.SUCCESS)
+
     @admin.action(description="Resume the selected runs (dispatch missing pairs)")
     def resume_runs(self, request, queryset):
         sent = sum(services.bakeoff_resume(run_id=run.pk) for run in queryset)
@@ -191,7 +216,7 @@ class BakeoffResultAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in BakeoffResult._meta.fields]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(run__in=selectors.runs_visible_to(request.user))
+        return super().get_queryset(request).filter(run__in=selectors.runs_visible_to(request))
 
     def has_add_permission(self, request):
         return False

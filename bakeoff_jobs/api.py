@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from cloudroute.api import ID_PATTERN, Conflict, IsPartnerOrStaff, PayloadTooLarge, is_staff, user_partner_id
-from matching.selectors import engagements_visible_to, partner_for_user
+from cloudroute.api import ID_PATTERN, Conflict, IsPartnerOrStaff, PayloadTooLarge
+from matching.roles import access_of
+from matching.selectors import engagements_visible_to
 
 from . import services
 from .models import BakeoffRun, CatalogModel, EvalSet, RunStatus
@@ -40,7 +41,7 @@ class CatalogModelViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["family", "tier", "weights", "is_active"]
 
     def owner_partner_id(self, model: CatalogModel) -> int | None:
-        return user_partner_id(self.request.user)  # the catalog is shared by every firm
+        return access_of(self.request).partner_id  # the catalog is shared by every firm
 
 
 def _count_lines(upload) -> int:
@@ -61,7 +62,7 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     filterset_fields = ["engagement"]
 
     def get_queryset(self):
-        return eval_sets_visible_to(self.request.user).order_by("-created_at", "-id")
+        return eval_sets_visible_to(self.request).order_by("-created_at", "-id")
 
     parser_classes = [MultiPartParser, FormParser]  # only the upload takes a body
 
@@ -90,10 +91,10 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             raise PayloadTooLarge(f"The file has {lines:,} lines; eval sets are limited to {max_rows:,} rows.")
         engagement = None
         if "engagement" in form.validated_data:
-            engagement = engagements_visible_to(request.user).filter(pk=form.validated_data["engagement"]).first()
+            engagement = engagements_visible_to(request).filter(pk=form.validated_data["engagement"]).first()
             if engagement is None:
                 raise exceptions.ValidationError({"engagement": ["No engagement of yours has this id."]})
-        partner = partner_for_user(request.user)
+        partner = access_of(request).partner
         upload.seek(0)
         try:
             eval_set = services.evalset_upload(
@@ -135,7 +136,7 @@ class BakeoffRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     filterset_class = BakeoffRunFilter
 
     def get_queryset(self):
-        return runs_visible_to(self.request.user).prefetch_related("run_models__catalog_model").order_by(
+        return runs_visible_to(self.request).prefetch_related("run_models__catalog_model").order_by(
             "-created_at", "-id"
         )
 
@@ -148,10 +149,11 @@ class BakeoffRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         form = BakeoffLaunchSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        eval_set = eval_sets_visible_to(request.user).filter(pk=data["eval_set"]).first()
+        eval_set = eval_sets_visible_to(request).filter(pk=data["eval_set"]).first()
         if eval_set is None:
             raise exceptions.ValidationError({"eval_set": ["No eval set of yours has this id."]})
-        if not is_staff(request.user) and eval_set.partner_id != user_partner_id(request.user):
+        access = access_of(request)
+        if not access.is_staff and eval_set.partner_id != access.partner_id:
             raise exceptions.PermissionDenied()
         try:
             run = services.bakeoff_launch(

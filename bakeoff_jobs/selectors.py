@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 
-from matching.selectors import is_cloudroute_staff, partner_for_user
+from matching.roles import scope_to
 
 from . import report as report_module
 from .model_data import min_cache_tokens
@@ -35,22 +35,20 @@ def run_progress(*, run_id: int) -> RunProgress:
     )
 
 
-def runs_visible_to(user) -> QuerySet[BakeoffRun]:
-    """Staff see every run; a partner's staff see their firm's runs; anybody else none."""
+def runs_visible_to(who) -> QuerySet[BakeoffRun]:
+    """Staff see every run; a partner's logins their firm's runs; anybody else none (`who`: a user
+    or a request, see matching.roles)."""
     runs = BakeoffRun.objects.select_related("eval_set", "engagement__intake", "partner", "created_by")
-    return _scoped(runs, user)
+    return _scoped(runs, who)
 
 
-def eval_sets_visible_to(user) -> QuerySet[EvalSet]:
+def eval_sets_visible_to(who) -> QuerySet[EvalSet]:
     sets = EvalSet.objects.select_related("partner", "engagement__intake", "created_by")
-    return _scoped(sets, user)
+    return _scoped(sets, who)
 
 
-def _scoped(queryset: QuerySet, user) -> QuerySet:
-    if is_cloudroute_staff(user):
-        return queryset
-    partner = partner_for_user(user)
-    return queryset.filter(partner=partner) if partner is not None else queryset.none()
+def _scoped(queryset: QuerySet, who) -> QuerySet:
+    return scope_to(queryset, who, "partner")
 
 
 def engagement_credits_usd(engagement) -> Decimal | None:

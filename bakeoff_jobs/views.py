@@ -6,14 +6,14 @@ import hashlib
 import json
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from matching.admin_scoping import user_partner
+from matching.admin_scoping import partner_or_staff_required
+from matching.roles import partner_of
 
 from . import charts, selectors, services
 from .forms import EvalSetUploadForm, LaunchForm
@@ -28,10 +28,10 @@ def _require(request: HttpRequest, perm: str) -> None:
 
 
 def _visible_run(request: HttpRequest, pk: int) -> BakeoffRun:
-    return get_object_or_404(selectors.runs_visible_to(request.user), pk=pk)
+    return get_object_or_404(selectors.runs_visible_to(request), pk=pk)
 
 
-@staff_member_required
+@partner_or_staff_required
 def evalset_upload(request: HttpRequest) -> HttpResponse:
     _require(request, "add_evalset")
     form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user)
@@ -57,10 +57,10 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _login_partner(request: HttpRequest):
-    return user_partner(request.user)
+    return partner_of(request)
 
 
-@staff_member_required
+@partner_or_staff_required
 def launch(request: HttpRequest) -> HttpResponse:
     """Pick the eval set, models and settings; the first POST shows the estimate, the second launches."""
     _require(request, "add_bakeoffrun")
@@ -118,7 +118,7 @@ def _progress_payload(run: BakeoffRun) -> dict:
     }
 
 
-@staff_member_required
+@partner_or_staff_required
 def progress(request: HttpRequest, pk: int) -> JsonResponse:
     run = _visible_run(request, pk)
     response = JsonResponse(_progress_payload(run))
@@ -126,7 +126,7 @@ def progress(request: HttpRequest, pk: int) -> JsonResponse:
     return response
 
 
-@staff_member_required
+@partner_or_staff_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     data = run.report or {}
@@ -167,7 +167,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "bakeoff_jobs/report.html", context)
 
 
-@staff_member_required
+@partner_or_staff_required
 def report_json(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     if not run.report:
@@ -187,7 +187,7 @@ CSV_HEADER = ["case_line", "case_id", "category", "scorer", "model", "invoked_id
               "error_code", "output", "score_detail"]
 
 
-@staff_member_required
+@partner_or_staff_required
 def results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     run = _visible_run(request, pk)
     writer = csv.writer(_Echo())
@@ -197,7 +197,7 @@ def results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return response
 
 
-@staff_member_required
+@partner_or_staff_required
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
@@ -209,7 +209,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("bakeoffs:report", pk=run.pk)
 
 
-@staff_member_required
+@partner_or_staff_required
 @require_POST
 def share(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)

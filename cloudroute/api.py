@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
 from matching.filing import AceValidationError, FilingError
-from matching.selectors import is_cloudroute_staff, partner_for_user
+from matching.roles import access_of
 from matching.services import MatchingError
 
 log = logging.getLogger(__name__)
@@ -203,22 +203,13 @@ class IntakeRateThrottle(BaseThrottle):
 # --- permissions ----------------------------------------------------------------------------------
 
 
-def user_partner_id(user) -> int | None:
-    partner = partner_for_user(user)
-    return partner.pk if partner else None
-
-
-def is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and is_cloudroute_staff(user))
-
-
 class IsCloudRouteStaff(permissions.BasePermission):
-    """CloudRoute's own staff (superusers, or staff logins that work for no partner firm)."""
+    """CloudRoute's own staff (see matching.roles); a partner or a login with no role gets 403."""
 
     message = "Only CloudRoute staff may use this endpoint."
 
     def has_permission(self, request, view) -> bool:
-        return is_staff(request.user)
+        return access_of(request).is_staff
 
 
 class IsPartnerOrStaff(permissions.BasePermission):
@@ -228,14 +219,15 @@ class IsPartnerOrStaff(permissions.BasePermission):
     message = "Only a partner firm's logins and CloudRoute staff may use this endpoint."
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated) and (is_staff(user) or user_partner_id(user) is not None)
+        access = access_of(request)
+        return access.is_staff or access.is_partner
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if is_staff(request.user):
+        access = access_of(request)
+        if access.is_staff:
             return True
         owner = view.owner_partner_id(obj)
-        return owner is not None and owner == user_partner_id(request.user)
+        return access.is_partner and owner is not None and owner == access.partner_id
 
 
 # --- schema ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else [
 SITE_URL = env.str("CLOUDROUTE_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cloudroute.admin_site.CloudRouteAdminConfig",  # django.contrib.admin, opened by role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "matching.roles.access_context",  # the login's role, for menus
             ],
         },
     },
@@ -178,7 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # staff in the browser (CSRF enforced)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
     # Behind a proxy, how many X-Forwarded-For hops to trust when rate limiting per client address.
@@ -219,6 +220,8 @@ else:
                           "LOCATION": str(VAR_DIR / "cache")}}
 # Public intake (API and web form): submissions per client address, DRF rate syntax ("20/min").
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="20/min")
+# A founder's status link works this many days after it was made (every email carries a fresh one).
+STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=30)
 # Eval set uploads through the API are refused above these, before the file is parsed.
 EVALSET_UPLOAD_MAX_BYTES = env.int("EVALSET_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 EVALSET_UPLOAD_MAX_ROWS = env.int("EVALSET_UPLOAD_MAX_ROWS", default=5000)

@@ -1,10 +1,11 @@
 """Staff admin for intakes, with their stored verdicts."""
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 
 from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
 
+from . import services
 from .models import Intake
 
 
@@ -36,3 +37,11 @@ class IntakeAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     inlines = [PoolVerdictInline]
     # evaluated_at stays empty while the worker has not yet recorded verdicts and the engagement.
     readonly_fields = ["status_token", "submitted_at", "evaluated_at"]
+    actions = ["rotate_status_link"]
+    staff_only_actions = ["rotate_status_link"]
+
+    @admin.action(description="Replace the status link (old links stop working; the founder is mailed the new one)")
+    def rotate_status_link(self, request, queryset):
+        for intake in queryset:
+            services.status_link_rotate(intake=intake, by=request.user)
+        self.message_user(request, f"New status link sent for {queryset.count()} intake(s).", messages.SUCCESS)

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
+from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
-from .links import intake_for_status_token
+from .links import LinkState, status_link_check
 from .models import Intake
 from .serializers import IntakeInputSerializer, IntakeStatusSerializer
-from .services import intake_receive
+from .services import intake_receive, status_link_rotate
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DUPLICATE_MESSAGE = (
@@ -88,6 +89,12 @@ class IntakeSubmitApi(APIView):
         return Response(body, status=code)
 
 
+class LinkGone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This status link no longer works."
+    default_code = "link_gone"
+
+
 class IntakeStatusApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -95,13 +102,43 @@ class IntakeStatusApi(APIView):
     @extend_schema(
         operation_id="intake_status",
         summary="The founder's status, by the private link token",
-        responses={200: IntakeStatusSerializer},
+        responses={200: IntakeStatusSerializer,
+                   410: OpenApiResponse(description="The link expired (STATUS_LINK_MAX_AGE_DAYS) or was replaced; "
+                                                    "`detail` says how to get a new one.")},
         auth=[],
     )
     def get(self, request, token: str):
         # Object-level check: the signed token is the founder's only credential; a wrong or
         # tampered token resolves to nothing.
-        intake = intake_for_status_token(token, queryset=intakes_for_founder())
-        if intake is None:
+        check = status_link_check(token, queryset=intakes_for_founder())
+        if check.state is LinkState.INVALID:
             raise exceptions.NotFound("No intake has this status token.")
-        return Response(IntakeStatusSerializer(intake).data)
+        if check.state is LinkState.EXPIRED:
+            raise LinkGone(f"This status link has expired (links work for {settings.STATUS_LINK_MAX_AGE_DAYS} days). "
+                           "Open it in a browser to have a new link emailed to the intake's address, or use the "
+                           "link in the latest email from CloudRoute.", code="link_expired")
+        if check.state is LinkState.REVOKED:
+            raise LinkGone("This status link was replaced by a new one, emailed to the intake's address.",
+                           code="link_revoked")
+        return Response(IntakeStatusSerializer(check.intake).data)
+
+
+class StatusLinkRotatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    emailed_to = serializers.EmailField(help_text="Where the new link was mailed (the intake's contact).")
+
+
+class IntakeStatusLinkRotateApi(APIView):
+    """Staff replace a founder's status link: every earlier link stops working (410) and the
+    founder is mailed the new one."""
+
+    permission_classes = [IsCloudRouteStaff]
+
+    @extend_schema(request=None, responses={200: StatusLinkRotatedSerializer},
+                   summary="Replace the founder's status link (staff)")
+    def post(self, request, pk: str):
+        intake = Intake.objects.filter(pk=int(pk)).first()
+        if intake is None:
+            raise exceptions.NotFound("No intake has this id.")
+        status_link_rotate(intake=intake, by=request.user)
+        return Response(StatusLinkRotatedSerializer({"id": intake.pk, "emailed_to": intake.contact_email}).data)

@@ -3,6 +3,8 @@ worker (eligibility, matching, the engagement) and mail them the private status 
 from __future__ import annotations
 
 import hashlib
+import logging
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,6 +20,8 @@ from matching.selectors import engagement_for_founder
 
 from .links import status_url
 from .models import Intake
+
+log = logging.getLogger(__name__)
 
 
 def duplicate_window() -> timedelta:
@@ -183,3 +187,45 @@ def intake_status_email_send(*, intake_id: int) -> None:
     message.attach_alternative(render_to_string("emails/intake_status.html", context), "text/html")
     message.send()
     Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=True).update(status_email_sent_at=timezone.now())
+
+
+STATUS_LINK_RESEND_EVERY = timedelta(minutes=10)
+
+
+def status_link_rotate(*, intake: Intake, by=None) -> Intake:
+    """Give the intake a new status token: every link sent so far stops working (staff, e.g. when a
+    link was forwarded by mistake). The founder is mailed the new link."""
+    intake.status_token = uuid.uuid4()
+    intake.save(update_fields=["status_token"])
+    log.info("status link of intake %s rotated by %s", intake.pk, getattr(by, "pk", None))
+    _status_link_email_queue(intake)
+    return intake
+
+
+def status_link_resend(*, intake: Intake) -> bool:
+    """Mail the founder a fresh status link (asked from an expired link's page), at most once per
+    STATUS_LINK_RESEND_EVERY, always to the address the intake gave. False when it was too soon."""
+    from django.core.cache import cache
+
+    if not cache.add(f"cloudroute:status-link-resend:{intake.pk}", 1, timeout=int(STATUS_LINK_RESEND_EVERY.total_seconds())):
+        return False
+    _status_link_email_queue(intake)
+    return True
+
+
+def _status_link_email_queue(intake: Intake) -> None:
+    from .tasks import intake_status_link_email
+
+    transaction.on_commit(lambda: intake_status_link_email.delay(intake.pk), robust=True)
+
+
+def status_link_email_send(*, intake_id: int) -> None:
+    """Mail the founder a fresh link to their status page."""
+    intake = Intake.objects.filter(pk=intake_id).first()
+    if intake is None:
+        return
+    from matching.notifications import email_send
+
+    email_send(to=[intake.contact_email], subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
+               template="status_link", context={"intake": intake, "status_url": status_url(intake),
+                                                "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})

@@ -31,3 +31,9 @@ def intake_status_email(intake_id: int) -> None:
     """The founder's status email, queued after the intake commits. Sends nothing for an intake
     without an engagement, nor again once it was sent (a redelivery after a worker crash)."""
     services.intake_status_email_send(intake_id=intake_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def intake_status_link_email(intake_id: int) -> None:
+    """A fresh status link for the founder (after staff rotated it, or asked from an expired link)."""
+    services.status_link_email_send(intake_id=intake_id)

@@ -1,15 +1,16 @@
 """Public views for founders: the intake form and the private status page."""
 import secrets
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import run_shared_with_founder
 from matching.selectors import engagement_credits, engagement_milestones, intakes_for_founder
 
 from .forms import IntakeForm, new_submission_key
-from .links import intake_for_status_token, status_path
-from .services import intake_receive
+from .links import LinkState, status_link_check, status_path
+from .services import intake_receive, status_link_resend
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,9 +30,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    intake = intake_for_status_token(token, queryset=intakes_for_founder())
-    if intake is None:
+    check = status_link_check(token, queryset=intakes_for_founder())
+    if check.state is LinkState.INVALID:
         raise Http404("No such status page.")
+    if check.state is not LinkState.VALID:
+        return _dead_link(request, check)
+    if request.method != "GET" and request.method != "HEAD":
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    intake = check.intake
     engagement = intake.engagement_or_none
     if engagement is None:
         # A worker is still working out the verdicts and the partner: the page reloads itself.
@@ -55,6 +61,21 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "bakeoff": founder_bakeoff_summary(shared_run) if shared_run else None,
         },
     )
+
+
+def _dead_link(request: HttpRequest, check) -> HttpResponse:
+    """410 for an expired or rotated link, with how to get a new one. On an expired link the
+    founder may ask for a fresh one, mailed to the intake's address only."""
+    expired = check.state is LinkState.EXPIRED
+    sent = too_soon = False
+    if expired and request.method == "POST":
+        sent = status_link_resend(intake=check.intake)
+        too_soon = not sent
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    context = {"expired": expired, "sent": sent, "too_soon": too_soon,
+               "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS}
+    return render(request, "intake/status_link_dead.html", context, status=410)
 
 
 def founder_bakeoff_summary(run) -> dict:

@@ -153,7 +153,7 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     actions = ["assign_partner", "rematch", "accept", "decline", "start", "close"]
 
     def get_queryset(self, request):
-        return engagements_visible_to(request.user)
+        return engagements_visible_to(request)
 
     def has_add_permission(self, request):
         return False  # engagements open from intakes only

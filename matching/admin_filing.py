@@ -58,7 +58,7 @@ class AceOpportunityAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "engagement":
-            kwargs["queryset"] = engagements_visible_to(request.user).filter(
+            kwargs["queryset"] = engagements_visible_to(request).filter(
                 status__in=filing.ACCEPTED_ENGAGEMENT_STATUSES, ace_opportunity__isnull=True
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

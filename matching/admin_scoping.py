@@ -5,28 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
-from .models import Partner
-from .selectors import is_cloudroute_staff, partner_for_user
+from .roles import PARTNER_GROUP, STAFF_GROUP, access_of, scope_to
 
-PARTNER_GROUP = "Partner staff"
-STAFF_GROUP = "CloudRoute staff"
-
-
-def admin_partner(request: HttpRequest) -> Partner | None:
-    """The firm the request's login works for; None for superusers and CloudRoute staff.
-    Cached on the request: every admin hook asks."""
-    if not hasattr(request, "_cloudroute_partner"):
-        request._cloudroute_partner = user_partner(request.user)
-    return request._cloudroute_partner
-
-
-def user_partner(user: AbstractBaseUser) -> Partner | None:
-    if not user or not user.is_authenticated or user.is_superuser:
-        return None
-    return partner_for_user(user)
+__all__ = ["PARTNER_GROUP", "STAFF_GROUP", "PartnerScopedAdminMixin", "admin_groups_ensure", "cloudroute_staff_required"]
 
 
 def _filter_name(entry) -> str:
@@ -35,6 +18,15 @@ def _filter_name(entry) -> str:
     if isinstance(entry, (list, tuple)):
         return entry[0]
     return getattr(entry, "parameter_name", "") or entry.__name__
+
+
+# What Django's list filters and date hierarchy append to a field path in their query parameters.
+FILTER_PARAMETER_PARTS = frozenset({"exact", "isnull", "id", "pk", "in", "gte", "lt", "year", "month", "day"})
+
+
+def _unscoped(request) -> bool:
+    """CloudRoute staff see every row, field, filter and action; anyone else is scoped."""
+    return access_of(request).is_staff
 
 
 class PartnerScopedAdminMixin:
@@ -54,15 +46,7 @@ class PartnerScopedAdminMixin:
 
     # --- rows ---------------------------------------------------------------------------------
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        partner = admin_partner(request)
-        if partner is None:
-            return qs
-        if self.partner_path is None:
-            return qs.none()
-        if self.partner_path == "":
-            return qs
-        return qs.filter(**{self.partner_path: partner})
+        return scope_to(super().get_queryset(request), request, self.partner_path)
 
     def get_object(self, request, object_id, from_field=None):
         # Another firm's id is simply not found (a 404, never a redirect that confirms it exists).
@@ -73,9 +57,11 @@ class PartnerScopedAdminMixin:
 
     # --- permissions --------------------------------------------------------------------------
     def _partner_may(self, request, obj, *, write: bool) -> bool:
-        partner = admin_partner(request)
-        if partner is None:
+        access = access_of(request)
+        if access.is_staff:
             return True
+        if not access.is_partner:
+            return False  # no role: no module, no rows, no form, whatever the Django permissions
         if self.partner_path is None or (write and self.partner_read_only):
             return False
         if obj is not None and obj.pk is not None and self.partner_path:
@@ -83,7 +69,8 @@ class PartnerScopedAdminMixin:
         return True
 
     def has_module_permission(self, request):
-        if admin_partner(request) is not None and self.partner_path is None:
+        access = access_of(request)
+        if not access.is_staff and (not access.is_partner or self.partner_path is None):
             return False
         return super().has_module_permission(request)
 
@@ -102,44 +89,66 @@ class PartnerScopedAdminMixin:
     # --- what a partner sees of a row ---------------------------------------------------------
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        if admin_partner(request) is None:
+        if _unscoped(request):
             return fields
         return [f for f in fields if f not in self.staff_only_fields]
 
     def get_list_display(self, request):
         columns = super().get_list_display(request)
-        if admin_partner(request) is None:
+        if _unscoped(request):
             return columns
         return [c for c in columns if c not in self.staff_only_fields]
 
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
-        if admin_partner(request) is None:
+        if _unscoped(request):
             return filters
         hidden = set(self.staff_only_filters) | set(self.staff_only_fields)
         return [f for f in filters if _filter_name(f) not in hidden]
 
+    def lookup_allowed(self, lookup, value, request=None):
+        """A partner may filter a changelist only through the filters it is shown (and the date
+        hierarchy), with the parameters Django's filters write: no lookup of its own making, so
+        no private field (a founder's status token) can be probed by prefix, and no relation
+        walked to another firm's rows."""
+        if request is not None and not _unscoped(request) and not self._partner_lookup_allowed(lookup, request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def _partner_lookup_allowed(self, lookup: str, request) -> bool:
+        shown = {_filter_name(f) for f in self.get_list_filter(request)} - set(self.staff_only_fields)
+        if self.date_hierarchy:
+            shown.add(self.date_hierarchy)
+        for name in shown:
+            if lookup == name:
+                return True
+            if lookup.startswith(name + "__"):
+                suffix = lookup[len(name) + 2:].split("__")
+                if set(suffix) <= FILTER_PARAMETER_PARTS:
+                    return True
+        return False
+
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
-        if admin_partner(request) is None:
+        if _unscoped(request):
             return fields
         return [f for f in fields if f.split("__")[0] not in self.staff_only_fields]
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if admin_partner(request) is not None:
+        if not _unscoped(request):
             for name in self.staff_only_actions:
                 actions.pop(name, None)
         return actions
 
     def get_inlines(self, request, obj):
-        if admin_partner(request) is not None and self.partner_inlines is not None:
+        if not _unscoped(request) and self.partner_inlines is not None:
             return self.partner_inlines
         return super().get_inlines(request, obj)
 
     # --- choices in forms: only rows the login may see ----------------------------------------
     def _scoped_choices(self, db_field, request, kwargs):
-        if admin_partner(request) is None or "queryset" in kwargs:
+        if _unscoped(request) or "queryset" in kwargs:
             return
         related_admin = self.admin_site._registry.get(db_field.related_model)
         if isinstance(related_admin, PartnerScopedAdminMixin):
@@ -185,16 +194,30 @@ def admin_groups_ensure():
 
 
 def cloudroute_staff_required(view):
-    """Like staff_member_required, but a partner firm's login (also is_staff) is refused."""
+    """A page for CloudRoute staff only: anonymous visitors are sent to the admin login, any other
+    login (a partner, or a login with no role) is refused with 403."""
+    return role_required(view, staff_only=True)
+
+
+def partner_or_staff_required(view):
+    """A page for a partner firm's logins and CloudRoute staff; other logins get 403."""
+    return role_required(view, staff_only=False)
+
+
+def role_required(view, *, staff_only: bool):
     from functools import wraps
 
-    from django.contrib.admin.views.decorators import staff_member_required
+    from django.contrib.auth.views import redirect_to_login
     from django.core.exceptions import PermissionDenied
+    from django.urls import reverse
 
     @wraps(view)
     def guarded(request, *args, **kwargs):
-        if not is_cloudroute_staff(request.user):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        access = access_of(request)
+        if not (access.is_staff or (access.is_partner and not staff_only)):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return staff_member_required(guarded)
+    return guarded

@@ -94,7 +94,7 @@ class EngagementViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            engagements_visible_to(self.request.user)
+            engagements_visible_to(self.request)
             .select_related("ace_opportunity")
             .prefetch_related("matched_pools", "history")
             .order_by("-created_at", "-id")
@@ -141,7 +141,7 @@ class _FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Up
         return record.engagement.partner_id
 
     def visible(self, qs):
-        return qs.filter(engagement__in=engagements_visible_to(self.request.user).values("pk"))
+        return qs.filter(engagement__in=engagements_visible_to(self.request).values("pk"))
 
 
 class AceOpportunityFilter(filters.FilterSet):

@@ -6,6 +6,7 @@ class MatchingConfig(AppConfig):
     name = "matching"
 
     def ready(self):
-        from . import notifications
+        from . import notifications, roles
 
         notifications.connect()
+        roles.connect()

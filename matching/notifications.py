@@ -59,9 +59,12 @@ def email_send(*, to: list[str], subject: str, template: str, context: dict) -> 
 
 
 def partner_emails(partner: Partner | None) -> list[str]:
+    """The addresses of the logins that hold the partner role at the firm (matching.roles)."""
+    from .roles import partner_logins
+
     if partner is None:
         return []
-    return sorted({m.user.email for m in partner.members.select_related("user") if m.user.email and m.user.is_active})
+    return sorted({user.email for user in partner_logins(partner) if user.email})
 
 
 def admin_url(obj) -> str:

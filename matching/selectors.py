@@ -5,43 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Max, Min, Prefetch, QuerySet, Sum
 
 from intake.models import Intake
 
-from .models import CreditApplication, Engagement, Partner, PartnerMember, PoolVerdict
+from .models import CreditApplication, Engagement, PoolVerdict
 from .models.engagements import WAITING_STATUSES, EngagementStatus
+from .roles import scope_to
 
 
-def partner_for_user(user: AbstractBaseUser) -> Partner | None:
-    """The partner firm a login works for, or None (staff and strangers)."""
-    if not user or not user.is_authenticated:
-        return None
-    member = PartnerMember.objects.select_related("partner").filter(user=user).first()
-    return member.partner if member else None
-
-
-def is_cloudroute_staff(user: AbstractBaseUser) -> bool:
-    """CloudRoute's own staff, who see every firm: an active superuser, or an active staff login
-    that works for no partner firm (partner firms' logins are is_staff too, for the admin)."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or (user.is_staff and partner_for_user(user) is None)
-
-
-def engagements_visible_to(user: AbstractBaseUser) -> QuerySet[Engagement]:
-    """Everything for superusers and CloudRoute staff without a firm; only their firm's engagements
-    for partner users; nothing for anyone else."""
-    qs = Engagement.objects.select_related("intake", "partner")
-    if not user or not user.is_authenticated:
-        return qs.none()
-    partner = partner_for_user(user)
-    if partner is not None and not user.is_superuser:
-        return qs.filter(partner=partner)
-    if user.is_staff or user.is_superuser:
-        return qs
-    return qs.none()
+def engagements_visible_to(who) -> QuerySet[Engagement]:
+    """Every engagement for CloudRoute staff, the firm's own for a partner, none for anyone else
+    (`who`: a user or a request; see matching.roles)."""
+    return scope_to(Engagement.objects.select_related("intake", "partner"), who, "partner")
 
 
 def engagements_unmatched() -> QuerySet[Engagement]:

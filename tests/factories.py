@@ -113,3 +113,54 @@ class PoolRuleFactory(factory.django.DjangoModelFactory):
     pool = factory.SubFactory(CreditPoolFactory)
     kind = "requires_website"
     params = factory.LazyFunction(dict)
+
+
+class CloudRouteStaffFactory(UserFactory):
+    """CloudRoute staff by grant: an admin login in the "CloudRoute staff" group, not a superuser."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def staff_group(self, create, extracted, **kwargs):
+        if create:
+            from matching.admin_scoping import admin_groups_ensure
+
+            self.groups.add(admin_groups_ensure()[1])
+
+
+# Logins that hold no role (matching.roles): each must read nothing and change nothing.
+ROLELESS = ("is_staff_only", "removed_member", "removed_member_reactivated", "deleted_firm_member",
+            "deactivated_firm_member", "unvetted_firm_member")
+# Those deactivated by the removal itself: their sessions and tokens no longer authenticate.
+DEACTIVATED_ROLELESS = ("removed_member", "deleted_firm_member")
+
+
+def roleless_logins(group=None) -> dict:
+    """One login of each ROLELESS kind, each an admin login (is_staff) and, when given, in `group`
+    (e.g. "Partner staff", whose model permissions a removed member keeps)."""
+
+    def login(name, partner=None):
+        user = UserFactory(username=name, is_staff=True)
+        if group is not None:
+            user.groups.add(group)
+        if partner is not None:
+            PartnerMember.objects.create(user=user, partner=partner)
+        return user
+
+    logins = {"is_staff_only": login("is_staff_only")}
+    firm = PartnerFactory(name="Removed Member Partners")
+    for name in ("removed_member", "removed_member_reactivated"):
+        logins[name] = login(name, firm)
+        PartnerMember.objects.filter(user=logins[name]).delete()
+    type(logins["removed_member_reactivated"]).objects.filter(username="removed_member_reactivated").update(
+        is_active=True)  # an admin turned the login back on: it still holds no role
+    gone = PartnerFactory(name="Deleted Partners")
+    logins["deleted_firm_member"] = login("deleted_firm_member", gone)
+    gone.delete()
+    logins["deactivated_firm_member"] = login("deactivated_firm_member", PartnerFactory(
+        name="Deactivated Partners", is_active=False))
+    logins["unvetted_firm_member"] = login("unvetted_firm_member", PartnerFactory(
+        name="Unvetted Partners", is_vetted=False))
+    for user in logins.values():
+        user.refresh_from_db()
+    return logins

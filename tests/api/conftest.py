@@ -1,7 +1,7 @@
 """The API's standing cast: partner A's login (alice), partner B's (bob), CloudRoute staff, and a
 founder holding a status link; plus each firm's engagements, filings, eval sets and runs."""
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
@@ -21,6 +21,7 @@ from tests.factories import (
     PartnerMemberFactory,
     StaffUserFactory,
     intake_data,
+    roleless_logins,
 )
 
 
@@ -46,10 +47,11 @@ class World:
     run_a: BakeoffRun
     finished_a: BakeoffRun
     models: list[CatalogModel]
+    roleless: dict = field(default_factory=dict)  # filled by the world_roleless fixture
 
     def client(self, role: str) -> APIClient:
         client = APIClient()
-        user = {"alice": self.alice, "bob": self.bob, "staff": self.staff}.get(role)
+        user = {"alice": self.alice, "bob": self.bob, "staff": self.staff, **self.roleless}.get(role)
         if user is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         elif role == "founder":
@@ -99,3 +101,10 @@ def world(db) -> World:
         engagement_b=engagement_b, eval_set_a=eval_set_a, eval_set_b=eval_set_b, run_a=run_a,
         finished_a=finished_a, models=models,
     )
+
+
+@pytest.fixture
+def world_roleless(world) -> World:
+    """The world, plus one login of each kind that holds no role (tests.factories.ROLELESS)."""
+    world.roleless.update(roleless_logins())
+    return world

@@ -10,6 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from tests.factories import DEACTIVATED_ROLELESS, ROLELESS
+
 from .conftest import World, api_intake_body
 
 ROLES = ("anonymous", "founder", "alice", "bob", "staff")
@@ -94,6 +96,8 @@ CASES = [
     Case("staff partners", "get", lambda w: "/api/staff/partners/", (*DENY_ANON, 403, 403, OK)),
     Case("staff partner detail", "get", lambda w: f"/api/staff/partners/{w.partner_a.pk}/", (*DENY_ANON, 403, 403, OK)),
     Case("staff pipeline", "get", lambda w: "/api/staff/pipeline/", (*DENY_ANON, 403, 403, OK)),
+    Case("staff replace a status link", "post",
+         lambda w: f"/api/staff/intakes/{w.engagement_a.intake.pk}/status-link/rotate/", (*DENY_ANON, 403, 403, OK)),
 ]
 
 
@@ -111,6 +115,71 @@ def test_each_role_gets_exactly_what_it_may(world, case):
                 assert set(response.json()) == {"detail", "fields"}, response.json()
             transaction.set_rollback(True)
     assert got == dict(zip(ROLES, case.expect))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_logins_without_a_role_get_nothing_anywhere(world_roleless, case):
+    """is_staff alone, a removed member (also one turned back on), members of a deleted, a
+    deactivated and an unvetted firm: refused wherever an anonymous caller is; a public route
+    answers them as it answers anyone. Deactivated logins no longer authenticate at all."""
+    world = world_roleless
+    anonymous = case.expect[0]
+    for role in ROLELESS:
+        with transaction.atomic():
+            body = case.body(world) if case.body else None
+            kwargs = {"format": "multipart" if case.multipart else "json"} if body is not None else {}
+            response = getattr(world.client(role), case.method)(case.url(world), body, **kwargs)
+            if anonymous == 401:
+                expected = 401 if role in DEACTIVATED_ROLELESS else 403
+            else:
+                expected = anonymous
+            assert response.status_code == expected, (role, response.content[:300])
+            transaction.set_rollback(True)
+
+
+def test_a_partner_session_gets_nothing_once_staff_delete_its_firm(world):
+    """The reported scenario end to end: alice's open browser session and API token, staff delete
+    her firm through the admin, and the same session and token then read and change nothing."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+    from rest_framework.test import APIClient
+
+    from matching.models import CreditApplication, Engagement, Partner
+
+    idle = Partner.objects.create(name="Idle Partners", is_vetted=True)
+    from tests.factories import PartnerMemberFactory
+
+    dora = PartnerMemberFactory(partner=idle, user__username="dora").user
+    session = APIClient()
+    session.force_login(dora)
+    token = world.client("alice")  # a token client, for a firm that is deleted below
+    assert session.get("/api/engagements/").status_code == 200
+
+    admin = APIClient()
+    admin.force_login(world.staff)
+    deleted = admin.post("/admin/matching/partner/", {"action": "delete_selected", ACTION_CHECKBOX_NAME: [idle.pk],
+                                                      "post": "yes"})
+    assert deleted.status_code == 302 and not Partner.objects.filter(pk=idle.pk).exists()
+    application = world.engagement_b.credit_applications.get()
+    before = application.amount_requested
+    for url in ("/api/engagements/", f"/api/engagements/{world.engagement_b.pk}/", "/api/staff/pipeline/",
+                "/api/staff/partners/", "/api/bakeoffs/", f"/api/intakes/status/{world.founder_token}x/"):
+        assert session.get(url).status_code in (401, 403, 404), url
+    assert session.patch(f"/api/credit-applications/{application.pk}/", {"amount_requested": "1.00"},
+                         format="json").status_code in (401, 403)
+    for url in ("/staff/pipeline/", "/staff/pipeline.csv", f"/bakeoffs/{world.run_a.pk}/results.csv",
+                "/admin/", "/admin/matching/engagement/", "/admin/intake/intake/"):
+        response = session.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+    application.refresh_from_db()
+    assert application.amount_requested == before
+    assert Engagement.objects.count() == 3
+
+    # The member row removed instead: the same for an API token.
+    world.alice.partner_member.delete()
+    assert token.get("/api/engagements/").status_code == 401
+    assert token.patch(f"/api/credit-applications/{application.pk}/", {"amount_requested": "1.00"},
+                       format="json").status_code == 401
+    assert CreditApplication.objects.get(pk=application.pk).amount_requested == before
 
 
 def test_every_api_route_is_in_the_matrix(world):

@@ -23,6 +23,7 @@ from matching.models import (
 from matching.pipeline import PipelineFilters, pipeline_summary
 
 from .filing_support import FilingEngagementFactory, FilingIntakeFactory, FilingPartnerFactory, FilingPoolFactory, UserFactory
+from tests.factories import CloudRouteStaffFactory
 
 pytestmark = pytest.mark.django_db
 T = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)
@@ -131,15 +132,18 @@ def test_filters_narrow_every_number(fixture_world):
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(UserFactory(username="staff", is_staff=True))
+    client.force_login(CloudRouteStaffFactory(username="staff"))
     return client
 
 
 def test_the_page_is_for_staff_only(client, fixture_world):
     assert client.get("/staff/pipeline/").status_code == 302
     client.force_login(UserFactory(username="founder"))
-    assert client.get("/staff/pipeline/").status_code == 302
-    assert client.get("/staff/pipeline.csv").status_code == 302
+    assert client.get("/staff/pipeline/").status_code == 403
+    assert client.get("/staff/pipeline.csv").status_code == 403
+    client.force_login(UserFactory(username="admin-flag-only", is_staff=True))  # no grant: no page
+    assert client.get("/staff/pipeline/").status_code == 403
+    assert client.get("/staff/pipeline.csv").status_code == 403
 
 
 def test_the_page_draws_the_funnel_with_a_title_description_and_table(staff_client, fixture_world):

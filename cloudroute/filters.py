@@ -1,0 +1,41 @@
+"""The API's filter backend: a filter that names a record (engagement, eval set, partner...) offers
+only the records the caller may read, so another firm's id is refused exactly as an id that does
+not exist ("Select a valid choice"); the answer never tells which ids exist."""
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+from django_filters import rest_framework as filters
+
+from matching.roles import scope_to
+
+
+def partner_path(model) -> str | None:
+    """How the model's rows belong to a firm, as the admin declares it (PartnerScopedAdminMixin):
+    a lookup to the Partner, "" for reference data every firm reads, None for staff-only data."""
+    from django.contrib import admin
+
+    from matching.models import Partner
+
+    if model is Partner:
+        return "pk"
+    model_admin = admin.site._registry.get(model)
+    return getattr(model_admin, "partner_path", None)
+
+
+def scope_filterset(filterset, request) -> None:
+    for filter_ in filterset.filters.values():
+        if isinstance(filter_, (filters.ModelChoiceFilter, filters.ModelMultipleChoiceFilter)):
+            queryset = filter_.queryset
+            if callable(queryset):
+                queryset = queryset(request)
+            if queryset is None:
+                raise ImproperlyConfigured(f"{type(filterset).__name__}: give the record filter a queryset to scope.")
+            filter_.queryset = scope_to(queryset, request, partner_path(queryset.model))
+
+
+class RoleScopedFilterBackend(filters.DjangoFilterBackend):
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            scope_filterset(filterset, request)
+        return filterset
