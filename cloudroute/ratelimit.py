@@ -19,7 +19,8 @@ from django.core.cache import cache
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_ADDRESS = "0.0.0.0"  # nosec B104 - a bucket for requests without a usable address, never bound
+# The bucket for requests without a usable address (an address, never bound to).
+UNKNOWN_ADDRESS = "0.0.0.0"  # nosec B104
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
