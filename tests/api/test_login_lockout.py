@@ -73,6 +73,24 @@ def test_rotating_x_forwarded_for_does_not_reset_the_lockout(lockout):
     assert response.status_code == 429
 
 
+def test_behind_a_trusted_proxy_the_lockout_follows_the_forwarded_client(lockout):
+    lockout.TRUSTED_PROXY_COUNT = 1
+    StaffUserFactory(username="ops")
+    balancer = "10.0.0.2"
+
+    def via_balancer(client_ip: str, password: str):
+        return Client().post("/admin/login/", {"username": "ops", "password": password},
+                             REMOTE_ADDR=balancer, HTTP_X_FORWARDED_FOR=client_ip)
+
+    for _ in range(3):
+        via_balancer("203.0.113.99", "wrong")
+    assert via_balancer("203.0.113.99", "pw-for-tests").status_code == 429
+    assert via_balancer("198.51.100.4", "pw-for-tests").status_code == 302  # not everyone behind the balancer
+    from axes.models import AccessAttempt
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.99"}
+
+
 def test_the_lockout_expires_after_the_cool_off(lockout):
     from datetime import timedelta
 
