@@ -1,4 +1,4 @@
-# One image for web, worker and beat: the project installed with pip, run as an unprivileged user.
+# One image for web, worker, beat and the sandbox: the project installed with pip, run as an unprivileged user.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CLOUDROUTE_VAR_DIR=/app/var
@@ -15,6 +15,7 @@ COPY demo ./demo
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && python manage.py collectstatic --noinput \
+    && mkdir -p /app/var/beat \
     && useradd --create-home cloudroute && chown -R cloudroute /app/var
 USER cloudroute
 

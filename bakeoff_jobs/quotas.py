@@ -295,20 +295,21 @@ class FileQuotaStore:
         return held
 
 
-_stores: dict[tuple[int, str], QuotaStore] = {}
+_stores: dict[tuple[int, str, str], QuotaStore] = {}
 _stores_lock = threading.Lock()
 
 
 def get_quota_store() -> QuotaStore:
-    """The process's store: Redis at settings.RATE_LIMIT_REDIS_URL, else the file at
-    settings.RATE_LIMIT_FILE."""
+    """The process's store: Redis at settings.RATE_LIMIT_REDIS_URL (keys under REDIS_KEY_PREFIX), else
+    the file at settings.RATE_LIMIT_FILE."""
     url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
     location = url or str(settings.RATE_LIMIT_FILE)
-    key = (os.getpid(), location)
+    prefix = f"{settings.REDIS_KEY_PREFIX}:quota:"
+    key = (os.getpid(), location, prefix)
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
-            store = _stores[key] = RedisQuotaStore(url) if url else FileQuotaStore(location)
+            store = _stores[key] = RedisQuotaStore(url, prefix=prefix) if url else FileQuotaStore(location)
         return store
 
 

@@ -13,7 +13,7 @@ cores (at --worker-nice) and the report says how many it evaluated during the lo
 Uses DATABASE_URL when it names PostgreSQL, else postgres://postgres@127.0.0.1:5432/cloudroute_bench
 (dropped and created afresh, migrated, demo partners and pools loaded; a DATABASE_URL you
 give is used as it is), and CELERY_BROKER_URL when it names Redis, else redis://127.0.0.1:6379/14
-(emptied first). Needs `wrk` (apt-get install wrk).
+(its queue, cache and rate-limit keys are this run's own, deleted at the end; nothing else is touched). Needs `wrk` (apt-get install wrk).
 The last line reads exactly: rps=<n> p50_ms=<n> p95_ms=<n> errors=<n>
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -115,6 +117,16 @@ def evaluation_counts(url: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
+def delete_run_keys(url: str, run_name: str) -> None:
+    """This run's queue (and its priority lists and binding) and its cache and rate-limit keys."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}"]
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start:start + 500])
+
+
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -128,14 +140,16 @@ def main() -> int:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker.startswith("redis"):
         broker = DEFAULT_BROKER
-        import redis
-
-        redis.Redis.from_url(broker).flushdb()
+    # The Redis database may be shared: this run's queue and keys have a name of their own, nothing
+    # else is read or deleted.
+    run_name = f"cloudroute-bench-{uuid.uuid4().hex[:12]}"
     tmp = Path(tempfile.mkdtemp(prefix="cloudroute-bench-intake-"))
     env = os.environ.copy()
     env.update(
         DATABASE_URL=db_url + ("&" if "?" in db_url else "?") + "conn_max_age=600",
-        CELERY_BROKER_URL=broker, REDIS_URL=broker,
+        CELERY_BROKER_URL=broker, CACHE_REDIS_URL=broker, RATE_LIMIT_REDIS_URL=broker,
+        REDIS_KEY_PREFIX=run_name, CELERY_TASK_DEFAULT_QUEUE=run_name,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         CLOUDROUTE_VAR_DIR=str(tmp), DJANGO_DEBUG="0", LOG_LEVEL="WARNING",
         INTAKE_RATE_LIMIT="1000000/min",  # one client address sends everything here
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",  # console output is slow
@@ -210,6 +224,7 @@ def main() -> int:
         log.close()
         worker_log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        delete_run_keys(broker, run_name)
     print(out.strip())
     during = (f"during the load (worker beside gunicorn at nice {args.worker_nice})" if args.worker_during_load
               else "during the load (worker started after it)")

@@ -3,11 +3,9 @@ classes that decide who is staff or a partner, and the error responses added to 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,6 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
+from cloudroute.ratelimit import SlidingWindow, client_address
 from matching.filing import AceValidationError, FilingError
 from matching.roles import access_of
 from matching.services import MatchingError
@@ -108,93 +107,19 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 # --- throttles ------------------------------------------------------------------------------------
 
 
-_redis_clients: dict[str, Any] = {}
-
-
-def _redis() -> Any:
-    """The process's client for settings.REDIS_URL (one connection pool, built once)."""
-    url = settings.REDIS_URL
-    client = _redis_clients.get(url)
-    if client is None:
-        import redis
-
-        client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return client
-
-
-def _count_one(key: str, previous_key: str, *, ttl: int) -> tuple[int, int]:
-    """Add one to `key`'s counter; returns (its count now, the count under previous_key)."""
-    if settings.REDIS_URL:
-        pipe = _redis().pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, ttl)
-        pipe.get(previous_key)
-        current, _, previous = pipe.execute()
-        return int(current), int(previous or 0)
-    cache.add(key, 0, timeout=ttl)
-    try:
-        current = cache.incr(key)
-    except ValueError:  # evicted between the two calls: start the window again
-        cache.set(key, 1, timeout=ttl)
-        current = 1
-    return current, int(cache.get(previous_key) or 0)
-
-
-def _uncount_one(key: str) -> None:
-    if settings.REDIS_URL:
-        _redis().decr(key)
-    else:
-        cache.decr(key)
-
-
 class IntakeRateThrottle(BaseThrottle):
-    """Public intake submissions per client address, INTAKE_RATE_LIMIT (e.g. "20/min"), counted in
-    the shared cache so every web process counts together.
-
-    A sliding-window counter: one atomic counter per address and window, and the previous window's
-    count weighted by how much of it still overlaps the last `duration` seconds. With Redis a request
-    costs one pipelined round trip whatever the limit, where a list of timestamps per address (DRF's
-    SimpleRateThrottle) grows with the limit and loses counts when two processes rewrite it at once.
-    Without Redis the counters live in Django's cache (the file cache of local runs)."""
+    """Public intake submissions per client address (cloudroute.ratelimit.client_address),
+    INTAKE_RATE_LIMIT (e.g. "20/min"); the API and the web form share one counter."""
 
     scope = "intake"
-    cache_prefix = "cloudroute:throttle:intake"
 
     def __init__(self) -> None:
-        count, _, period = settings.INTAKE_RATE_LIMIT.partition("/")
-        self.num_requests = int(count)
-        self.duration = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[:1]]
+        self.window = SlidingWindow.from_rate("intake", settings.INTAKE_RATE_LIMIT)
         self._wait: float | None = None
 
     def allow_request(self, request, view) -> bool:
-        try:
-            return self._allow(request)
-        except Exception:  # the cache (Redis) is down: keep taking intakes, unlimited, and say so
-            log.warning("intake rate limit not applied: the cache is unreachable", exc_info=True)
-            return True
-
-    def _allow(self, request) -> bool:
-        now = time.time()
-        window = int(now // self.duration)
-        ident = self.get_ident(request)
-        key, previous_key = f"{self.cache_prefix}:{ident}:{window}", f"{self.cache_prefix}:{ident}:{window - 1}"
-        elapsed = now - window * self.duration
-        # Two windows' lifetime, so the previous count is still there to weigh.
-        current, previous = _count_one(key, previous_key, ttl=2 * self.duration + 1)
-        weight = 1 - elapsed / self.duration
-        if previous * weight + current <= self.num_requests:
-            return True
-        _uncount_one(key)  # a refused request does not use up the allowance
-        self._wait = self._seconds_until_allowed(previous, weight, current - 1, elapsed)
-        return False
-
-    def _seconds_until_allowed(self, previous: int, weight: float, current: int, elapsed: float) -> float:
-        """When the weighted count will have fallen enough for one more request."""
-        if current + 1 > self.num_requests or previous == 0:
-            return self.duration - elapsed  # only the next window frees room
-        # previous × (1 − (elapsed + t) / duration) + current + 1 ≤ limit, solved for t.
-        needed = previous * weight + current + 1 - self.num_requests
-        return min(self.duration - elapsed, needed * self.duration / previous)
+        self._wait = self.window.hit(client_address(request))
+        return self._wait is None
 
     def wait(self) -> float | None:
         return self._wait

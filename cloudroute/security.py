@@ -1,11 +1,13 @@
 """Response hardening that Django does not ship: a Content-Security-Policy header on every
-response, and the public intake form's rate limit (the same limit and counter as the API's)."""
+response, the public intake form's rate limit (the same limit and counter as the API's), and the
+page a locked-out login sees."""
 from __future__ import annotations
 
 import math
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -44,3 +46,18 @@ class IntakeFormRateLimitMiddleware:
                 response["Retry-After"] = str(seconds)
                 return response
         return self.get_response(request)
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer once a username is locked out from an address (AXES_LOCKOUT_CALLABLE)."""
+    from axes.helpers import get_client_username
+
+    minutes = settings.AXES_COOLOFF_MINUTES
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "username": get_client_username(request, credentials) or "",
+        "minutes": minutes,
+    }
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

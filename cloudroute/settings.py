@@ -1,5 +1,6 @@
 """Settings, read once from the environment with safe local defaults (SQLite, a filesystem broker,
 the local Bedrock sandbox). Production hardening is switched on by DJANGO_PRODUCTION=1."""
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -13,12 +14,25 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 PRODUCTION = env.bool("DJANGO_PRODUCTION", default=False)
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 
+# Keys published in this repository: good enough for a DEBUG run on a laptop, never for anything else.
+PUBLISHED_SECRET_KEYS = frozenset({"local-development-only-not-secret", "compose-local-only-change-me"})
 if PRODUCTION:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: fail fast
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-secret")
+if not DEBUG and (len(SECRET_KEY) < 32 or SECRET_KEY in PUBLISHED_SECRET_KEYS):
+    from django.core.exceptions import ImproperlyConfigured
 
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a private value of at least 32 characters when DJANGO_DEBUG is off "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
+
+# Only a DEBUG run answers any host name; otherwise the names come from DJANGO_ALLOWED_HOSTS.
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=[] if PRODUCTION else ["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"],
+)
 SITE_URL = env.str("CLOUDROUTE_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -34,6 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files (CSP: no CDN)
+    "axes",  # failed-login lockout (admin and every password login)
     "intake",
     "matching",
     "bakeoff_jobs",
@@ -50,6 +65,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cloudroute.security.ContentSecurityPolicyMiddleware",
     "cloudroute.security.IntakeFormRateLimitMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
+]
+
+# django-axes refuses a login before the password is checked once it is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cloudroute.urls"
@@ -107,9 +129,37 @@ LOGIN_URL = "admin:login"
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CloudRoute <hello@cloudroute.local>")
 
+# --- Redis layout -------------------------------------------------------------------------------
+# One server (REDIS_URL, else the server of a redis:// CELERY_BROKER_URL), one database per use, so
+# flushing or evicting one never touches another: the broker on database 0 (or CELERY_BROKER_URL's
+# own), the cache on 1, rate limits, login lockouts and model quotas on 2. Every key CloudRoute
+# writes outside the broker also starts with REDIS_KEY_PREFIX. Each URL can be given on its own.
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+_broker_from_env = env.str("CELERY_BROKER_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default=_broker_from_env if _broker_from_env.startswith(_REDIS_SCHEMES) else "")
+
+
+def redis_database(url: str, number: int) -> str:
+    """`url` with its database number replaced by `number` (redis://host:port/N or ?db=N for unix://)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"] + [("db", str(number))]
+        return f"unix://{parts.netloc}{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="cloudroute")
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=redis_database(REDIS_URL, 1) if REDIS_URL else "")
+# Shared state for the rate limits, token lockouts and model quotas across processes: Redis when
+# given, else the file cache (rate limits) and a SQLite file (quotas) every local process shares.
+RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=redis_database(REDIS_URL, 2) if REDIS_URL else "")
+RATE_LIMIT_FILE = env.str("RATE_LIMIT_FILE", default=str(VAR_DIR / "quotas.sqlite3"))
+
 # --- Celery -----------------------------------------------------------------------------------
-# Without CELERY_BROKER_URL a real worker still runs, on kombu's filesystem transport (no server).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Without CELERY_BROKER_URL or REDIS_URL a real worker still runs, on kombu's filesystem transport.
+CELERY_BROKER_URL = _broker_from_env or (redis_database(REDIS_URL, 0) if REDIS_URL else "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -122,6 +172,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "control", "processed"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None  # results live in our own tables
+# The queue tasks are sent to and workers read: a benchmark or a second deployment on one broker
+# database names its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task goes back to the queue
@@ -131,13 +184,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {}
-
-# Shared state for quotas and concurrency across workers: Redis when given, else a local file.
-RATE_LIMIT_REDIS_URL = env.str(
-    "RATE_LIMIT_REDIS_URL",
-    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "",
-)
-RATE_LIMIT_FILE = env.str("RATE_LIMIT_FILE", default=str(VAR_DIR / "quotas.sqlite3"))
 
 # --- AWS --------------------------------------------------------------------------------------
 # Region and credentials come from the standard AWS chain. Locally the Converse endpoint is the
@@ -170,20 +216,25 @@ CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
     "schedule": PARTNER_CENTRAL_SYNC_MINUTES * 60,
 }
 
+# --- Client addresses -------------------------------------------------------------------------
+# How many reverse proxies (load balancers) in front of the app append to X-Forwarded-For. 0: the
+# client is REMOTE_ADDR and the header is ignored; N: the Nth address from the right of the header.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=env.int("DJANGO_NUM_PROXIES", default=0))
+
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",  # partners
+        "cloudroute.authentication.LockingTokenAuthentication",  # partners; wrong tokens lock an address
         "rest_framework.authentication.SessionAuthentication",  # staff in the browser (CSRF enforced)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
-    # Behind a proxy, how many X-Forwarded-For hops to trust when rate limiting per client address.
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=None),
+    # DRF's own get_ident agrees with cloudroute.ratelimit.client_address (which every limit uses).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CloudRoute API",
@@ -210,11 +261,10 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Cache (rate limits): Redis when there is one, else a file cache every process shares -----
-REDIS_URL = env.str("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "cloudroute-cache"}}
+# --- Cache: its own Redis database when there is one, else a file cache every process shares ----
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_REDIS_URL,
+                          "KEY_PREFIX": f"{REDIS_KEY_PREFIX}:cache"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache")}}
@@ -222,6 +272,22 @@ else:
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="20/min")
 # A founder's status link works this many days after it was made (every email carries a fresh one).
 STATUS_LINK_MAX_AGE_DAYS = env.int("STATUS_LINK_MAX_AGE_DAYS", default=30)
+# A rate limit whose store (Redis) cannot be reached counts in process memory instead and logs an
+# ERROR at most once per this many seconds per process, for monitoring to alert on.
+RATE_LIMIT_STORE_ERROR_LOG_SECONDS = env.int("RATE_LIMIT_STORE_ERROR_LOG_SECONDS", default=60)
+
+# --- Login lockout (django-axes), per username and client address -------------------------------
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user locked from one address, not everyone
+AXES_CLIENT_IP_CALLABLE = "cloudroute.ratelimit.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cloudroute.security.login_locked_out"  # templates/registration/locked_out.html
+# Wrong API tokens from one address within the cool-off, before that address's token requests are
+# refused (429) for the rest of it. Counted in the rate-limit store.
+API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT)
+
 # Eval set uploads through the API are refused above these, before the file is parsed.
 EVALSET_UPLOAD_MAX_BYTES = env.int("EVALSET_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 EVALSET_UPLOAD_MAX_ROWS = env.int("EVALSET_UPLOAD_MAX_ROWS", default=5000)

@@ -19,7 +19,8 @@ def test_past_the_limit_the_api_answers_429_with_retry_after(pools, settings):
     assert [_submit("203.0.113.7").status_code for _ in range(2)] == [202, 202]
     refused = _submit("203.0.113.7")
     assert refused.status_code == 429
-    assert 0 < int(refused["Retry-After"]) <= 60
+    # The two count fully until this minute ends, then fade: one more fits half way through the next.
+    assert 30 <= int(refused["Retry-After"]) <= 90
     assert refused.json()["detail"].startswith("Request was throttled.")
     assert Intake.objects.count() == 2
 
@@ -46,9 +47,9 @@ def test_the_web_form_is_limited_by_the_same_setting(client, pools, settings):
 
 
 def _throttle_at(monkeypatch, moment: float):
-    from cloudroute import api
+    from cloudroute import api, ratelimit
 
-    monkeypatch.setattr(api.time, "time", lambda: moment)
+    monkeypatch.setattr(ratelimit.time, "time", lambda: moment)
     return api.IntakeRateThrottle()
 
 
@@ -79,7 +80,9 @@ def test_a_refused_request_says_how_long_until_one_fits_and_uses_up_nothing(sett
 
     throttle = _throttle_at(monkeypatch, start + 20)
     assert throttle.allow_request(RequestFactory().post("/", REMOTE_ADDR="192.0.2.1"), view=None) is False
-    assert throttle.wait() == pytest.approx(40)  # the burst was in this window: it frees at its end
+    # The burst was in this window: 40 s to its end, then 30 s more until its two weigh 2 × 0.5 = 1.
+    assert throttle.wait() == pytest.approx(70)
+    assert not _allowed(monkeypatch, start + 89)
     for _ in range(10):
         assert not _allowed(monkeypatch, start + 30)
     # In the next window, only the previous window's two, weighted, count: refusals did not add any.

@@ -1,5 +1,4 @@
 """Fixtures for the bake-off's AWS boundary: the local Bedrock sandbox and the shared quota stores."""
-import os
 import uuid
 
 import pytest
@@ -24,11 +23,9 @@ def bedrock_sandbox(_sandbox_server):
 
 
 def _redis_url() -> str | None:
-    for name in ("RATE_LIMIT_REDIS_URL", "CELERY_BROKER_URL"):
-        url = os.environ.get(name, "")
-        if url.startswith("redis"):
-            return url
-    return None
+    from django.conf import settings
+
+    return settings.RATE_LIMIT_REDIS_URL or None
 
 
 @pytest.fixture
@@ -42,10 +39,13 @@ def file_quota_store(tmp_path):
 def redis_quota_store():
     url = _redis_url()
     if url is None:
-        pytest.skip("no Redis given (RATE_LIMIT_REDIS_URL or a redis:// CELERY_BROKER_URL)")
+        pytest.skip("no Redis given (REDIS_URL, RATE_LIMIT_REDIS_URL or a redis:// CELERY_BROKER_URL)")
+    from django.conf import settings
+
     from bakeoff_jobs.quotas import RedisQuotaStore
 
-    store = RedisQuotaStore(url, window_seconds=1.0, prefix=f"test-quota:{uuid.uuid4().hex}:")
+    # Under this run's key prefix, in the rate limits' database: only this test's keys are deleted.
+    store = RedisQuotaStore(url, window_seconds=1.0, prefix=f"{settings.REDIS_KEY_PREFIX}:quota-test:{uuid.uuid4().hex}:")
     try:
         store.redis.ping()
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not available here"

@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ def _gunicorn(tmp_path, database_url: str, **env_overrides: str):
     env.update(
         DATABASE_URL=database_url,
         CLOUDROUTE_VAR_DIR=str(settings.VAR_DIR), DJANGO_DEBUG="0", INTAKE_RATE_LIMIT="1000/min",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", LOG_LEVEL="WARNING",
         **env_overrides,
     )
@@ -84,11 +86,13 @@ def web_behind_proxy(tmp_path):
 
 @pytest.fixture
 def web_without_redis(tmp_path):
-    """gunicorn whose broker and cache (one Redis in production) point at a port nobody listens on."""
+    """gunicorn whose broker, cache and rate limits (one Redis server in production) point at a port nobody
+    listens on."""
     if connection.vendor != "postgresql":
         pytest.skip("a second process shares the test database: run with DATABASE_URL=postgres://...")
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    yield from _gunicorn(tmp_path, e2e_worker.test_database_url(), CELERY_BROKER_URL=dead_redis, REDIS_URL=dead_redis)
+    yield from _gunicorn(tmp_path, e2e_worker.test_database_url(), CELERY_BROKER_URL=dead_redis, REDIS_URL=dead_redis,
+                        CACHE_REDIS_URL=dead_redis, RATE_LIMIT_REDIS_URL=dead_redis)
 
 
 @pytest.mark.faults
