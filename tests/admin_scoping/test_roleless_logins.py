@@ -144,5 +144,5 @@ def test_every_model_admin_gives_a_login_without_a_role_nothing_even_past_the_si
         assert not model_admin.has_delete_permission(request), model
         if isinstance(model_admin, PartnerScopedAdminMixin):
             assert not model_admin.get_queryset(request).exists(), model
-        else:  # Django's own (users, groups, tokens): superusers only, by model permission
-            assert model._meta.app_label in ("auth", "authtoken"), model
+        else:  # Django's own (users, groups, tokens) and the lockout log: superusers only, by model permission
+            assert model._meta.app_label in ("auth", "authtoken", "axes"), model
