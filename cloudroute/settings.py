@@ -176,6 +176,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON within depth, number and text limits (cloudroute.inputs); forms and uploads as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "cloudroute.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
     # Behind a proxy, how many X-Forwarded-For hops to trust when rate limiting per client address.

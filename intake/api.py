@@ -6,13 +6,13 @@ import json
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
+from cloudroute.parsers import LimitedJSONParser
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
@@ -38,7 +38,7 @@ class IntakeSubmitApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [IntakeRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         operation_id="intake_submit",

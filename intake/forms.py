@@ -4,6 +4,7 @@ import secrets
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import Intake
 from .validators import validate_aws_account_id, validate_country_code
@@ -93,11 +94,24 @@ class IntakeForm(forms.ModelForm):
         for name in ("total_raised_usd", "prior_activate_credits_usd"):
             self.fields[name].required = False  # blank means none
 
+    def clean_contact_email(self):
+        return normalised_email(self.cleaned_data.get("contact_email") or "")
+
     def clean_total_raised_usd(self):
         return self.cleaned_data.get("total_raised_usd") or Decimal("0")
 
     def clean_prior_activate_credits_usd(self):
         return self.cleaned_data.get("prior_activate_credits_usd") or Decimal("0")
+
+
+def normalised_email(value: str) -> str:
+    """The address as stored: trimmed and lower-cased, and still within the column (lower-casing
+    a few letters, e.g. "İ", makes the text longer)."""
+    email = value.strip().lower()
+    limit = Intake._meta.get_field("contact_email").max_length
+    if len(email) > limit:
+        raise ValidationError(f"Use an email address of at most {limit} characters.", code="max_length")
+    return email
 
 
 def new_submission_key() -> str:

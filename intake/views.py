@@ -1,6 +1,7 @@
 """Public views for founders: the intake form and the private status page."""
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -21,7 +22,11 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/home.html", {"form": form}, status=400)
     data = dict(form.cleaned_data)
     key = data.pop("submission_key", "") or ""
-    intake, created = intake_receive(data=data, form_submission_key=key)
+    try:
+        intake, created = intake_receive(data=data, form_submission_key=key)
+    except ValidationError as exc:  # the model's last word (after the service's tidying)
+        form.add_error(None, exc)
+        return render(request, "intake/home.html", {"form": form}, status=400)
     if created or (key and secrets.compare_digest(key, intake.form_submission_key)):
         return redirect(status_path(intake))
     # Same company and email from another page: the private link went to that inbox, not here.
