@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from .evalsets import MAX_CASE_ID_CHARS, MAX_CATEGORY_CHARS
+
 PRICE = {"max_digits": 12, "decimal_places": 6, "validators": [MinValueValidator(0)]}
 
 
@@ -127,8 +129,8 @@ class EvalCase(models.Model):
     scorer = models.CharField(max_length=30)
     scorer_options = models.JSONField(default=dict, blank=True)
     system_prompt = models.TextField(blank=True)
-    category = models.CharField(max_length=60, blank=True)
-    case_id = models.CharField(max_length=100, blank=True,
+    category = models.CharField(max_length=MAX_CATEGORY_CHARS, blank=True)
+    case_id = models.CharField(max_length=MAX_CASE_ID_CHARS, blank=True,
                                help_text="The uploaded file's own id for the case, if it had one.")
 
     class Meta:

@@ -9,9 +9,12 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+
+from cloudroute.inputs import text_problem
 
 from . import costs
 from .converse import is_local_endpoint
@@ -55,6 +58,10 @@ class EvalSetInvalid(BakeoffError):
 def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engagement=None,
                    owner=None) -> EvalSet:
     """Store an uploaded JSONL/CSV eval set, or nothing at all when any row is bad."""
+    bad = {field: [f"This value {text_problem(value)}."] for field, value in (("name", name), ("file", filename))
+           if text_problem(value or "")}
+    if bad:
+        raise ValidationError(bad)
     parsed = parse_eval_file(data, filename=filename)
     if not parsed.ok or parsed.errors:
         raise EvalSetInvalid(parsed.errors)
