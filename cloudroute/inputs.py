@@ -169,3 +169,29 @@ def query_int(params, name: str, *, default: int, minimum: int = 0, maximum: int
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return default
     return min(max(int(raw), minimum), maximum)
+
+
+class QueryStringTextMiddleware:
+    """A query string carrying a NUL character (%00) is a 400 naming the parameter, before any
+    view, filter or admin lookup hands it to the database (PostgreSQL refuses it with an error).
+    Unpaired surrogates cannot arrive this way: Django decodes query strings with replacement."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            problem = text_problem(name) or next((text_problem(v) for v in values if text_problem(v)), None)
+            if problem:
+                return _bad_query_parameter(request, name, problem)
+        return self.get_response(request)
+
+
+def _bad_query_parameter(request, name: str, problem: str):
+    from django.http import HttpResponseBadRequest, JsonResponse
+
+    label = name.replace("\x00", "") or "(unnamed)"
+    message = f"The query parameter {label} {problem}."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "fields": {label: [message]}}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
