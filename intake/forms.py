@@ -6,6 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from cloudroute.inputs import find_bad_text
+
 from .models import Intake
 from .validators import validate_aws_account_id, validate_country_code
 
@@ -93,6 +95,19 @@ class IntakeForm(forms.ModelForm):
         region.choices = [("", "No preference")] + [c for c in region.choices if c[0]]
         for name in ("total_raised_usd", "prior_activate_credits_usd"):
             self.fields[name].required = False  # blank means none
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        # Text no field could store (NUL, unpaired surrogate) gets one error that does not repeat
+        # it, in place of whatever the field said (a choice field would echo the value).
+        for name in self.fields:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            bad = find_bad_text(values, name)
+            if bad is not None:
+                self._errors[name] = self.error_class([f"This value {bad[1]}."])
+                self.cleaned_data.pop(name, None)
 
     def clean_contact_email(self):
         return normalised_email(self.cleaned_data.get("contact_email") or "")
