@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, Unprocessable
+from cloudroute.inputs import text_problem
 from cloudroute.parsers import LimitedJSONParser
 from matching.selectors import intakes_for_founder
 
@@ -66,6 +67,8 @@ class IntakeSubmitApi(APIView):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not (0 < len(key.strip()) <= 255):
             raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["Use 1 to 255 characters."]})
+        if key is not None and text_problem(key):
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [f"This value {text_problem(key)}."]})
         serializer = IntakeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 

@@ -65,6 +65,10 @@ def test_text_no_column_can_hold_is_a_400_naming_the_field(pools, field, text):
     _refused(_post(api_intake_body(**{field: text})), field)
 
 
+def test_a_nul_in_the_idempotency_key_is_a_400_naming_the_header(pools):
+    _refused(_post_raw(json.dumps(api_intake_body()), HTTP_IDEMPOTENCY_KEY="retry\x00me"), "Idempotency-Key")
+
+
 def test_a_surrogate_in_an_unknown_key_is_refused_without_echoing_it(pools):
     response = _post({**api_intake_body(), "\ud800": "x"})
     assert response.status_code == 400 and "\\ud800" not in response.content.decode()
