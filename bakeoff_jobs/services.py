@@ -204,6 +204,10 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | str], t
     )
     estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens)
     run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    column = BakeoffRun._meta.get_field("estimated_cost_usd")
+    if run.estimated_cost_usd >= Decimal(10) ** (column.max_digits - column.decimal_places):
+        raise BakeoffError(f"This bake-off would cost about ${run.estimated_cost_usd:,.0f}; pick fewer models, "
+                           "a lower max tokens or a smaller eval set (or check the catalog prices).")
     run.full_clean()
     run.save()
     RunModel.objects.bulk_create(
