@@ -73,3 +73,26 @@ def test_results_csv_keeps_numbers_as_numbers(client, alice, finished_run):
         for column in ("case_line", "input_tokens", "output_tokens", "attempts"):
             assert row[column].lstrip("-").isdigit(), (column, row[column])
         assert row["score"] == "" or float(row["score"]) >= 0
+
+
+def test_the_report_and_the_founder_page_price_a_workload_at_every_maximum(client, finished_run):
+    from decimal import Decimal
+
+    from bakeoff_jobs.models import BakeoffRun
+    from bakeoff_jobs.selectors import run_report
+    from intake import limits
+    from intake.links import status_path
+    from intake.models import Intake
+
+    intake = finished_run.engagement.intake
+    Intake.objects.filter(pk=intake.pk).update(
+        monthly_requests=limits.MAX_MONTHLY_REQUESTS, avg_input_tokens=limits.MAX_AVG_INPUT_TOKENS,
+        avg_output_tokens=limits.MAX_AVG_OUTPUT_TOKENS)
+    report = run_report(BakeoffRun.objects.get(pk=finished_run.pk))
+    BakeoffRun.objects.filter(pk=finished_run.pk).update(report=report, shared_with_founder=True)
+    stored = BakeoffRun.objects.get(pk=finished_run.pk).report
+    for model in stored["models"]:
+        monthly = Decimal(model["monthly_usd"]["on_demand"])
+        assert monthly.is_finite() and 0 < monthly < Decimal(10) ** 15
+    intake.refresh_from_db()
+    assert client.get(status_path(intake)).status_code == 200
