@@ -152,3 +152,12 @@ def test_the_reported_workload_at_the_old_int_maximum_is_refused_on_every_field(
                                      avg_output_tokens=2_147_483_647))
     _refused(response, "monthly_requests")
     assert {"avg_input_tokens", "avg_output_tokens"} <= set(response.json()["fields"])
+
+
+def test_an_email_that_grows_past_its_column_when_lower_cased_is_refused_naming_the_field(pools, client):
+    email = "a@" + ".".join(["İ" * 60] * 4) + ".com"  # 250 characters; "İ".lower() is two
+    assert len(email) <= 254 < len(email.lower())
+    _refused(_post(api_intake_body(contact_email=email)), "contact_email")
+    page = client.post(reverse("intake:home"), form_data(contact_email=email))
+    assert page.status_code == 400 and "contact_email" in page.context["form"].errors
+    assert Intake.objects.count() == 0
