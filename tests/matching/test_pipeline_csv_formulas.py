@@ -41,3 +41,17 @@ def test_the_csv_writer_leaves_numbers_alone_and_quotes_formulas():
     csv_writer(out).writerow([Decimal("-12.50"), -7, 1.5, "-3", "-3.25", "1,000", "=1", "-", "-1e5", None, True])
     assert next(csv.reader(io.StringIO(out.getvalue()))) == [
         "-12.50", "-7", "1.5", "-3", "-3.25", "1,000", "'=1", "'-", "'-1e5", "", "True"]
+
+
+def test_every_csv_the_app_writes_goes_through_the_safe_writer():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    plain_writer = re.compile(r"\bcsv\.(writer|DictWriter)\(")
+    offenders = [
+        str(path.relative_to(root)) for package in ("cloudroute", "intake", "matching", "bakeoff_jobs")
+        for path in (root / package).rglob("*.py")
+        if path.name != "exports.py" and plain_writer.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "write CSV with cloudroute.exports.csv_writer"
