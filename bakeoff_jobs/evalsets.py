@@ -4,9 +4,13 @@ Fields (JSON keys or CSV header columns): ``prompt`` (required), ``expected`` (r
 for ``json_valid``; a JSON number/object is kept as its JSON text), ``scorer`` (required, see
 ``scorers.SCORER_NAMES``), ``id`` (the uploader's own name for the case, text or a whole number,
 at most 100 characters, unique in the file; the report and its export carry it), ``system_prompt``,
-``category`` and ``scorer_options`` (a JSON object; in CSV a cell holding JSON text) are optional.
+``category`` (at most 60 characters) and ``scorer_options`` (a JSON object; in CSV a cell holding
+JSON text) are optional.
 Any other field is an error, so a typo such as ``scorer_option`` is reported instead of silently
 ignored.
+
+Every text (any field, in CSV any cell) must be storable: no NUL character and no unpaired
+surrogate. JSON stays within cloudroute.inputs' limits (nesting depth, number length, no NaN).
 
 The whole file is validated before anything is accepted: a file with any error yields no cases.
 Line numbers are the physical line a row starts on (1-based; a CSV header is line 1; a quoted
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from bakeoff_jobs.scorers import SCORER_NAMES, validate_scorer
+from cloudroute.inputs import JSONLimitError, LimitedJSONDecoder, find_bad_text, json_loads, text_problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -31,6 +36,7 @@ MAX_PROMPT_CHARS = 100_000
 REQUIRED_FIELDS = ("prompt", "expected", "scorer")
 OPTIONAL_FIELDS = ("id", "system_prompt", "category", "scorer_options")
 MAX_CASE_ID_CHARS = 100
+MAX_CATEGORY_CHARS = 60
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 FORMATS = ("jsonl", "json", "csv")
 
@@ -126,15 +132,16 @@ def _jsonl_rows(text: str, errors: list[RowError]) -> list[tuple[int, object]]:
         if not raw.strip():
             continue
         try:
-            rows.append((line, json.loads(raw)))
-        except ValueError as exc:
-            errors.append(RowError(line, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            rows.append((line, json_loads(raw)))
+        except JSONLimitError as exc:
+            where = f" (column {exc.colno})" if exc.colno else ""
+            errors.append(RowError(line, f"not valid JSON: {exc.msg}{where}"))
             rows.append((line, None))
     return rows
 
 
 def _json_array_rows(text: str, errors: list[RowError]) -> list[tuple[int, object]]:
-    decoder = json.JSONDecoder()
+    decoder = LimitedJSONDecoder()
     rows: list[tuple[int, object]] = []
     pos = text.index("[") + 1
 
@@ -150,7 +157,7 @@ def _json_array_rows(text: str, errors: list[RowError]) -> list[tuple[int, objec
         line = text.count("\n", 0, pos) + 1
         try:
             item, pos = decoder.raw_decode(text, pos)
-        except ValueError as exc:
+        except JSONLimitError as exc:
             errors.append(RowError(line, f"not valid JSON: {exc.msg}; stopped reading the file"))
             return rows
         rows.append((line, item))
@@ -195,6 +202,10 @@ def _csv_rows(text: str, errors: list[RowError]) -> list[tuple[int, object]]:
 
 def _header_ok(header: list[str], line: int, errors: list[RowError]) -> bool:
     problems = []
+    bad = next((i for i, name in enumerate(header, start=1) if text_problem(name)), None)
+    if bad is not None:
+        errors.append(RowError(line, f"bad CSV header: the name of column {bad} {text_problem(header[bad - 1])}"))
+        return False
     missing = [name for name in REQUIRED_FIELDS if name not in header]
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
@@ -234,6 +245,11 @@ def _case_from_row(line: int, row: object, fmt: str, errors: list[RowError]) -> 
     if not isinstance(row, dict):
         errors.append(RowError(line, "each row must be a JSON object"))
         return None
+    bad = find_bad_text(row)
+    if bad is not None:  # reported without repeating the text, and nothing else read from the row
+        where, problem = bad
+        errors.append(RowError(line, f"{where} {problem}" if where else problem))
+        return None
     problems: list[str] = []
     unknown = sorted(key for key in row if key not in ALL_FIELDS)
     if unknown:
@@ -255,6 +271,8 @@ def _case_from_row(line: int, row: object, fmt: str, errors: list[RowError]) -> 
         problems.append(
             f"system_prompt is {len(system_prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}"
         )
+    if len(category) > MAX_CATEGORY_CHARS:
+        problems.append(f"category is {len(category):,} characters; the limit is {MAX_CATEGORY_CHARS}")
     if not scorer:
         problems.append(f"missing scorer (one of: {', '.join(SCORER_NAMES)})")
     elif options is not None:
@@ -293,8 +311,8 @@ def _options_field(value: object, problems: list[str]) -> dict | None:
         return {}
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError as exc:
+            value = json_loads(value)
+        except JSONLimitError as exc:
             problems.append(f"scorer_options is not valid JSON: {exc.msg}")
             return None
     if not isinstance(value, dict):

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from .model_data import END_OF_LIFE, LEGACY, is_global_profile, profile_scope
 
+from .evalsets import MAX_CASE_ID_CHARS, MAX_CATEGORY_CHARS
+
 PRICE = {"max_digits": 12, "decimal_places": 6, "validators": [MinValueValidator(0)]}
 
 
@@ -261,8 +263,8 @@ class EvalCase(models.Model):
     scorer = models.CharField(max_length=30)
     scorer_options = models.JSONField(default=dict, blank=True)
     system_prompt = models.TextField(blank=True)
-    category = models.CharField(max_length=60, blank=True)
-    case_id = models.CharField(max_length=100, blank=True,
+    category = models.CharField(max_length=MAX_CATEGORY_CHARS, blank=True)
+    case_id = models.CharField(max_length=MAX_CASE_ID_CHARS, blank=True,
                                help_text="The uploaded file's own id for the case, if it had one.")
 
     class Meta:

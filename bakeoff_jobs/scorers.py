@@ -44,6 +44,8 @@ from decimal import Decimal, InvalidOperation
 
 import jsonschema
 
+from cloudroute.inputs import JSONLimitError, json_loads
+
 SCORER_NAMES: tuple[str, ...] = (
     "exact",
     "contains",
@@ -69,6 +71,15 @@ _ALLOWED_OPTIONS: dict[str, frozenset[str]] = {
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 DEFAULT_PASS_THRESHOLD = 7
+# A pattern longer than this is refused at upload: real answer checks are short, and the engine
+# overflows on some long ones (thousands of nested groups).
+MAX_REGEX_CHARS = 1000
+# Numbers (expected answers, tolerances, numbers in outputs) beyond these are not numbers we can
+# compare: a huge exponent or thousands of digits would overflow or stall the arithmetic.
+MAX_NUMBER_DIGITS = 100
+MAX_NUMBER_EXPONENT = 1000
+# What compiling a pattern may raise besides re.error on a hostile one.
+_PATTERN_ERRORS = (re.error, OverflowError, RecursionError, ValueError, MemoryError)
 
 
 class ScorerError(Exception):
@@ -141,14 +152,16 @@ def _regex_flags(options: dict) -> int:
 def _validate_regex(expected: str, options: dict) -> list[str]:
     if not expected:
         return ["regex needs a pattern in expected"]
+    if len(expected) > MAX_REGEX_CHARS:
+        return [f"regex is {len(expected):,} characters; the limit is {MAX_REGEX_CHARS:,}"]
     try:
         flags = _regex_flags(options)
     except ScorerError as exc:
         return [str(exc)]
     try:
         re.compile(expected, flags)
-    except re.error as exc:
-        return [f"bad regex {expected!r}: {exc}"]
+    except _PATTERN_ERRORS as exc:
+        return [f"bad regex {_clip(expected)!r}: {exc}"]
     return []
 
 
@@ -156,8 +169,8 @@ def _schema_from(expected: str, options: dict) -> object:
     if "schema" in options:
         return options["schema"]
     try:
-        return json.loads(expected)
-    except ValueError as exc:
+        return json_loads(expected)
+    except JSONLimitError as exc:
         raise ScorerError(
             f"json_schema needs a schema in scorer_options.schema or expected (not JSON: {exc})"
         ) from exc
@@ -173,7 +186,9 @@ def _validate_schema(expected: str, options: dict) -> list[str]:
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        return [f"bad JSON schema: {exc.message}"]
+        return [f"bad JSON schema: {_clip(exc.message, 300)}"]
+    except _PATTERN_ERRORS as exc:  # a "pattern" the engine cannot compile, or a schema too deep
+        return [f"bad JSON schema: {_clip(str(exc) or type(exc).__name__, 300)}"]
     return []
 
 
@@ -295,6 +310,8 @@ def _parse_json(output: str) -> tuple[bool, object, str]:
         return True, json.loads(extract_json_text(output)), ""
     except ValueError as exc:
         return False, None, f"not valid JSON: {exc}"
+    except RecursionError:
+        return False, None, "not valid JSON: nested too deeply to read"
 
 
 def _score_json_valid(output: str, expected: str, options: dict) -> ScoreResult:
@@ -308,7 +325,10 @@ def _score_json_schema(output: str, expected: str, options: dict) -> ScoreResult
         return _result(False, error)
     schema = _schema_from(expected, options)
     validator = jsonschema.validators.validator_for(schema)(schema)
-    violation = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    try:
+        violation = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    except _PATTERN_ERRORS:
+        return _result(False, "the JSON is nested too deeply to check against the schema")
     if violation is None:
         return _result(True, "valid JSON matching the schema")
     where = "/".join(str(part) for part in violation.absolute_path) or "(root)"
@@ -325,7 +345,9 @@ def _to_decimal(text: str) -> Decimal | None:
         number = Decimal(text.replace("−", "-"))
     except (InvalidOperation, ValueError):
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
+        return None
+    return number if abs(number.adjusted()) <= MAX_NUMBER_EXPONENT else None
 
 
 def first_number(text: str) -> Decimal | None:

@@ -9,9 +9,12 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+
+from cloudroute.inputs import text_problem
 
 from . import costs
 from .converse import is_local_endpoint
@@ -56,6 +59,10 @@ class EvalSetInvalid(BakeoffError):
 def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engagement=None,
                    owner=None) -> EvalSet:
     """Store an uploaded JSONL/CSV eval set, or nothing at all when any row is bad."""
+    bad = {field: [f"This value {text_problem(value)}."] for field, value in (("name", name), ("file", filename))
+           if text_problem(value or "")}
+    if bad:
+        raise ValidationError(bad)
     parsed = parse_eval_file(data, filename=filename)
     if not parsed.ok or parsed.errors:
         raise EvalSetInvalid(parsed.errors)
@@ -248,6 +255,10 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     )
     estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens)
     run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    column = BakeoffRun._meta.get_field("estimated_cost_usd")
+    if run.estimated_cost_usd >= Decimal(10) ** (column.max_digits - column.decimal_places):
+        raise BakeoffError(f"This bake-off would cost about ${run.estimated_cost_usd:,.0f}; pick fewer models, "
+                           "a lower max tokens or a smaller eval set (or check the catalog prices).")
     run.full_clean()
     run.save()
     RunModel.objects.bulk_create(

@@ -1,17 +1,18 @@
 """The partner's bake-off pages: upload an eval set, launch a run after seeing its cost estimate,
 watch its progress, read its report (charts, router, per-case answers) and export it. Every page is
 scoped to the login's firm: another firm's run is not found."""
-import csv
 import hashlib
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from cloudroute.exports import csv_writer
+from cloudroute.inputs import query_int
 from matching.admin_scoping import partner_or_staff_required
 from matching.roles import partner_of
 
@@ -50,6 +51,9 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", f"… and {len(exc.errors) - 20} more bad rows. Nothing was stored.")
         except services.BakeoffError as exc:
             form.add_error("file", str(exc))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else "file", errors)
         else:
             messages.success(request, f"Uploaded “{eval_set.name}” with {eval_set.case_count} cases.")
             return redirect(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
@@ -134,10 +138,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     names = {m["key"]: m["name"] for m in models}
     if not names:
         names = {rm.catalog_model.model_id: rm.catalog_model.name for rm in selectors.run_candidates(run)}
-    try:
-        offset = max(int(request.GET.get("cases", 0)), 0)
-    except ValueError:
-        offset = 0
+    offset = query_int(request.GET, "cases", default=0)
     only_mixed = request.GET.get("mixed") == "1"
     case_rows, case_total = selectors.run_case_rows(run, offset=offset, limit=CASES_PER_PAGE,
                                                     only_disagreements=only_mixed)
@@ -190,7 +191,7 @@ CSV_HEADER = ["case_line", "case_id", "category", "scorer", "model", "invoked_id
 @partner_or_staff_required
 def results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     run = _visible_run(request, pk)
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # case ids, categories and answers are the uploader's or a model's text
     rows = (writer.writerow(row) for row in [CSV_HEADER, *selectors.run_result_rows(run)])
     response = StreamingHttpResponse(rows, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="bakeoff-{run.pk}-results.csv"'

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under gunicorn too
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cloudroute.inputs.QueryStringTextMiddleware",  # %00 in a query string is a 400, not a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -231,6 +232,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
+    # JSON within depth, number and text limits (cloudroute.inputs); forms and uploads as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "cloudroute.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
     # DRF's own get_ident agrees with cloudroute.ratelimit.client_address (which every limit uses).

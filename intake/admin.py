@@ -2,6 +2,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
+from cloudroute.admin_inputs import AdminInputLimitsMixin
 from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
 
@@ -24,7 +25,7 @@ class PoolVerdictInline(admin.TabularInline):
 
 
 @admin.register(Intake)
-class IntakeAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+class IntakeAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "engagement__partner"
     staff_only_fields = ["status_token"]  # the founder's private link
     list_display = ["company_name", "contact_email", "country", "stage", "funding_kind", "use_case", "submitted_at",

@@ -7,13 +7,14 @@ import json
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
+from cloudroute.inputs import text_problem
+from cloudroute.parsers import LimitedJSONParser
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
@@ -39,7 +40,7 @@ class IntakeSubmitApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [IntakeRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(
         operation_id="intake_submit",
@@ -67,6 +68,8 @@ class IntakeSubmitApi(APIView):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not (0 < len(key.strip()) <= 255):
             raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["Use 1 to 255 characters."]})
+        if key is not None and text_problem(key):
+            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [f"This value {text_problem(key)}."]})
         serializer = IntakeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 

@@ -4,6 +4,9 @@ import secrets
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from cloudroute.inputs import find_bad_text
 
 from .models import Intake
 from .validators import validate_aws_account_id, validate_country_code
@@ -93,11 +96,37 @@ class IntakeForm(forms.ModelForm):
         for name in ("total_raised_usd", "prior_activate_credits_usd"):
             self.fields[name].required = False  # blank means none
 
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        # Text no field could store (NUL, unpaired surrogate) gets one error that does not repeat
+        # it, in place of whatever the field said (a choice field would echo the value).
+        for name in self.fields:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            bad = find_bad_text(values, name)
+            if bad is not None:
+                self._errors[name] = self.error_class([f"This value {bad[1]}."])
+                self.cleaned_data.pop(name, None)
+
+    def clean_contact_email(self):
+        return normalised_email(self.cleaned_data.get("contact_email") or "")
+
     def clean_total_raised_usd(self):
         return self.cleaned_data.get("total_raised_usd") or Decimal("0")
 
     def clean_prior_activate_credits_usd(self):
         return self.cleaned_data.get("prior_activate_credits_usd") or Decimal("0")
+
+
+def normalised_email(value: str) -> str:
+    """The address as stored: trimmed and lower-cased, and still within the column (lower-casing
+    a few letters, e.g. "İ", makes the text longer)."""
+    email = value.strip().lower()
+    limit = Intake._meta.get_field("contact_email").max_length
+    if len(email) > limit:
+        raise ValidationError(f"Use an email address of at most {limit} characters.", code="max_length")
+    return email
 
 
 def new_submission_key() -> str:

@@ -3,10 +3,15 @@ import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from cloudroute.inputs import validate_plain_text
+
+from . import limits
 from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future
+
+TEXT = [validate_plain_text]  # no NUL, no unpaired surrogate (cloudroute.inputs)
 
 
 class Stage(models.TextChoices):
@@ -58,38 +63,40 @@ class Intake(models.Model):
     """One submission of the public form. Kept as typed; verdicts and matches hang off it."""
 
     # Company
-    company_name = models.CharField(max_length=200)
-    website = models.URLField(blank=True)
+    company_name = models.CharField(max_length=200, validators=TEXT)
+    website = models.URLField(blank=True, validators=TEXT)
     country = models.CharField(
-        max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.", validators=[validate_country_code]
+        max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.", validators=[*TEXT, validate_country_code]
     )
     founded_on = models.DateField(validators=[validate_not_in_future])
     # Contact
-    contact_name = models.CharField(max_length=200)
-    contact_email = models.EmailField()
+    contact_name = models.CharField(max_length=200, validators=TEXT)
+    contact_email = models.EmailField(validators=TEXT)
     # Stage and funding
     stage = models.CharField(max_length=20, choices=Stage.choices)
     total_raised_usd = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+        max_digits=14, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(limits.MAX_TOTAL_RAISED_USD)],
     )
     funding_kind = models.CharField(max_length=20, choices=FundingKind.choices)
-    investor_name = models.CharField(max_length=200, blank=True)
+    investor_name = models.CharField(max_length=200, blank=True, validators=TEXT)
     investor_is_activate_provider = models.BooleanField(default=False)
     prior_activate_credits_usd = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+        max_digits=12, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(limits.MAX_PRIOR_ACTIVATE_CREDITS_USD)],
     )
     # Workload
     use_case = models.CharField(max_length=40, choices=UseCase.choices)
-    monthly_requests = models.PositiveIntegerField()
-    avg_input_tokens = models.PositiveIntegerField()
-    avg_output_tokens = models.PositiveIntegerField()
-    models_of_interest = models.CharField(max_length=300, blank=True)
+    monthly_requests = models.PositiveIntegerField(validators=[MaxValueValidator(limits.MAX_MONTHLY_REQUESTS)])
+    avg_input_tokens = models.PositiveIntegerField(validators=[MaxValueValidator(limits.MAX_AVG_INPUT_TOKENS)])
+    avg_output_tokens = models.PositiveIntegerField(validators=[MaxValueValidator(limits.MAX_AVG_OUTPUT_TOKENS)])
+    models_of_interest = models.CharField(max_length=300, blank=True, validators=TEXT)
     needs_fine_tuning = models.BooleanField(default=False)
     needs_open_weights = models.BooleanField(default=False)
     data_residency_region = models.CharField(
         max_length=30, blank=True, choices=AwsRegion.choices, help_text="Blank when the founder has no preference."
     )
-    aws_account_id = models.CharField(max_length=12, blank=True, validators=[validate_aws_account_id])
+    aws_account_id = models.CharField(max_length=12, blank=True, validators=[*TEXT, validate_aws_account_id])
 
     # Private token for the founder's status link.
     status_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -8,9 +8,10 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cloudroute.inputs import find_bad_text
 from matching.models import EngagementStatus
 
-from .forms import IntakeForm
+from .forms import IntakeForm, normalised_email
 from .links import status_link_token, status_url
 from .models import Intake
 
@@ -22,9 +23,7 @@ class IntakeInputSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "total_raised_usd": {"required": False, "min_value": Decimal("0")},
             "prior_activate_credits_usd": {"required": False, "min_value": Decimal("0")},
-            "monthly_requests": {"max_value": 2_147_483_647},
-            "avg_input_tokens": {"max_value": 2_147_483_647},
-            "avg_output_tokens": {"max_value": 2_147_483_647},
+            # Upper bounds come from the model's validators (intake.limits), as in the form.
         }
 
     # A ModelSerializer builds its fields from the model on every request, and a deep copy of them
@@ -39,8 +38,24 @@ class IntakeInputSerializer(serializers.ModelSerializer):
             cls._fields_built = super().get_fields()
         return {name: copy.copy(field) for name, field in cls._fields_built.items()}
 
+    def to_internal_value(self, data):
+        # Text no field could store (NUL, unpaired surrogate) is refused before any field reads
+        # it, so no error message ever repeats it.
+        if isinstance(data, dict):
+            errors = {}
+            for name in self.fields:
+                bad = find_bad_text(data.get(name), name)
+                if bad is not None:
+                    errors[name] = [f"This value {bad[1]}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
     def validate_country(self, value: str) -> str:
         return value.strip().upper()
+
+    def validate_contact_email(self, value: str) -> str:
+        return normalised_email(value)
 
     def validate(self, attrs: dict) -> dict:
         # The model's cross-field rules (investor named when VC-funded, …), per field.

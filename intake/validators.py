@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from .countries import COUNTRIES
 
-_AWS_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_AWS_ACCOUNT_ID = re.compile("[0-9]{12}")  # ASCII digits only (\d would also take Arabic-Indic or fullwidth digits)
 
 
 def validate_country_code(value: str) -> None:
@@ -19,7 +19,7 @@ def validate_country_code(value: str) -> None:
 
 
 def validate_aws_account_id(value: str) -> None:
-    if value and not _AWS_ACCOUNT_ID.match(value):
+    if value and not _AWS_ACCOUNT_ID.fullmatch(value):
         raise ValidationError(
             "An AWS account id is exactly 12 digits, for example 123456789012.", code="aws_account_id"
         )

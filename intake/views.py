@@ -2,6 +2,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
@@ -22,7 +23,11 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/home.html", {"form": form}, status=400)
     data = dict(form.cleaned_data)
     key = data.pop("submission_key", "") or ""
-    intake, created = intake_receive(data=data, form_submission_key=key)
+    try:
+        intake, created = intake_receive(data=data, form_submission_key=key)
+    except ValidationError as exc:  # the model's last word (after the service's tidying)
+        form.add_error(None, exc)
+        return render(request, "intake/home.html", {"form": form}, status=400)
     if created or (key and secrets.compare_digest(key, intake.form_submission_key)):
         return redirect(status_path(intake))
     # Same company and email from another page: the private link went to that inbox, not here.

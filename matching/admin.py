@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
+from cloudroute.admin_inputs import AdminInputLimitsMixin
+
 from . import services
 from .forms import AssignPartnerForm, ReasonForm
 from .models import (
@@ -37,7 +39,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class PoolRuleInline(admin.TabularInline):
+class PoolRuleInline(AdminInputLimitsMixin, admin.TabularInline):
     model = PoolRule
     extra = 1
     fields = ["position", "kind", "params"]
@@ -87,7 +89,7 @@ class PartnerMemberInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+class PartnerAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "is_vetted", "is_active", "specialties", "regions", "languages", "capacity",
                     "open_engagements", "commission_rate"]
     list_filter = ["is_vetted", "is_active"]

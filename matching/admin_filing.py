@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from cloudroute.admin_inputs import AdminInputLimitsMixin
+
 from . import filing, partner_central
 from .models import (
     AceOpportunity,
@@ -39,7 +41,7 @@ class AceOpportunityAddForm(forms.ModelForm):
 
 
 @admin.register(AceOpportunity)
-class AceOpportunityAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
+class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "engagement__partner"
     list_display = ["__str__", "company_name", "partner", "partner_central_id", "stage", "review_status",
                     "has_error", "submitted_at"]

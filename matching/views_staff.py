@@ -1,9 +1,9 @@
 """Staff pages: the pipeline dashboard (funnel, stage medians, commission) and its CSV export."""
-import csv
-
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from cloudroute.exports import csv_writer
 
 from . import pipeline
 from .admin_scoping import cloudroute_staff_required
@@ -86,7 +86,7 @@ def pipeline_csv(request: HttpRequest) -> HttpResponse:
     rows = pipeline.pipeline_rows(form.filters())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="pipeline.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # company names are typed by founders
     writer.writerow(pipeline.ROW_COLUMNS)
     for row in rows:
         writer.writerow(

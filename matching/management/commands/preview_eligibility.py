@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cloudroute.inputs import JSONLimitError, json_loads
 from intake.forms import IntakeForm
 from matching.services import eligibility_preview
 
@@ -42,9 +43,10 @@ class Command(BaseCommand):
 
     def preview_line(self, number: int, line: str, today: date | None) -> dict:
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            return {"line": number, "error": f"not valid JSON: {exc.msg} at column {exc.colno}"}
+            data = json_loads(line)
+        except JSONLimitError as exc:
+            where = f" at column {exc.colno}" if exc.colno else ""
+            return {"line": number, "error": f"not valid JSON: {exc.msg}{where}"}
         if not isinstance(data, dict):
             return {"line": number, "error": "each line must be one JSON object"}
         form = IntakeForm(data={**PREVIEW_DEFAULTS, **data})
