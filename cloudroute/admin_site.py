@@ -1,5 +1,7 @@
 """The admin site: open to a login with a role (CloudRoute staff or a partner firm's login, see
-matching.roles) that also has the admin flag. `is_staff` alone opens nothing."""
+matching.roles) that also has the admin flag. `is_staff` alone opens nothing. Every ModelAdmin
+registered on it, the project's and third parties' (django-axes' lockout log), reads hostile URL
+and form input within the input limits (cloudroute.admin_inputs)."""
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
@@ -10,6 +12,14 @@ class CloudRouteAdminSite(admin.AdminSite):
 
         access = access_of(request)
         return super().has_permission(request) and (access.is_staff or access.is_partner)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        from .admin_inputs import AdminInputLimitsMixin
+
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, AdminInputLimitsMixin):
+            admin_class = type(admin_class.__name__, (AdminInputLimitsMixin, admin_class), {})
+        return super().register(model_or_iterable, admin_class, **options)
 
 
 class CloudRouteAdminConfig(AdminConfig):
