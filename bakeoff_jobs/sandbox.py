@@ -607,6 +607,7 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        error: SandboxError | None = None
         try:
             if "authorization" not in {k.lower() for k in self.headers.keys()}:
                 raise SandboxError("AccessDeniedException", "Missing Authentication Token")
@@ -615,19 +616,23 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise SandboxError("ValidationException", "The request body is not valid JSON.") from None
             if match.group("op") == "count-tokens":
-                self._send(200, engine.count_tokens(model_id, body))
-                return
-            response = engine.converse(model_id, body)
-        except SandboxError as error:
+                response = engine.count_tokens(model_id, body)
+            else:
+                response = engine.converse(model_id, body)
+                state.record(model_id, "ok")
+        except SandboxError as exc:
+            error = exc
             if match.group("op") == "converse":
                 state.record(model_id, error.code)
-            self._send_error(error)
-        else:
-            state.record(model_id, "ok")
-            self._send(200, response)
         finally:
+            # The call leaves flight once answered, before the answer is written: a client that reads
+            # it and at once starts its next call must not be counted twice by a slow write.
             with state.lock:
                 state.in_flight -= 1
+        if error is not None:
+            self._send_error(error)
+        else:
+            self._send(200, response)
 
     def _send_error(self, error: SandboxError) -> None:
         self._send(error.status, {"message": error.message}, {"x-amzn-ErrorType": f"{error.code}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
