@@ -264,7 +264,7 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
                 "",
                 "<tr><td>{}</td><td>{}</td><td>${}</td><td>v{}</td><td>{}</td></tr>",
                 (
-                    (v.pool.name, "eligible" if v.is_eligible else "not eligible", v.estimated_amount_usd,
+                    (v.pool.name, v.headline, v.estimated_amount_usd,
                      v.rule_version.version, "; ".join(r["text"] for r in v.reasons if not r["passed"]) or "all rules pass")
                     for v in rows
                 ),

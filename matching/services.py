@@ -19,7 +19,6 @@ from .models import (
     Engagement,
     EngagementStatus,
     EngagementStatusChange,
-    FilingRoute,
     MatchDecision,
     MatchMethod,
     Partner,
