@@ -83,11 +83,13 @@ def correct_pools(apps, schema_editor):
         first = FIRST_SEED.get(spec["slug"])
         if pool is None or first is None:
             continue
+        # The source note speaks of the seeded figures: it is cited only where staff kept them all.
+        terms_as_seeded = all(getattr(pool, name) == first[name] for name in TERMS if name in first)
         for name in TERMS:
             if name in first and getattr(pool, name) == first[name]:
                 setattr(pool, name, spec[name])
         for name in NEW_FIELDS:
-            if not getattr(pool, name):
+            if not getattr(pool, name) and (name == "apply_url" or terms_as_seeded):
                 setattr(pool, name, spec[name])
         pool.save()
         live = list(PoolRule.objects.filter(pool=pool).order_by("position", "id"))

@@ -189,3 +189,16 @@ def test_a_partner_cannot_preview_or_publish_pool_rules(client, pools, intakes):
 
     assert response.status_code in (403, 404) and "would change verdict" not in response.content.decode()
     assert poc.rule_versions.count() == 1
+
+
+def test_a_pool_with_no_published_version_shows_everyone_it_would_take_as_newly_eligible(pools, intakes):
+    from tests.factories import CreditPoolFactory
+
+    pool = CreditPoolFactory(slug="new-pool", name="New pool")
+    snapshot = eligibility.build_snapshot(pool, [PoolRule(kind="stage_in", params={"stages": ["seed"]})])
+
+    impact = services.rule_edit_impact(pool=pool, snapshot=snapshot, last=10)
+
+    assert impact["published_version"] is None
+    assert impact["counts"]["newly_eligible"] == 2 and impact["changed"] == 2
+    assert all(c["before"] is None for c in impact["changes"])

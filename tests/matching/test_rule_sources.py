@@ -143,9 +143,12 @@ def test_the_seed_correction_is_a_new_version_and_leaves_verdicts_and_staff_edit
     old_intake, _ = intake_submit(data=intake_data(stage="idea"))
     old_poc = old_intake.verdicts.get(pool=pools["bedrock-poc"])
     assert not old_poc.is_eligible and old_poc.rule_version.version == 2
-    # Staff had edited the Build for Startups rules: they stay as staff left them.
+    # Staff had edited the Build for Startups rules and Portfolio's maximum: they stay as staff left them.
     build = pools["build-for-startups"]
     build.rules.filter(kind="min_monthly_requests").update(params={"requests": 5})
+    portfolio = pools["activate-portfolio"]
+    portfolio.amount_max_usd = Decimal("150000")
+    portfolio.save()
     old_snapshots = {v.id: v.snapshot for v in RuleSetVersion.objects.all()}
 
     apps = MigrationLoader(None).project_state(("matching", "0005_pools_checked_against_aws_pages")).apps
@@ -163,7 +166,11 @@ def test_the_seed_correction_is_a_new_version_and_leaves_verdicts_and_staff_edit
         ("min_monthly_requests", {"requests": 5})]
     accelerator = pools["genai-accelerator"]
     accelerator.refresh_from_db()
-    assert accelerator.typical_amount_usd == 0 and accelerator.apply_url
+    assert accelerator.typical_amount_usd == 0 and accelerator.apply_url and accelerator.source_url
+    portfolio.refresh_from_db()
+    assert portfolio.amount_max_usd == 150000 and portfolio.typical_amount_usd == 25000
+    assert portfolio.source_note == ""  # the seed's note speaks of $100,000: not pinned on staff's figure
+    assert portfolio.rules.filter(kind="stage_in").exists()  # its rules were as seeded: corrected
     new_intake, _ = intake_submit(data=intake_data(stage="idea"))
     assert new_intake.verdicts.get(pool=poc).is_eligible
     assert new_intake.verdicts.get(pool=poc).rule_version == latest  # the running code agrees with the migration
