@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from matching.eligibility import VerdictWording, files_through_partner
+from matching.eligibility import DEFAULT_ROUTE_REASONS, VerdictWording, files_through_partner
 
 from .pools import CreditPool, FilingRoute, RuleSetVersion
 
@@ -32,6 +32,12 @@ class PoolVerdict(VerdictWording, models.Model):
     @property
     def failed_reasons(self) -> list[str]:
         return [r["text"] for r in self.reasons if not r["passed"]]
+
+    @property
+    def route_sentence(self) -> str:
+        """How the pool is obtained. Verdicts stored before ineligible ones stopped carrying the pool's
+        own note (which may name an amount) are shown the neutral sentence; the stored row is kept."""
+        return self.route_reason if self.is_eligible else DEFAULT_ROUTE_REASONS.get(self.route, "")
 
     @property
     def apply_url(self) -> str:

@@ -136,3 +136,16 @@ def test_the_founder_api_carries_the_same_headline_and_next_step(client, pools):
     accelerator = next(v for v in body["verdicts"] if v["pool"] == "genai-accelerator")
     assert accelerator["headline"] == "eligible to apply" and accelerator["apply_url"] == AWS_PROGRAMS
     assert accelerator["estimated_amount_usd"] == "0.00"
+
+
+def test_a_verdict_stored_with_the_old_promise_is_shown_without_it(client, pools):
+    PartnerFactory()
+    engagement = open_engagement()
+    stored = engagement.intake.verdicts.get(pool=pools["activate-founders"])
+    stored.route_reason = "You can claim $1,000 yourself on the AWS Activate page."
+    stored.save()
+
+    html = client.get(status_path(engagement.intake)).content.decode()
+
+    assert "You can claim $1,000 yourself" not in html
+    assert eligibility.DEFAULT_ROUTE_REASONS["self_serve"].replace("'", "&#x27;") in html
