@@ -203,6 +203,8 @@ PARTNER_CENTRAL_ACCESS_KEY_ID = env.str("PARTNER_CENTRAL_ACCESS_KEY_ID", default
 PARTNER_CENTRAL_SECRET_ACCESS_KEY = env.str("PARTNER_CENTRAL_SECRET_ACCESS_KEY", default="")
 PARTNER_CENTRAL_SESSION_TOKEN = env.str("PARTNER_CENTRAL_SESSION_TOKEN", default="")
 PARTNER_CENTRAL_SYNC_MINUTES = env.int("PARTNER_CENTRAL_SYNC_MINUTES", default=30)
+# How many of the latest intakes a rule edit's impact preview re-evaluates (admin and preview_eligibility).
+ELIGIBILITY_IMPACT_INTAKES = env.int("ELIGIBILITY_IMPACT_INTAKES", default=200)
 # Intakes whose evaluation task was lost (broker down at submission) are queued again.
 CELERY_BEAT_SCHEDULE["intakes-evaluate-waiting"] = {
     "task": "intake.tasks.intakes_evaluate_waiting",

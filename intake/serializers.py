@@ -77,6 +77,9 @@ class FounderVerdictSerializer(serializers.Serializer):
     amount_max_usd = serializers.DecimalField(source="pool.amount_max_usd", max_digits=12, decimal_places=2)
     route = serializers.CharField()
     route_reason = serializers.CharField()
+    headline = serializers.CharField(help_text='"you qualify", "eligible to apply" (competitive pools) or "not eligible".')
+    next_step = serializers.CharField()
+    apply_url = serializers.CharField(help_text="Where the founder applies, for self-serve and competitive pools.")
     rule_version = serializers.IntegerField(source="rule_version.version")
     reasons = ReasonSerializer(many=True)
 

@@ -1,6 +1,13 @@
 """Staff admin for pools and their versioned rules, partners and engagements (with the unmatched
 queue and hand assignment). Every change goes through matching.services."""
+import json
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.forms.formsets import all_valid
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -8,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from cloudroute.admin_inputs import AdminInputLimitsMixin
 
-from . import services
+from . import eligibility, services
 from .forms import AssignPartnerForm, ReasonForm
 from .models import (
     CreditPool,
@@ -39,10 +46,14 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+URLS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class PoolRuleInline(AdminInputLimitsMixin, admin.TabularInline):
     model = PoolRule
     extra = 1
-    fields = ["position", "kind", "params"]
+    formfield_overrides = URLS_ASSUME_HTTPS
+    fields = ["position", "kind", "params", "source_url", "source_as_of", "source_note"]
 
 
 class RuleSetVersionInline(ReadOnlyInline):
@@ -52,14 +63,43 @@ class RuleSetVersionInline(ReadOnlyInline):
     show_change_link = True
 
 
+def _source_html(source: dict) -> str:
+    if not source or not source.get("url"):
+        return format_html('<strong style="color:#9c3324">no source cited</strong>')
+    return format_html('<a href="{}" rel="noopener noreferrer">{}</a> (as of {}){}', source["url"], source["url"],
+                       source.get("as_of") or "?", format_html(" — {}", source["note"]) if source.get("note") else "")
+
+
+def rules_with_sources_html(snapshot: dict):
+    """A frozen version's rules, each with the page it cites, for staff."""
+    return format_html(
+        "<p>Amounts and route: {}</p><table>{}</table>",
+        _source_html(snapshot["pool"].get("source") or {}),
+        format_html_join("", "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>", (
+            (rule["kind"], json.dumps(rule.get("params") or {}), _source_html(rule.get("source") or {}))
+            for rule in snapshot["rules"]
+        )),
+    )
+
+
 @admin.register(CreditPool)
 class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "filing_route", "amount_min_usd", "amount_max_usd", "typical_amount_usd",
-                    "is_active", "position"]
+                    "is_active", "position", "cites_sources"]
     list_filter = ["filing_route", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PoolRuleInline, RuleSetVersionInline]
+    formfield_overrides = URLS_ASSUME_HTTPS
+    change_form_template = "admin/matching/creditpool/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("rules")
+
+    @admin.display(description="Sources", boolean=True)
+    def cites_sources(self, obj):
+        """Whether the terms and every rule cite a page and a date."""
+        return all(x.source_url and x.source_as_of for x in [obj, *obj.rules.all()])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -67,19 +107,72 @@ class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         version = services.pool_rules_publish(pool=form.instance, by=request.user)
         self.message_user(request, f"{form.instance.name} is evaluated with rules version {version.version}.")
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_preview_impact" in request.POST and object_id:
+            preview = self._impact_preview(request, object_id)
+            if preview is not None:
+                return preview
+        # An invalid edit falls through: the change form shows its errors and saves nothing.
+        extra_context = {**(extra_context or {}), "impact_default_last": settings.ELIGIBILITY_IMPACT_INTAKES}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _impact_preview(self, request, object_id):
+        """The edit on the change form, evaluated without saving against the latest intakes: how many
+        would change verdict, which, and which way. Publishing re-posts the same form."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        if not form.is_valid():
+            return None
+        formsets, _ = self._create_formsets(request, form.instance, change=True)
+        if not all_valid(formsets):
+            return None
+        rules = []
+        for formset in formsets:
+            if formset.model is not PoolRule:
+                continue
+            for rule_form in formset.forms:
+                if formset._should_delete_form(rule_form) or (rule_form.instance.pk is None and not rule_form.has_changed()):
+                    continue
+                rules.append(rule_form.instance)
+        rules.sort(key=lambda r: (r.position, r.pk or float("inf")))
+        snapshot = eligibility.build_snapshot(form.instance, rules)
+        last = _positive_int(request.POST.get("_impact_last"), settings.ELIGIBILITY_IMPACT_INTAKES)
+        impact = services.rule_edit_impact(pool=obj, snapshot=snapshot, last=last)
+        resubmit = [(k, v) for k, values in request.POST.lists() for v in values
+                    if k not in ("csrfmiddlewaretoken", "_preview_impact", "_impact_last")]
+        return TemplateResponse(request, "admin/matching/creditpool/impact_preview.html", {
+            **self.admin_site.each_context(request), "title": f"Impact of this edit: {obj.name}",
+            "opts": self.model._meta, "original": obj, "impact": impact, "last": last,
+            "rules": rules_with_sources_html(snapshot), "resubmit": resubmit,
+        })
+
+
+def _positive_int(value, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, 1), 10_000)
+
 
 @admin.register(RuleSetVersion)
 class RuleSetVersionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_display = ["pool", "version", "created_at", "created_by"]
     list_filter = ["pool"]
     list_select_related = ["pool", "created_by"]
-    readonly_fields = ["pool", "version", "snapshot", "digest", "created_at", "created_by"]
+    readonly_fields = ["pool", "version", "rules_and_sources", "snapshot", "digest", "created_at", "created_by"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Rules and their sources")
+    def rules_and_sources(self, obj):
+        return rules_with_sources_html(obj.snapshot)
 
 
 class PartnerMemberInline(admin.TabularInline):
@@ -173,7 +266,7 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
                 "",
                 "<tr><td>{}</td><td>{}</td><td>${}</td><td>v{}</td><td>{}</td></tr>",
                 (
-                    (v.pool.name, "eligible" if v.is_eligible else "not eligible", v.estimated_amount_usd,
+                    (v.pool.name, v.headline, v.estimated_amount_usd,
                      v.rule_version.version, "; ".join(r["text"] for r in v.reasons if not r["passed"]) or "all rules pass")
                     for v in rows
                 ),

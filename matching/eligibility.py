@@ -37,13 +37,34 @@ class RuleResult:
     rule: str
     passed: bool
     text: str
+    source: dict[str, str] = field(default_factory=dict)  # {"url", "as_of", "note"}; empty on old versions
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "passed": self.passed, "text": self.text}
+        return {"rule": self.rule, "passed": self.passed, "text": self.text, "source": self.source}
+
+
+class VerdictWording:
+    """What a verdict (an outcome being previewed, or a stored PoolVerdict) tells the founder, from its
+    route and eligibility: the status page, the emails, the API and the preview all read these."""
+
+    route: str
+    is_eligible: bool
+
+    @property
+    def headline(self) -> str:
+        return verdict_headline(self.route, self.is_eligible)
+
+    @property
+    def next_step(self) -> str:
+        return verdict_next_step(self.route, self.is_eligible)
+
+    @property
+    def counts_as_expected(self) -> bool:
+        return counts_as_expected(self.route, self.is_eligible)
 
 
 @dataclass(frozen=True)
-class PoolOutcome:
+class PoolOutcome(VerdictWording):
     pool_slug: str
     pool_name: str
     is_eligible: bool
@@ -51,6 +72,8 @@ class PoolOutcome:
     route: str
     route_reason: str
     reasons: list[RuleResult] = field(default_factory=list)
+    apply_url: str = ""
+    source: dict[str, str] = field(default_factory=dict)  # where the pool's route and amounts come from
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,13 +84,19 @@ class PoolOutcome:
             "route": self.route,
             "route_reason": self.route_reason,
             "reasons": [r.as_dict() for r in self.reasons],
+            "headline": self.headline,
+            "next_step": self.next_step,
+            "apply_url": self.apply_url,
+            "counts_as_expected": self.counts_as_expected,
+            "source": self.source,
         }
 
 
 # --- snapshots ------------------------------------------------------------------------------------
 
 def build_snapshot(pool: Any, rules: Iterable[Any]) -> dict[str, Any]:
-    """Freeze a pool's terms and rules into plain JSON-able data (what a RuleSetVersion stores)."""
+    """Freeze a pool's terms and rules, each with the source it cites, into plain JSON-able data
+    (what a RuleSetVersion stores)."""
     return {
         "pool": {
             "slug": pool.slug,
@@ -77,8 +106,20 @@ def build_snapshot(pool: Any, rules: Iterable[Any]) -> dict[str, Any]:
             "amount_min_usd": _cents(pool.amount_min_usd),
             "amount_max_usd": _cents(pool.amount_max_usd),
             "typical_amount_usd": _cents(pool.typical_amount_usd),
+            "apply_url": getattr(pool, "apply_url", "") or "",
+            "source": source_of(pool),
         },
-        "rules": [{"kind": r.kind, "params": r.params or {}} for r in rules],
+        "rules": [{"kind": r.kind, "params": r.params or {}, "source": source_of(r)} for r in rules],
+    }
+
+
+def source_of(obj: Any) -> dict[str, str]:
+    """The citation an object carries (a pool's terms or one rule): URL, the date it was read, a note."""
+    as_of = getattr(obj, "source_as_of", None)
+    return {
+        "url": getattr(obj, "source_url", "") or "",
+        "as_of": as_of.isoformat() if hasattr(as_of, "isoformat") else str(as_of or ""),
+        "note": getattr(obj, "source_note", "") or "",
     }
 
 
@@ -258,11 +299,45 @@ def check_params(kind: str, params: Any) -> None:
         check(params)
 
 
+# How each kind of pool is obtained, in words that promise nothing: what an ineligible verdict says.
 DEFAULT_ROUTE_REASONS = {
-    FilingRoute.SELF_SERVE: "You file this yourself through the public AWS form.",
+    FilingRoute.SELF_SERVE: "You apply for this yourself through AWS's public form; no partner files it.",
     FilingRoute.PARTNER_ACE: "Your matched AWS partner files this for you through ACE.",
-    FilingRoute.COMPETITIVE: "You apply to a competitive cohort; awards are not guaranteed.",
+    FilingRoute.COMPETITIVE: "You apply to a competitive cohort in its application window; awards are not guaranteed.",
 }
+
+
+# --- what the founder is told: one wording for the status page, the emails and the preview ---------
+
+def verdict_headline(route: str, eligible: bool) -> str:
+    """A competitive pool is never "you qualify": the startup may apply, a cohort is chosen."""
+    if route == FilingRoute.COMPETITIVE:
+        return "eligible to apply" if eligible else "not eligible to apply"
+    return "you qualify" if eligible else "not eligible"
+
+
+def verdict_next_step(route: str, eligible: bool) -> str:
+    """The founder's next step for one pool (pages and emails give the pool's apply link beside it)."""
+    if not eligible:
+        return "No next step for this pool: the conditions it needs and you do not meet are listed."
+    if route == FilingRoute.SELF_SERVE:
+        return "Apply yourself on AWS's form; your partner does not file this one."
+    if route == FilingRoute.COMPETITIVE:
+        return (
+            "Apply in the program's next application window. A small cohort is chosen, so this is not "
+            "counted in your expected credits and no partner files it."
+        )
+    return "Your AWS partner files it for you through ACE: nothing to do on your side yet."
+
+
+def counts_as_expected(route: str, eligible: bool) -> bool:
+    """Expected credits add up what the startup qualifies for; competitive awards are not expected."""
+    return eligible and route != FilingRoute.COMPETITIVE
+
+
+def files_through_partner(route: str) -> bool:
+    """Only partner-filed pools get a credit application on the partner's side."""
+    return route == FilingRoute.PARTNER_ACE
 
 
 def evaluate_pool(applicant: Applicant, snapshot: dict[str, Any], *, today: date) -> PoolOutcome:
@@ -273,17 +348,23 @@ def evaluate_pool(applicant: Applicant, snapshot: dict[str, Any], *, today: date
     results = []
     for rule in snapshot["rules"]:
         passed, text = RULES[rule["kind"]](name, rule.get("params") or {}, applicant, today)
-        results.append(RuleResult(rule=rule["kind"], passed=passed, text=text))
+        results.append(RuleResult(rule=rule["kind"], passed=passed, text=text, source=rule.get("source") or {}))
     eligible = all(r.passed for r in results)
     route = pool["filing_route"]
+    # The pool's own note may name amounts ("you can claim $1,000"): only an eligible verdict shows it.
+    route_reason = (pool.get("route_note") if eligible else "") or DEFAULT_ROUTE_REASONS.get(route, "")
     return PoolOutcome(
         pool_slug=pool["slug"],
         pool_name=name,
         is_eligible=eligible,
-        estimated_amount_usd=Decimal(pool["typical_amount_usd"]) if eligible else Decimal("0.00"),
+        estimated_amount_usd=(
+            Decimal(pool["typical_amount_usd"]) if counts_as_expected(route, eligible) else Decimal("0.00")
+        ),
         route=route,
-        route_reason=pool.get("route_note") or DEFAULT_ROUTE_REASONS.get(route, ""),
+        route_reason=route_reason,
         reasons=results,
+        apply_url=pool.get("apply_url") or "",
+        source=pool.get("source") or {},
     )
 
 

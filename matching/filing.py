@@ -18,7 +18,7 @@ from typing import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from . import partner_central
+from . import eligibility, partner_central
 from .models import (
     AceOpportunity,
     AceReviewStatus,
@@ -419,18 +419,25 @@ def engagement_filings_prepare(*, engagement: Engagement, by=None) -> AceOpportu
 def credit_applications_open(
     *, engagement: Engagement, pools: Iterable[CreditPool] | None = None, by=None
 ) -> list[CreditApplication]:
-    """One credit application per pool (by default the pools the engagement matched); idempotent.
-    The amount requested starts at the eligibility estimate, else the pool's published maximum."""
+    """One credit application per partner-filed pool (by default the pools the engagement matched);
+    idempotent. Self-serve and competitive pools get none: the founder applies for those. The amount
+    requested starts at the eligibility estimate, else the pool's published maximum."""
     if pools is None:
         pools = engagement.matched_pools.all()
-    estimates = dict(
-        PoolVerdict.objects.filter(intake_id=engagement.intake_id, is_eligible=True).values_list(
-            "pool_id", "estimated_amount_usd"
+    verdicts = {
+        v["pool_id"]: v
+        for v in PoolVerdict.objects.filter(intake_id=engagement.intake_id).values(
+            "pool_id", "is_eligible", "estimated_amount_usd", "route"
         )
-    )
+    }
+    estimates = {pool_id: v["estimated_amount_usd"] for pool_id, v in verdicts.items() if v["is_eligible"]}
     applications = []
     with transaction.atomic():
         for pool in pools:
+            # The route the founder was told (the verdict's), else the pool's current one.
+            route = verdicts[pool.pk]["route"] if pool.pk in verdicts else pool.filing_route
+            if not eligibility.files_through_partner(route):
+                continue
             amount = estimates.get(pool.pk) or pool.amount_max_usd
             application, created = CreditApplication.objects.get_or_create(
                 engagement=engagement,

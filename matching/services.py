@@ -19,7 +19,6 @@ from .models import (
     Engagement,
     EngagementStatus,
     EngagementStatusChange,
-    FilingRoute,
     MatchDecision,
     MatchMethod,
     Partner,
@@ -66,8 +65,8 @@ def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
             pool, created = CreditPool.objects.get_or_create(slug=spec["slug"], defaults=fields)
             if created:
                 PoolRule.objects.bulk_create(
-                    PoolRule(pool=pool, kind=kind, params=params, position=i)
-                    for i, (kind, params) in enumerate(spec["rules"], start=1)
+                    PoolRule(pool=pool, kind=kind, params=params, position=i, **source)
+                    for i, (kind, params, source) in enumerate(spec["rules"], start=1)
                 )
             pool_rules_publish(pool=pool, by=by)
             pools.append(pool)
@@ -113,18 +112,138 @@ def current_rule_versions() -> list[RuleSetVersion]:
 
 # --- eligibility ----------------------------------------------------------------------------------
 
-def eligibility_preview(*, applicant: Any, today: date | None = None) -> list[dict[str, Any]]:
-    """Evaluate an unsaved intake-like object against the live rules of every active pool, writing
-    nothing (not even a new rule version). Each result names the version it matches, if any."""
+def eligibility_preview(
+    *, applicant: Any, today: date | None = None, proposed: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Evaluate an unsaved intake-like object against the live rules of every active pool (or, for
+    the pools in `proposed`, a proposed edit), writing nothing (not even a new rule version). Each
+    result names the version it matches, if any, and how it differs from the published version."""
     today = today or timezone.localdate()
+    proposed = proposed or {}
     results = []
     for pool in CreditPool.objects.filter(is_active=True).prefetch_related("rules"):
-        snapshot = eligibility.build_snapshot(pool, pool.rules.all())
+        snapshot = proposed.get(pool.slug) or eligibility.build_snapshot(pool, pool.rules.all())
         latest = pool.rule_versions.order_by("-version").first()
         published = latest is not None and latest.digest == eligibility.snapshot_digest(snapshot)
         outcome = eligibility.evaluate_pool(applicant, snapshot, today=today)
-        results.append({**outcome.as_dict(), "rule_version": latest.version if published else "unpublished"})
+        before = eligibility.evaluate_pool(applicant, latest.snapshot, today=today) if latest else None
+        results.append({**outcome.as_dict(), "rule_version": latest.version if published else "unpublished",
+                        "published_version": latest.version if latest else None,
+                        "change": verdict_change(before, outcome)})
     return results
+
+
+PROPOSED_TERMS = {"name", "filing_route", "route_note", "apply_url", "amount_min_usd", "amount_max_usd",
+                  "typical_amount_usd", "source_url", "source_as_of", "source_note"}
+
+
+def proposed_snapshots_read(data: Any) -> dict[str, dict[str, Any]]:
+    """Proposed pool edits as plain data ({"pool": slug, "rules": [...], and any terms}) checked and
+    turned into snapshots over the live pools. Raises ValueError naming the pool, rule and field."""
+    from django.core.exceptions import ValidationError
+    from django.forms.models import model_to_dict
+
+    items = data if isinstance(data, list) else [data]
+    snapshots = {}
+    for index, item in enumerate(items, start=1):
+        where = f"edit {index}"
+        if not isinstance(item, dict) or not isinstance(item.get("pool"), str):
+            raise ValueError(f'{where}: needs "pool" (a pool slug) in a JSON object')
+        pool = CreditPool.objects.filter(slug=item["pool"]).first()
+        if pool is None:
+            raise ValueError(f'{where}: no pool with slug "{item["pool"]}"')
+        unknown = set(item) - PROPOSED_TERMS - {"pool", "rules"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; terms are {sorted(PROPOSED_TERMS)}")
+        terms = {**model_to_dict(pool), **{k: v for k, v in item.items() if k in PROPOSED_TERMS}}
+        draft = CreditPool(**{k: v for k, v in terms.items() if k not in ("id", "engagements")})
+        draft.pk = pool.pk
+        rules = item.get("rules")
+        if rules is None:
+            rules = [model_to_dict(r, exclude=["id", "pool"]) for r in pool.rules.all()]
+        if not isinstance(rules, list):
+            raise ValueError(f'{where}: "rules" must be a list')
+        drafts = []
+        try:
+            draft.full_clean(exclude=["slug"], validate_unique=False)
+            for position, rule in enumerate(rules, start=1):
+                if not isinstance(rule, dict):
+                    raise ValueError(f"{where}, rule {position}: must be a JSON object")
+                fields = {k: rule.get(k, "") for k in ("kind", "source_url", "source_as_of", "source_note")}
+                drafts.append(PoolRule(pool=draft, params=rule.get("params", {}), position=position, **fields))
+                drafts[-1].full_clean(exclude=["pool"])
+        except ValidationError as exc:
+            rule_where = f", rule {len(drafts)}" if drafts else ""
+            raise ValueError(f"{where} ({pool.slug}){rule_where}: {_messages(exc)}") from exc
+        snapshots[pool.slug] = eligibility.build_snapshot(draft, drafts)
+    return snapshots
+
+
+def _messages(error) -> str:
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+# --- impact of a rule edit, before it is published ------------------------------------------------
+
+class Change:
+    """Directions a verdict can move when a pool's rules change."""
+
+    NEWLY_ELIGIBLE = "newly_eligible"
+    NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    ESTIMATE_CHANGED = "estimate_changed"
+    ROUTE_CHANGED = "route_changed"
+
+
+def verdict_change(before: eligibility.PoolOutcome | None, after: eligibility.PoolOutcome) -> str | None:
+    """How one intake's verdict for one pool moves from `before` (None: the pool had no published
+    version, so nobody was told they qualify) to `after`; None when the founder would be told the same."""
+    was_eligible = before.is_eligible if before else False
+    if was_eligible != after.is_eligible:
+        return Change.NEWLY_ELIGIBLE if after.is_eligible else Change.NO_LONGER_ELIGIBLE
+    if before is None:
+        return None
+    if before.route != after.route and after.is_eligible:
+        return Change.ROUTE_CHANGED
+    if before.estimated_amount_usd != after.estimated_amount_usd:
+        return Change.ESTIMATE_CHANGED
+    return None
+
+
+def _outcome_summary(outcome: eligibility.PoolOutcome | None) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    return {"eligible": outcome.is_eligible, "headline": outcome.headline,
+            "estimated_amount_usd": str(outcome.estimated_amount_usd), "route": outcome.route,
+            "failed": [r.text for r in outcome.reasons if not r.passed]}
+
+
+def rule_edit_impact(
+    *, pool: CreditPool, snapshot: dict[str, Any], last: int, today: date | None = None
+) -> dict[str, Any]:
+    """Which of the last `last` intakes would get a different verdict for `pool` if `snapshot` (an
+    edit not yet published) replaced its published version, and in which direction. Both are
+    evaluated as of the same day, so only the edit makes a difference. Writes nothing."""
+    today = today or timezone.localdate()
+    for rule in snapshot["rules"]:
+        eligibility.check_params(rule["kind"], rule["params"])
+    published = pool.rule_versions.order_by("-version").first()
+    intakes = list(Intake.objects.order_by("-submitted_at", "-id")[:last])
+    changes = []
+    for intake in intakes:
+        before = eligibility.evaluate_pool(intake, published.snapshot, today=today) if published else None
+        after = eligibility.evaluate_pool(intake, snapshot, today=today)
+        direction = verdict_change(before, after)
+        if direction:
+            changes.append({"intake": intake.pk, "company_name": intake.company_name,
+                            "submitted_at": intake.submitted_at.isoformat() if intake.submitted_at else None,
+                            "change": direction, "before": _outcome_summary(before), "after": _outcome_summary(after)})
+    counts = {d: sum(1 for c in changes if c["change"] == d) for d in (
+        Change.NEWLY_ELIGIBLE, Change.NO_LONGER_ELIGIBLE, Change.ROUTE_CHANGED, Change.ESTIMATE_CHANGED)}
+    return {"pool": pool.slug, "published_version": published.version if published else None,
+            "unchanged_snapshot": bool(published) and published.digest == eligibility.snapshot_digest(snapshot),
+            "intakes_checked": len(intakes), "changed": len(changes), "counts": counts, "changes": changes}
 
 
 def intake_verdicts_record(*, intake: Intake, today: date | None = None) -> list[PoolVerdict]:
@@ -201,7 +320,7 @@ def engagement_open(
             verdicts = list(intake.verdicts.all())
         eligible = [v for v in verdicts if v.is_eligible]
         # Competitive awards are not counted as expected credits: a small cohort wins them.
-        expected = [v for v in eligible if v.route != FilingRoute.COMPETITIVE]
+        expected = [v for v in eligible if v.counts_as_expected]
         engagement = Engagement.objects.create(
             intake=intake,
             status=EngagementStatus.UNMATCHED,

@@ -12,6 +12,32 @@ class FilingRoute(models.TextChoices):
     COMPETITIVE = "competitive", "Competitive application"
 
 
+# Pools the founder files (or applies to) themselves: they need a link, and no partner files them.
+FOUNDER_APPLIES = (FilingRoute.SELF_SERVE, FilingRoute.COMPETITIVE)
+
+
+class CitesSource(models.Model):
+    """Every rule, and every pool's terms, cite the published page they come from and when it was read."""
+
+    source_url = models.URLField(blank=True, help_text="The published page this comes from.")
+    source_as_of = models.DateField(null=True, blank=True, help_text="When that page was read.")
+    source_note = models.TextField(
+        blank=True, help_text="Where sources disagree or rest on marketing pages only, and which reading is seeded."
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean_source(self) -> None:
+        errors = {}
+        if not self.source_url:
+            errors["source_url"] = "Cite the published page this comes from."
+        if not self.source_as_of:
+            errors["source_as_of"] = "Give the date the page was read."
+        if errors:
+            raise ValidationError(errors)
+
+
 class RuleKind(models.TextChoices):
     """The fixed vocabulary the evaluator understands; parameters live in PoolRule.params (JSON)."""
 
@@ -31,7 +57,7 @@ class RuleKind(models.TextChoices):
     MIN_MONTHLY_REQUESTS = "min_monthly_requests", "Expected monthly requests at least"  # {"requests": 1000}
 
 
-class CreditPool(models.Model):
+class CreditPool(CitesSource):
     """A pool of AWS credits a startup may qualify for. Staff edit it; rules are versioned."""
 
     slug = models.SlugField(unique=True)
@@ -51,6 +77,10 @@ class CreditPool(models.Model):
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Display order on the founder's page.")
+    apply_url = models.URLField(
+        blank=True,
+        help_text="Where the founder applies: required for self-serve and competitive pools, shown as their next step.",
+    )
     partner_central_benefit_id = models.CharField(
         max_length=300, blank=True,
         help_text="Partner Central benefit id (ben-…) or ARN; when set, credit applications are filed through the API.",
@@ -70,9 +100,12 @@ class CreditPool(models.Model):
                 self.amount_min_usd <= self.typical_amount_usd <= self.amount_max_usd
             ):
                 raise ValidationError({"typical_amount_usd": "The typical amount must lie within the range."})
+        if self.filing_route in FOUNDER_APPLIES and not self.apply_url:
+            raise ValidationError({"apply_url": "Give the link where the founder applies: the founder files this pool."})
+        self.clean_source()
 
 
-class PoolRule(models.Model):
+class PoolRule(CitesSource):
     """One live, staff-editable rule of a pool. Verdicts never point here: they use a RuleSetVersion."""
 
     pool = models.ForeignKey(CreditPool, on_delete=models.CASCADE, related_name="rules")
@@ -93,6 +126,7 @@ class PoolRule(models.Model):
             check_params(self.kind, self.params)
         except RuleParamsError as exc:
             raise ValidationError({"params": str(exc)}) from exc
+        self.clean_source()
 
 
 class RuleSetVersion(models.Model):

@@ -3,10 +3,12 @@ from decimal import Decimal
 
 from django.db import models
 
+from matching.eligibility import DEFAULT_ROUTE_REASONS, VerdictWording, files_through_partner
+
 from .pools import CreditPool, FilingRoute, RuleSetVersion
 
 
-class PoolVerdict(models.Model):
+class PoolVerdict(VerdictWording, models.Model):
     """Whether one intake qualifies for one pool, by which rule version, and why (one sentence per rule)."""
 
     intake = models.ForeignKey("intake.Intake", on_delete=models.CASCADE, related_name="verdicts")
@@ -30,3 +32,14 @@ class PoolVerdict(models.Model):
     @property
     def failed_reasons(self) -> list[str]:
         return [r["text"] for r in self.reasons if not r["passed"]]
+
+    @property
+    def route_sentence(self) -> str:
+        """How the pool is obtained. Verdicts stored before ineligible ones stopped carrying the pool's
+        own note (which may name an amount) are shown the neutral sentence; the stored row is kept."""
+        return self.route_reason if self.is_eligible else DEFAULT_ROUTE_REASONS.get(self.route, "")
+
+    @property
+    def apply_url(self) -> str:
+        """Where the founder applies, for the pools the founder files (none for partner-filed ones)."""
+        return "" if files_through_partner(self.route) or not self.is_eligible else self.pool.apply_url

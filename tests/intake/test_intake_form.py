@@ -89,5 +89,5 @@ def test_good_submission_lands_on_the_status_page_which_waits_for_the_worker_the
     assert "We received your intake" not in html and "refresh" not in html
     assert "Northwind" in html
     assert "AWS Activate Portfolio" in html and "you qualify" in html
-    assert "AWS Activate Founders is for bootstrapped or angel-funded startups: yours is VC-funded." in html
+    assert "AWS Activate Founders is for bootstrapped startups: yours is VC-funded." in html
     assert "up to $100,000" in html  # Portfolio 50K + POC 25K + Build 25K; the competitive accelerator is not counted

@@ -272,7 +272,8 @@ def test_accepting_an_engagement_drafts_its_opportunity_and_credit_applications(
 
     opportunity = engagement.ace_opportunity
     assert (opportunity.company_name, opportunity.review_status) == (intake.company_name, "Pending Submission")
-    eligible = {v.pool_id: v.estimated_amount_usd for v in intake.verdicts.filter(is_eligible=True)}
+    # One application per partner-filed pool: the founder applies for self-serve and competitive ones.
+    eligible = {v.pool_id: v.estimated_amount_usd for v in intake.verdicts.filter(is_eligible=True, route="partner_ace")}
     assert eligible
     assert {a.pool_id: a.amount_requested for a in engagement.credit_applications.all()} == eligible
 

@@ -16,7 +16,7 @@ TODAY = date(2026, 6, 15)
 def seed_snapshot(slug: str) -> dict:
     spec = next(p for p in POOLS if p["slug"] == slug)
     pool = SimpleNamespace(**{k: v for k, v in spec.items() if k != "rules"})
-    rules = [SimpleNamespace(kind=kind, params=params) for kind, params in spec["rules"]]
+    rules = [SimpleNamespace(kind=kind, params=params, **source) for kind, params, source in spec["rules"]]
     return eligibility.build_snapshot(pool, rules)
 
 
@@ -25,21 +25,26 @@ def verdict(slug: str, **overrides) -> eligibility.PoolOutcome:
 
 
 VC = {"funding_kind": "institutional_vc", "investor_name": "Foundry Ventures"}
+SELF_FUNDED = {"funding_kind": "bootstrapped", "investor_name": "", "investor_is_activate_provider": False}
 
 SCENARIOS = [
     # (pool, overrides, eligible, a sentence fragment that must appear)
-    ("activate-founders", {}, True, "is for bootstrapped or angel-funded startups: yours is angel-funded."),
-    ("activate-founders", {"funding_kind": "bootstrapped", "investor_name": "", "investor_is_activate_provider": False}, True, "yours is bootstrapped."),
-    ("activate-founders", VC, False, "is for bootstrapped or angel-funded startups: yours is VC-funded."),
+    ("activate-founders", SELF_FUNDED, True, "is for bootstrapped startups: yours is bootstrapped."),
+    ("activate-founders", {}, False, "is for bootstrapped startups: yours is angel-funded."),
+    ("activate-founders", VC, False, "is for bootstrapped startups: yours is VC-funded."),
     ("activate-founders", {"funding_kind": "accelerator", "investor_name": "Y Combinator"}, False, "yours is accelerator-backed."),
-    ("activate-founders", {"founded_on": date(2016, 6, 15)}, True, "founded within the last 10 years (on or after 2016-06-15): founded 2016-06-15."),
-    ("activate-founders", {"founded_on": date(2016, 6, 14)}, False, "founded 2016-06-14."),
-    ("activate-founders", {"website": ""}, False, "AWS Activate Founders needs a company website: none given."),
-    ("activate-founders", {"aws_account_id": ""}, False, "AWS Activate Founders needs an AWS account: none given."),
-    ("activate-founders", {"prior_activate_credits_usd": Decimal("999.99")}, True, "below $1,000: $999.99 received."),
-    ("activate-founders", {"prior_activate_credits_usd": Decimal("1000")}, False, "below $1,000: $1,000 received."),
-    ("activate-founders", {"stage": "series_b_plus"}, True, "yours is angel-funded."),
+    ("activate-founders", {**SELF_FUNDED, "founded_on": date(2016, 6, 15)}, True, "founded within the last 10 years (on or after 2016-06-15): founded 2016-06-15."),
+    ("activate-founders", {**SELF_FUNDED, "founded_on": date(2016, 6, 14)}, False, "founded 2016-06-14."),
+    ("activate-founders", {**SELF_FUNDED, "website": ""}, False, "AWS Activate Founders needs a company website: none given."),
+    ("activate-founders", {**SELF_FUNDED, "aws_account_id": ""}, False, "AWS Activate Founders needs an AWS account: none given."),
+    ("activate-founders", {**SELF_FUNDED, "prior_activate_credits_usd": Decimal("999.99")}, True, "below $1,000: $999.99 received."),
+    ("activate-founders", {**SELF_FUNDED, "prior_activate_credits_usd": Decimal("1000")}, False, "below $1,000: $1,000 received."),
+    # Activate is for pre-Series B startups (AWS's credits page), the Founders tier included.
+    ("activate-founders", {**SELF_FUNDED, "stage": "series_b_plus"}, False, "takes Idea, Pre-seed, Seed or Series A companies: you are Series B or later."),
+    ("activate-founders", {**SELF_FUNDED, "stage": "idea"}, True, "you are Idea."),
     ("activate-portfolio", {}, True, "needs an Activate Provider affiliation: Angel Syndicate is one."),
+    ("activate-portfolio", {"stage": "series_b_plus", "total_raised_usd": Decimal("80000000")}, False, "takes Idea, Pre-seed, Seed or Series A companies: you are Series B or later."),
+    ("activate-portfolio", {"stage": "series_a"}, True, "you are Series A."),
     ("activate-portfolio", {**VC, "investor_is_activate_provider": False}, False, "Foundry Ventures is not marked as an Activate Provider."),
     ("activate-portfolio", {"investor_name": "", "investor_is_activate_provider": False}, False, "AWS Activate Portfolio needs an Activate Provider affiliation: none given."),
     ("activate-portfolio", {"prior_activate_credits_usd": Decimal("99999.99")}, True, "below $100,000: $99,999.99 received."),
@@ -49,27 +54,25 @@ SCENARIOS = [
     ("activate-portfolio", {"monthly_requests": 0}, False, "at least 1 request a month: 0 given."),
     ("activate-portfolio", {"monthly_requests": 1}, True, "at least 1 request a month: 1 given."),
     ("activate-portfolio", {"website": ""}, False, "AWS Activate Portfolio needs a company website: none given."),
+    ("activate-portfolio", {"aws_account_id": ""}, False, "AWS Activate Portfolio needs an AWS account: none given."),
     ("bedrock-poc", {}, True, "needs a generative-AI workload: yours is Chat assistant."),
-    ("bedrock-poc", {"stage": "idea"}, False, "takes Pre-seed, Seed, Series A or Series B or later companies: you are Idea."),
-    ("bedrock-poc", {"stage": "pre_seed"}, True, "you are Pre-seed."),
-    ("bedrock-poc", {"stage": "series_b_plus"}, True, "you are Series B or later."),
+    # No published description of the POC pool sets a stage condition.
+    ("bedrock-poc", {"stage": "idea"}, True, "needs a generative-AI workload: yours is Chat assistant."),
+    ("bedrock-poc", {"stage": "series_b_plus"}, True, "needs a generative-AI workload: yours is Chat assistant."),
     ("bedrock-poc", {"use_case": "other"}, False, "yours is Other (not generative AI)."),
     ("bedrock-poc", {"use_case": "agents"}, True, "yours is Agents."),
-    ("bedrock-poc", {"monthly_requests": 999}, False, "at least 1,000 requests a month: 999 given."),
-    ("bedrock-poc", {"monthly_requests": 1000}, True, "at least 1,000 requests a month: 1,000 given."),
-    ("bedrock-poc", {"aws_account_id": ""}, False, "Bedrock generative-AI proof of concept needs an AWS account: none given."),
-    ("build-for-startups", {"stage": "idea"}, False, "you are Idea."),
-    ("build-for-startups", {"stage": "pre_seed"}, True, "you are Pre-seed."),
-    ("build-for-startups", {"stage": "series_a"}, True, "you are Series A."),
-    ("build-for-startups", {"stage": "series_b_plus"}, False, "you are Series B or later."),
-    ("build-for-startups", {"use_case": "other"}, True, "you are Seed."),
+    ("bedrock-poc", {"monthly_requests": 0}, False, "at least 1 request a month: 0 given."),
+    ("bedrock-poc", {"monthly_requests": 1}, True, "at least 1 request a month: 1 given."),
+    ("build-for-startups", {"stage": "idea"}, True, "at least 1 request a month: 5,000 given."),
+    ("build-for-startups", {"stage": "series_b_plus"}, True, "at least 1 request a month: 5,000 given."),
+    ("build-for-startups", {"monthly_requests": 0}, False, "at least 1 request a month: 0 given."),
+    ("build-for-startups", {"use_case": "other"}, True, "at least 1 request a month: 5,000 given."),
     ("genai-accelerator", {"stage": "seed"}, True, "takes Seed or Series A companies: you are Seed."),
     ("genai-accelerator", {"stage": "series_a"}, True, "you are Series A."),
     ("genai-accelerator", {"stage": "pre_seed"}, False, "you are Pre-seed."),
     ("genai-accelerator", {"stage": "series_b_plus"}, False, "you are Series B or later."),
     ("genai-accelerator", {"stage": "idea"}, False, "you are Idea."),
     ("genai-accelerator", {"use_case": "other"}, False, "AWS Generative AI Accelerator needs a generative-AI workload"),
-    ("genai-accelerator", {"website": ""}, False, "AWS Generative AI Accelerator needs a company website: none given."),
 ]
 
 
@@ -88,22 +91,24 @@ def test_pool_verdict_and_reason(slug, overrides, eligible, sentence):
 
 
 @pytest.mark.parametrize(
-    "slug, amount, route",
+    "slug, overrides, amount, route, headline",
     [
-        ("activate-founders", Decimal("1000"), "self_serve"),
-        ("activate-portfolio", Decimal("50000"), "partner_ace"),
-        ("bedrock-poc", Decimal("25000"), "partner_ace"),
-        ("build-for-startups", Decimal("25000"), "partner_ace"),
-        ("genai-accelerator", Decimal("200000"), "competitive"),
+        ("activate-founders", SELF_FUNDED, Decimal("1000"), "self_serve", "you qualify"),
+        ("activate-portfolio", {}, Decimal("25000"), "partner_ace", "you qualify"),
+        ("bedrock-poc", {}, Decimal("25000"), "partner_ace", "you qualify"),
+        ("build-for-startups", {}, Decimal("25000"), "partner_ace", "you qualify"),
+        # Competitive: eligible to apply, never an expected amount.
+        ("genai-accelerator", {}, Decimal("0"), "competitive", "eligible to apply"),
     ],
 )
-def test_eligible_verdict_carries_estimate_and_route(slug, amount, route):
-    outcome = verdict(slug)
+def test_eligible_verdict_carries_estimate_and_route(slug, overrides, amount, route, headline):
+    outcome = verdict(slug, **overrides)
 
     assert outcome.is_eligible
     assert outcome.estimated_amount_usd == amount
     assert outcome.route == route
     assert outcome.route_reason
+    assert outcome.headline == headline
 
 
 def test_ineligible_verdict_estimates_nothing_and_lists_every_failure():

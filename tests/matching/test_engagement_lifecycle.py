@@ -86,5 +86,6 @@ def test_engagement_links_eligible_pools_and_sums_their_estimates(pools):
     engagement = open_engagement(funding_kind="bootstrapped", investor_name="", investor_is_activate_provider=False,
                                  stage="series_b_plus")
 
-    assert sorted(engagement.matched_pools.values_list("slug", flat=True)) == ["activate-founders", "bedrock-poc"]
-    assert engagement.estimated_credits_usd == 1000 + 25000
+    # Activate (Founders included) is pre-Series B; the POC and Build for Startups set no stage condition.
+    assert sorted(engagement.matched_pools.values_list("slug", flat=True)) == ["bedrock-poc", "build-for-startups"]
+    assert engagement.estimated_credits_usd == 25000 + 25000
