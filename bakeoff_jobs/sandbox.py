@@ -10,7 +10,6 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
-import math
 import random
 import re
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bakeoff_jobs.costs import approx_tokens
 from bakeoff_jobs.model_data import END_OF_LIFE, PublishedModel, published_models, split_invoked_id
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
@@ -79,8 +79,8 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
 
 
 def estimate_tokens(text: str) -> int:
-    """The sandbox's tokenizer: about four characters a token, never zero."""
-    return max(1, math.ceil(len(text) / 4))
+    """The sandbox's tokenizer: the project's one character-based count, never zero."""
+    return max(1, approx_tokens(text))
 
 
 def split_model_id(model_id: str) -> tuple[str, bool]:

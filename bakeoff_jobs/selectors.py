@@ -155,6 +155,7 @@ def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
         "done": run.done_count,
         "failed": run.failed_count,
         "estimated_cost_usd": None if run.estimated_cost_usd is None else str(run.estimated_cost_usd),
+        "estimated_cost_max_usd": None if run.estimated_cost_max_usd is None else str(run.estimated_cost_max_usd),
         "endpoint": "sandbox" if run.sandbox else "bedrock",
     }
     return report

@@ -67,16 +67,13 @@ class Command(BaseCommand):
             services.refuse_unoffered(models)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
-            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"])
-            self.stderr.write(
-                f"estimated cost: ${estimate.expected_usd:.4f} (at most ${estimate.upper_bound_usd:.4f}) for "
-                f"{estimate.cases} cases × {len(models)} models: "
-                + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}" for m in estimate.models)
-            )
+            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
+                                                 count_tokens=True)
+            self.stderr.write(estimate_line(estimate))
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
                 max_tokens=options["max_tokens"], engagement=engagement, judge=options["judge"],
-                bar_points=options["bar_points"],
+                bar_points=options["bar_points"], estimate=estimate,
             )
         except services.EvalSetInvalid as exc:
             for error in exc.errors:
@@ -148,10 +145,24 @@ def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 3
             f"{progress.status} {elapsed:.0f}s")
 
 
+def estimate_line(estimate: services.RunCostEstimate) -> str:
+    """The pre-launch estimate as a range, per model, and what the run bills on the sandbox."""
+    line = (
+        f"estimated cost: ${estimate.expected_usd:.4f} typical, ${estimate.upper_bound_usd:.4f} at most "
+        f"(every answer at --max-tokens) for {estimate.cases} cases × {len(estimate.models)} models: "
+        + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
+    )
+    if estimate.sandbox:
+        line += ("\nSANDBOX RUN: the local sandbox bills $0; these figures are what the same calls "
+                 "would cost on Amazon Bedrock.")
+    return line
+
+
 def render_text(report: dict) -> str:
     lines = []
     if report.get("sandbox"):
-        lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock.")
+        lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock; "
+                     "it billed $0 (costs below are what Bedrock would charge).")
     lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
     for m in report.get("models", []):
         ci = m.get("pass_rate_ci95") or [0, 0]
