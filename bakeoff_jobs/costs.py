@@ -170,6 +170,45 @@ def monthly_projection(
     return MonthlyProjection(on_demand=on_demand, batch=batch, cached=cached)
 
 
+@dataclass(frozen=True)
+class Workload:
+    """The founder's stated workload: requests a month and average tokens per request."""
+
+    monthly_requests: int
+    avg_input_tokens: int | Decimal | None = None  # None: use the measured mean
+    avg_output_tokens: int | Decimal | None = None
+    shared_prefix_tokens: int = 0
+
+
+def workload_projection(
+    prices: Prices,
+    workload: Workload,
+    *,
+    measured_input_tokens: int | Decimal | None = None,
+    measured_output_tokens: int | Decimal | None = None,
+    min_cache_tokens: int | None = None,
+    cache_hit_rate: Decimal = Decimal("1"),
+) -> MonthlyProjection | None:
+    """The one monthly projection: the workload × the prices of the id actually invoked (pass the
+    effective prices: a us. profile at its factor, a global. profile at list). The report's monthly
+    figures, the founder's page and the ACE opportunity's expected monthly spend all come from here.
+    Token sizes the workload leaves out are the measured means (None when those are unknown too);
+    the shared prefix is capped at the average input."""
+    avg_in = workload.avg_input_tokens if workload.avg_input_tokens is not None else measured_input_tokens
+    avg_out = workload.avg_output_tokens if workload.avg_output_tokens is not None else measured_output_tokens
+    if avg_in is None or avg_out is None:
+        return None
+    return monthly_projection(
+        prices,
+        monthly_requests=workload.monthly_requests,
+        avg_input_tokens=avg_in,
+        avg_output_tokens=avg_out,
+        shared_prefix_tokens=min(_dec(workload.shared_prefix_tokens), _dec(avg_in)),
+        cache_hit_rate=cache_hit_rate,
+        min_cache_tokens=min_cache_tokens,
+    )
+
+
 def runway_months(credits: Decimal, monthly_cost: Decimal | None) -> Decimal | None:
     """How many months the credits pay for; None when the cost is zero or unknown (no limit)."""
     if credits < 0:

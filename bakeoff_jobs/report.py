@@ -33,7 +33,8 @@ Keys:
   ``cost_per_task_usd``         cost_total / cases (null with no cases).
   ``cost_per_solved_task_usd``  cost_total / solved (null when nothing was solved).
   ``monthly_usd``      {"on_demand", "batch", "cached"}: the founder's workload projected on this
-                       model (``costs.monthly_projection``): workload.monthly_requests at
+                       model at the prices of the id it invoked (``costs.workload_projection``,
+                       the same projection the ACE opportunity's expected spend uses): workload.monthly_requests at
                        workload.avg_input_tokens / avg_output_tokens, or this model's measured
                        means where the workload leaves them out; the shared prefix is capped at the
                        average input. "cached" is null when the model cannot cache that prefix.
@@ -90,11 +91,12 @@ from fractions import Fraction
 
 from bakeoff_jobs.costs import (
     Prices,
+    Workload,
     call_cost,
-    monthly_projection,
     months_display,
     runway_months,
     usd_display,
+    workload_projection,
 )
 from bakeoff_jobs.stats import paired_comparison, percentile, wilson_interval
 
@@ -130,14 +132,6 @@ class ResultRow:
     error: str | None = None
     judge_input_tokens: int = 0
     judge_output_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class Workload:
-    monthly_requests: int
-    avg_input_tokens: int | None = None  # None: use each model's measured mean
-    avg_output_tokens: int | None = None
-    shared_prefix_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,23 +246,14 @@ def _check_results(inputs: ReportInputs, models: dict, categories: dict) -> None
 def _monthly(model: ModelSpec, tally: _Tally, workload: Workload | None, hit_rate: Decimal):
     if workload is None:
         return None
-    avg_in = workload.avg_input_tokens
-    avg_out = workload.avg_output_tokens
-    if avg_in is None or avg_out is None:
-        if not tally.attempted:
-            return None
-        if avg_in is None:
-            avg_in = Decimal(tally.prompt_tokens) / tally.attempted
-        if avg_out is None:
-            avg_out = Decimal(tally.output_tokens) / tally.attempted
-    return monthly_projection(
+    attempted = tally.attempted
+    return workload_projection(
         model.prices,
-        monthly_requests=workload.monthly_requests,
-        avg_input_tokens=avg_in,
-        avg_output_tokens=avg_out,
-        shared_prefix_tokens=min(Decimal(workload.shared_prefix_tokens), Decimal(avg_in)),
-        cache_hit_rate=hit_rate,
+        workload,
+        measured_input_tokens=Decimal(tally.prompt_tokens) / attempted if attempted else None,
+        measured_output_tokens=Decimal(tally.output_tokens) / attempted if attempted else None,
         min_cache_tokens=model.min_cache_tokens,
+        cache_hit_rate=hit_rate,
     )
 
 

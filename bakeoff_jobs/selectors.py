@@ -4,14 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from matching.selectors import is_cloudroute_staff, partner_for_user
 
+from . import costs
 from . import report as report_module
-from .model_data import min_cache_tokens
 from .costs import Prices
-from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunModel, RunModelRole
+from .model_data import min_cache_tokens
+from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalSet, ResultStatus, RunModel, RunModelRole
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,82 @@ def engagement_credits_usd(engagement) -> Decimal | None:
     return Decimal(amount) if amount else None
 
 
-def engagement_workload(engagement) -> report_module.Workload | None:
+def engagement_workload(engagement) -> costs.Workload | None:
     intake = getattr(engagement, "intake", None) if engagement is not None else None
     if intake is None or not intake.monthly_requests:
         return None
-    return report_module.Workload(
+    return costs.Workload(
         monthly_requests=intake.monthly_requests,
         avg_input_tokens=intake.avg_input_tokens or None,
         avg_output_tokens=intake.avg_output_tokens or None,
     )
+
+
+@dataclass(frozen=True)
+class SpendProjection:
+    """The founder's workload projected on one model at the prices of the id it is invoked through."""
+
+    model_name: str
+    invoked_id: str
+    monthly: costs.MonthlyProjection
+    from_bakeoff: bool  # the bake-off's single best model at its frozen prices, else the reference model
+
+
+def engagement_spend_projection(engagement) -> SpendProjection | None:
+    """The monthly spend the engagement's ACE opportunity, the bake-off report and the founder's page
+    all state (``costs.workload_projection``): on the single best model of the run shared with the
+    founder (else the latest finished run), at that run's frozen prices; before any bake-off, on the
+    model the founder named first (else the newest mid-tier Claude) at the catalog's effective price
+    of the id it would be invoked through. None without a workload (or a price)."""
+    workload = engagement_workload(engagement)
+    if workload is None:
+        return None
+    run = run_shared_with_founder(engagement) or (
+        BakeoffRun.objects.filter(engagement=engagement, status="finished").exclude(report__isnull=True)
+        .order_by("-finished_at", "-pk").first()
+    )
+    best_key = ((run.report or {}).get("router") or {}).get("single_best_model") if run else None
+    best = next((rm for rm in run_candidates(run) if _model_key(rm) == best_key), None) if best_key else None
+    if best is not None:
+        spec = _spec(best)
+        measured = BakeoffResult.objects.filter(run=run, run_model=best).aggregate(
+            cases=Count("id"), prompt=Sum(F("input_tokens") + F("cache_read_tokens") + F("cache_write_tokens")),
+            output=Sum("output_tokens"),
+        )
+        cases = measured["cases"]
+        monthly = costs.workload_projection(
+            spec.prices, workload,
+            measured_input_tokens=Decimal(measured["prompt"] or 0) / cases if cases else None,
+            measured_output_tokens=Decimal(measured["output"] or 0) / cases if cases else None,
+            min_cache_tokens=spec.min_cache_tokens,
+        )
+        return SpendProjection(spec.name, spec.invoked_id, monthly, True) if monthly else None
+    model = reference_model(getattr(engagement.intake, "models_of_interest", ""))
+    if model is None:
+        return None
+    prices = Prices(batch_discount=model.batch_discount, **model.invoked_prices(model.invoked_id))
+    monthly = costs.workload_projection(
+        prices, workload, min_cache_tokens=min_cache_tokens(model.model_id, supports_caching=prices.has_cache)
+    )
+    return SpendProjection(model.name, model.invoked_id, monthly, False) if monthly else None
+
+
+def reference_model(models_of_interest: str = "") -> CatalogModel | None:
+    """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": every word
+    of a name in the model's name; the newest such model), else the newest mid-tier Claude."""
+    offered = CatalogModel.objects.offered().order_by("-model_id")
+    for wanted in models_of_interest.split(","):
+        words = wanted.split()
+        if not words:
+            continue
+        matches = offered
+        for word in words:
+            matches = matches.filter(name__icontains=word)
+        found = matches.first()
+        if found is not None:
+            return found
+    claudes = offered.filter(family="claude")
+    return claudes.filter(tier="mid").first() or claudes.first()
 
 
 def _model_key(run_model: RunModel) -> str:
