@@ -218,14 +218,19 @@ def runway_months(credits: Decimal, monthly_cost: Decimal | None) -> Decimal | N
     return credits / monthly_cost
 
 
+def credits_validity_months(tranches: list[CreditTranche]) -> int | None:
+    """The longest validity among the tranches; None when there are none or any is not known."""
+    known = [t.validity_months for t in tranches if t.validity_months is not None]
+    return max(known) if tranches and len(known) == len(tranches) else None
+
+
 def runway_counting_expiry(tranches: list[CreditTranche], monthly_cost: Decimal | None) -> Runway:
     """Months the credits pay for when each tranche expires after its validity: spend draws the
     soonest-expiring tranche first (as AWS applies credits), and a tranche's remainder is lost at
     its expiry. Tranches without a validity never expire here, and make the validity unknown."""
     if any(t.amount_usd < 0 for t in tranches):
         raise ValueError("credits cannot be negative")
-    known = [t.validity_months for t in tranches if t.validity_months is not None]
-    validity = max(known) if tranches and len(known) == len(tranches) else None
+    validity = credits_validity_months(tranches)
     if monthly_cost is None or monthly_cost <= 0:
         return Runway(months=None, validity_months=validity,
                       covers_validity=None if validity is None or monthly_cost is None else True)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
+from matching.models import FilingRoute
 from matching.selectors import is_cloudroute_staff, partner_for_user
 
 from . import costs
@@ -60,6 +61,24 @@ def engagement_credits_usd(engagement) -> Decimal | None:
         return None
     amount = getattr(engagement, "estimated_credits_usd", None)
     return Decimal(amount) if amount else None
+
+
+def engagement_credit_tranches(engagement) -> list[costs.CreditTranche] | None:
+    """The engagement's expected credits pool by pool, each with how long its credits stay valid:
+    the eligible verdicts that count as expected credits (competitive awards do not). When they do
+    not add up to the engagement's expected credits (set some other way), one tranche of unknown
+    validity, so runway never claims an expiry it cannot source."""
+    credits = engagement_credits_usd(engagement)
+    if credits is None:
+        return None
+    verdicts = (
+        engagement.intake.verdicts.filter(is_eligible=True, estimated_amount_usd__gt=0)
+        .exclude(route=FilingRoute.COMPETITIVE).select_related("pool")
+    )
+    tranches = [costs.CreditTranche(v.estimated_amount_usd, v.pool.credit_validity_months) for v in verdicts]
+    if sum((t.amount_usd for t in tranches), Decimal(0)) != credits:
+        return [costs.CreditTranche(credits, None)]
+    return tranches
 
 
 def engagement_workload(engagement) -> costs.Workload | None:
@@ -205,6 +224,7 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
         judge=_spec(judge) if judge else None,
         workload=engagement_workload(engagement),
         credits_usd=engagement_credits_usd(engagement),
+        credit_tranches=engagement_credit_tranches(engagement),
         bar_points=Decimal(run.bar_points),
         sandbox=run.sandbox,
     )

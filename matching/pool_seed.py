@@ -4,6 +4,21 @@ from decimal import Decimal
 
 ALL_BUT_IDEA = ["pre_seed", "seed", "series_a", "series_b_plus"]
 
+# How long granted credits stay valid (credit_validity_months), as of 2026-12-01. AWS says Activate
+# credits usually expire within 1-2 years depending on the package, and shows each expiry date in
+# the Billing console (AWS Activate credit guide, quoted by cloudcredits.co/what-happens-when-aws-
+# credits-expire); the entry tier lasts one year and the larger packages two (nops.io/what-are-aws-
+# credits); Activate tiers carry "12-month or 24-month validity depending on tier" (cloudroutehq.com/
+# aws-credits/aws-promotional-credits-vs-activate). No source gives a validity for the POC, Build for
+# Startups or Accelerator credits: they take the conservative end of AWS's range, 12 months.
+CREDIT_VALIDITY_MONTHS = {
+    "activate-founders": 12,
+    "activate-portfolio": 24,
+    "bedrock-poc": 12,
+    "build-for-startups": 12,
+    "genai-accelerator": 12,
+}
+
 POOLS: list[dict] = [
     {
         "slug": "activate-founders",
@@ -15,6 +30,7 @@ POOLS: list[dict] = [
         "amount_max_usd": Decimal("25000"),
         "typical_amount_usd": Decimal("1000"),
         "position": 10,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["activate-founders"],
         "rules": [
             ("funding_kind_in", {"kinds": ["bootstrapped", "angels"]}),
             ("max_company_age_years", {"years": 10}),
@@ -33,6 +49,7 @@ POOLS: list[dict] = [
         "amount_max_usd": Decimal("100000"),
         "typical_amount_usd": Decimal("50000"),
         "position": 20,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["activate-portfolio"],
         "rules": [
             ("requires_activate_provider", {}),
             ("max_company_age_years", {"years": 10}),
@@ -51,6 +68,7 @@ POOLS: list[dict] = [
         "amount_max_usd": Decimal("50000"),
         "typical_amount_usd": Decimal("25000"),
         "position": 30,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["bedrock-poc"],
         "rules": [
             ("requires_genai_workload", {}),
             ("stage_in", {"stages": ALL_BUT_IDEA}),
@@ -68,6 +86,7 @@ POOLS: list[dict] = [
         "amount_max_usd": Decimal("25000"),
         "typical_amount_usd": Decimal("25000"),
         "position": 40,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["build-for-startups"],
         "rules": [
             ("stage_in", {"stages": ["pre_seed", "seed", "series_a"]}),
             ("requires_aws_account", {}),
@@ -84,6 +103,7 @@ POOLS: list[dict] = [
         "amount_max_usd": Decimal("1000000"),
         "typical_amount_usd": Decimal("200000"),
         "position": 50,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["genai-accelerator"],
         "rules": [
             ("requires_genai_workload", {}),
             ("stage_in", {"stages": ["seed", "series_a"]}),

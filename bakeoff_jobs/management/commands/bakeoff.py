@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bakeoff_jobs import selectors, services
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, RunStatus
+from bakeoff_jobs.templatetags.bakeoff_format import runway
 
 
 def _decimal(text: str) -> Decimal:
@@ -174,6 +175,12 @@ def render_text(report: dict) -> str:
             f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
         )
     for m in report.get("models", []):
+        monthly = (m.get("monthly_usd") or {}).get("on_demand")
+        if monthly is not None:
+            lasts = runway(m, "on_demand")
+            lines.append(f"{m['name']}: ${monthly} a month on demand at the founder's volume"
+                         + ("" if lasts == "—" else f"; credit runway {lasts}"))
+    for m in report.get("models", []):
         note = lifecycle_note(m.get("lifecycle"))
         if note:
             lines.append(f"{m['name']} ({m['invoked_id']}) is {note}.")
@@ -188,6 +195,10 @@ def render_text(report: dict) -> str:
     if router.get("blended_cost_per_task_usd"):
         lines.append(f"router ${router['blended_cost_per_task_usd']}/task vs single model "
                      f"{router.get('single_best_model')} ${router.get('single_best_cost_per_task_usd')}/task")
+    if (router.get("monthly_usd") or {}).get("router") is not None:
+        lasts = runway(router, "router")
+        lines.append(f"router ${router['monthly_usd']['router']} a month"
+                     + ("" if lasts == "—" else f"; credit runway {lasts}"))
     return "\n".join(lines)
 
 
