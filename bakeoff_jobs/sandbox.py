@@ -462,7 +462,13 @@ class ConverseEngine:
         return (tokens, 0) if self.state.cache_hit(base_id, key) else (0, tokens)
 
     def count_tokens(self, invoked_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        self._resolve(invoked_id)
+        """CountTokens as Bedrock answers it: by the bare foundation-model id of a model that supports
+        it (Claude here); an inference-profile id or another family is refused."""
+        base_id, via_profile = split_model_id(invoked_id)
+        if self.config.spec_for(base_id) is None:
+            raise SandboxError("ResourceNotFoundException", f"Model {invoked_id} not found.")
+        if via_profile or not base_id.startswith("anthropic."):
+            raise SandboxError("ValidationException", "The provided model doesn't support counting tokens.")
         request = (body.get("input") or {}).get("converse")
         if request is None:
             raw = ((body.get("input") or {}).get("invokeModel") or {}).get("body", "")

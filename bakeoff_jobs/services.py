@@ -152,15 +152,16 @@ COUNT_TOKENS_SAMPLE = 20
 
 
 def _counted_input_ratio(model: ModelChoice, texts: list[tuple[str, str]], endpoint_url: str | None) -> Decimal | None:
-    """Real input tokens / approx_tokens over a sample of cases, from Bedrock's CountTokens
-    (Claude models support it); None when the model or endpoint cannot answer."""
+    """Real input tokens / approx_tokens over a sample of cases, from Bedrock's CountTokens, which
+    takes the bare foundation-model id (never a profile id) of the Claude models that support it;
+    None when the model or endpoint cannot answer."""
     if model.model.family != "claude" or not texts:
         return None
     client = bedrock.make_client(endpoint_url=endpoint_url)
     counted = approx = 0
     try:
         for prompt, system in texts[:COUNT_TOKENS_SAMPLE]:
-            counted += bedrock.count_tokens(client, model_id=model.invoked_id, prompt=prompt, system_prompt=system or "")
+            counted += bedrock.count_tokens(client, model_id=model.model_id, prompt=prompt, system_prompt=system or "")
             approx += costs.approx_tokens((system or "") + prompt)
     except (bedrock.ConverseError, KeyError, ValueError) as exc:
         log.info("CountTokens unavailable for %s (%s); using the family ratio", model.invoked_id, exc)
