@@ -131,6 +131,7 @@ class ModelEstimate:
     expected_usd: Decimal  # typical: replies as long as the expected answers
     upper_bound_usd: Decimal  # every reply at max_tokens
     input_tokens_counted: bool = False  # input tokens from CountTokens, not the per-family ratio
+    piloted: bool = False  # answer length (and input tokens) measured on a pilot of real calls
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,43 @@ def _counted_input_ratio(model: ModelChoice, texts: list[tuple[str, str]], endpo
     return Decimal(counted) / approx if approx else None
 
 
+@dataclass(frozen=True)
+class _Pilot:
+    input_ratio: Decimal  # billed input tokens / approx_tokens of the prompts
+    mean_output_tokens: Decimal
+
+
+def _pilot(model: ModelChoice, rows: list[tuple[str, str]], endpoint_url: str | None, *,
+           max_tokens: int, temperature: float) -> _Pilot | None:
+    """Call the model for real on the first cases (billed like any call) and measure its answers'
+    length and its billed input; None when a call fails."""
+    if not rows:
+        return None
+    client = bedrock.make_client(endpoint_url=endpoint_url)
+    billed_input = approx = output = 0
+    try:
+        for prompt, system in rows:
+            reply = bedrock.converse(client, model_id=model.invoked_id, prompt=prompt, system_prompt=system,
+                                     max_tokens=max_tokens, temperature=temperature)
+            billed_input += reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
+            approx += costs.approx_tokens(system + prompt)
+            output += reply.output_tokens
+    except bedrock.ConverseError as exc:
+        log.info("pilot on %s failed (%s); estimating from the expected answers", model.invoked_id, exc)
+        return None
+    return _Pilot(Decimal(billed_input) / approx if approx else Decimal(1), Decimal(output) / len(rows))
+
+
 def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelChoice],
                      max_tokens: int, endpoint_url: str | None = None,
-                     count_tokens: bool = False) -> RunCostEstimate:
+                     count_tokens: bool = False, pilot_cases: int = 0,
+                     temperature: Decimal | float = 0) -> RunCostEstimate:
     """What the run will cost before it is launched, as a range: typical (replies as long as the
     eval set's expected answers) and the maximum (every reply at max_tokens). Input tokens are
     approx_tokens() scaled by the model family's ratio, or, with count_tokens, by the ratio
-    CountTokens measures on a sample of the cases (where the model supports it)."""
+    CountTokens measures on a sample of the cases (where the model supports it). With pilot_cases,
+    each model first answers that many cases for real: its measured answer length and billed input
+    replace the expected answers and the ratios (the pilot's own calls are billed, and not counted)."""
     rows = list(eval_set.cases.values_list("prompt", "system_prompt", "scorer", "expected"))
     cases = len(rows)
     texts = [(prompt, system or "") for prompt, system, _, _ in rows]
@@ -191,14 +222,19 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
     per_model = []
     for model in map(as_choice, models):
         family = model.model.family
+        pilot = (_pilot(model, texts[:pilot_cases], endpoint_url or None, max_tokens=max_tokens,
+                        temperature=float(temperature)) if pilot_cases > 0 else None)
         measured = _counted_input_ratio(model, texts, endpoint_url or None) if count_tokens else None
+        if measured is None and pilot is not None:
+            measured = pilot.input_ratio
         avg_input = approx_input * measured if measured is not None else costs.family_tokens(approx_input, family)
+        typical_output = pilot.mean_output_tokens if pilot is not None else costs.family_tokens(approx_output, family)
         est = costs.estimate_run_cost(
             catalog_prices(model), cases=cases, avg_input_tokens=avg_input, max_output_tokens=max_tokens,
-            expected_output_tokens=costs.family_tokens(approx_output, family),
+            expected_output_tokens=typical_output,
         )
         per_model.append(ModelEstimate(model.model_id, model.invoked_id, est.expected, est.upper_bound,
-                                       input_tokens_counted=measured is not None))
+                                       input_tokens_counted=measured is not None, piloted=pilot is not None))
     return RunCostEstimate(
         cases=cases,
         models=per_model,

@@ -104,3 +104,40 @@ def test_sandbox_estimate_says_it_bills_nothing(db):
     assert sandbox.sandbox and sandbox.billed_usd == Decimal(0) and sandbox.expected_usd > 0
     real = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512, endpoint_url="")
     assert not real.sandbox and real.billed_usd is None
+
+
+def _wordy_set(sandbox):
+    """Expected answers of one word, but the models answer with a paragraph."""
+    lines, script = [], []
+    for i in range(30):
+        lines.append(json.dumps({"prompt": f"Question {i}: what is the capital of France?", "expected": "Paris",
+                                 "scorer": "contains"}))
+        script.append(ScriptLine(prompt_contains=f"Question {i}:",
+                                 answer="The capital of France is Paris, on the Seine, seat of its government. " * 4))
+    sandbox.config.script = script
+    return services.evalset_upload(name="wordy", data="\n".join(lines).encode(), filename="wordy.jsonl")
+
+
+def test_a_pilot_measures_answers_longer_than_the_expected_ones(
+    eager_celery, bedrock_sandbox, django_capture_on_commit_callbacks  # noqa: F811
+):
+    eval_set = _wordy_set(bedrock_sandbox)
+    models = [claude_haiku_45(), llama_8b()]
+    from_expected = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+                                              endpoint_url=bedrock_sandbox.url)
+    piloted = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+                                        endpoint_url=bedrock_sandbox.url, pilot_cases=3)
+    assert all(m.piloted for m in piloted.models) and not any(m.piloted for m in from_expected.models)
+    run = _run(eval_set, bedrock_sandbox, django_capture_on_commit_callbacks, count_tokens=False)
+    billed = _billed(run)
+    assert abs(piloted.expected_usd - billed) <= Decimal("0.30") * billed, (piloted.expected_usd, billed)
+    assert from_expected.expected_usd < Decimal("0.7") * billed  # what the pilot is for
+
+
+def test_a_failed_pilot_falls_back_to_the_expected_answers(bedrock_sandbox):
+    eval_set = _support_set()
+    models = [claude_haiku_45(), llama_8b()]
+    bedrock_sandbox.config.set_model("meta.*", fail_with="AccessDeniedException")
+    estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+                                         endpoint_url=bedrock_sandbox.url, pilot_cases=2)
+    assert [m.piloted for m in estimate.models] == [True, False]

@@ -25,6 +25,10 @@ def _decimal(text: str) -> Decimal:
         raise CommandError(f"not a number: {text!r}") from None
 
 
+# A pilot measures answer length on a few cases; more than this is a run of its own.
+MAX_PILOT_CASES = 50
+
+
 class Command(BaseCommand):
     help = (
         "Run a bake-off: upload EVAL_FILE (JSONL or CSV: prompt, expected, scorer, optional system_prompt, "
@@ -45,6 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--judge", help="catalog model id of the LLM judge (for llm_judge cases)")
         parser.add_argument("--bar-points", type=int, default=2,
                             help="pass-rate points a cheaper model may trail the best in a category (default 2)")
+        parser.add_argument("--pilot", type=int, default=0, metavar="N",
+                            help="before launch, have each model answer the first N cases for real to measure its "
+                                 "answer length for the estimate (billed like any call; default 0: estimate from "
+                                 "the expected answers)")
         parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
         parser.add_argument("--timeout", type=float, default=0, help="give up waiting after this many seconds (0: never)")
         parser.add_argument("--start-worker", action="store_true",
@@ -55,6 +63,8 @@ class Command(BaseCommand):
         path = Path(options["eval_file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+        if not 0 <= options["pilot"] <= MAX_PILOT_CASES:
+            raise CommandError(f"--pilot takes 0 to {MAX_PILOT_CASES} cases, not {options['pilot']}")
         engagement = None
         if options["engagement"]:
             from matching.models import Engagement
@@ -69,7 +79,8 @@ class Command(BaseCommand):
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
             estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
-                                                 count_tokens=True)
+                                                 count_tokens=True, pilot_cases=options["pilot"],
+                                                 temperature=_decimal(options["temperature"]))
             self.stderr.write(estimate_line(estimate))
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
@@ -153,6 +164,9 @@ def estimate_line(estimate: services.RunCostEstimate) -> str:
         f"(every answer at --max-tokens) for {estimate.cases} cases × {len(estimate.models)} models: "
         + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
     )
+    piloted = [m.invoked_id for m in estimate.models if m.piloted]
+    if piloted:
+        line += f"\nanswer length measured on a pilot for {', '.join(piloted)}; the others from the expected answers"
     if estimate.sandbox:
         line += ("\nSANDBOX RUN: the local sandbox bills $0; these figures are what the same calls "
                  "would cost on Amazon Bedrock.")
