@@ -142,21 +142,18 @@ def engagement_spend_projection(engagement) -> SpendProjection | None:
 
 
 def reference_model(models_of_interest: str = "") -> CatalogModel | None:
-    """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": every word
-    of a name in the model's name; the newest such model), else the newest mid-tier Claude."""
-    offered = CatalogModel.objects.offered().order_by("-model_id")
+    """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": each word
+    of a name is a word of the model's name; the newest such model), else the newest mid-tier
+    Claude."""
+    offered = list(CatalogModel.objects.offered().order_by("-model_id"))
+    names = {model.pk: set(model.name.casefold().split()) for model in offered}
     for wanted in models_of_interest.split(","):
-        words = wanted.split()
-        if not words:
-            continue
-        matches = offered
-        for word in words:
-            matches = matches.filter(name__icontains=word)
-        found = matches.first()
+        words = set(wanted.casefold().split())
+        found = next((m for m in offered if words and words <= names[m.pk]), None)
         if found is not None:
             return found
-    claudes = offered.filter(family="claude")
-    return claudes.filter(tier="mid").first() or claudes.first()
+    claudes = [m for m in offered if m.family == "claude"]
+    return next((m for m in claudes if m.tier == "mid"), None) or next(iter(claudes), None)
 
 
 def _model_key(run_model: RunModel) -> str:

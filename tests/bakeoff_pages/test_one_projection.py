@@ -66,3 +66,15 @@ def test_a_bakeoff_through_the_global_profile_projects_at_the_listed_price(
     assert Decimal(haiku_entry["monthly_usd"]["on_demand"]) == Decimal("450")
     assert run.report["router"]["single_best_model"] == haiku_entry["key"]  # Llama misses case 1
     assert ace_opportunity_draft(engagement=engagement).expected_monthly_spend == Decimal("450.00")
+
+
+@pytest.mark.parametrize("named, monthly", [
+    ("Llama 3.3 70B, Claude Sonnet", Decimal("180.00")),  # 100k × 2500 × $0.72 / 1M: the first name wins
+    ("GPT-4o", Decimal("1485.00")),  # not in the catalog: the newest mid-tier Claude, Sonnet 4.5 via us.
+    ("", Decimal("1485.00")),
+    ("Claude 3 Haiku", Decimal("1485.00")),  # past end of life: never the reference
+])
+def test_the_reference_model_before_a_bakeoff(named, monthly):
+    engagement = EngagementFactory(intake__models_of_interest=named, intake__monthly_requests=100_000,
+                                   intake__avg_input_tokens=2_000, intake__avg_output_tokens=500)
+    assert ace_opportunity_draft(engagement=engagement).expected_monthly_spend == monthly
