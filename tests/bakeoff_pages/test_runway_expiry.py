@@ -77,3 +77,14 @@ def test_a_large_spend_shows_the_months_the_credits_pay_for(
     client.force_login(alice)
     page = client.get(reverse("bakeoffs:report", args=[run.pk])).content.decode()
     assert "6.8 months" in page
+
+
+@pytest.mark.parametrize("months", [0, 121])
+def test_a_validity_outside_one_to_120_months_is_refused_by_name(pools, months):
+    from django.core.exceptions import ValidationError
+
+    pool = pools["bedrock-poc"]
+    pool.credit_validity_months = months
+    with pytest.raises(ValidationError) as caught:
+        pool.full_clean()
+    assert "credit_validity_months" in caught.value.message_dict
