@@ -134,7 +134,7 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("eval_set", "engagement__intake", "partner")
     readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",
                        "bar_points", "endpoint_url", "sandbox", "total_pairs", "done_count", "failed_count",
-                       "last_progress_at", "dispatch_count", "estimated_cost_usd", "error", "created_at",
+                       "last_progress_at", "dispatch_count", "estimated_cost_usd", "estimated_cost_max_usd", "error", "created_at",
                        "started_at", "finished_at", "report_json")
     exclude = ("report",)
     inlines = [RunModelInline, StatusChangeInline]

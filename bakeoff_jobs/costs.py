@@ -22,20 +22,35 @@ Rules written down once:
   The variant is ``None`` when the model has no cache prices, no minimum (``min_cache_tokens``
   is None: no caching), or the prefix is shorter than that minimum (Bedrock ignores the cache
   point then).
+- Pre-launch estimate (``estimate_run_cost``): a range. The typical figure prices each reply at
+  the output length the eval set's expected answers imply (``typical_output_tokens``); the
+  maximum prices every reply at ``max_tokens``. Token counts come from ``approx_tokens`` (the one
+  character-based count the estimate, the run's quota accounting and the sandbox share) scaled by
+  a per-family ratio (``FAMILY_TOKEN_RATIO``), unless CountTokens gave the real input count.
+- Runway with expiry (``runway_counting_expiry``): credits come in tranches, each valid for some
+  months; AWS spends the credit that expires soonest first, and what is left at expiry is lost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 PER_TOKENS = Decimal(1_000_000)
 USD_DISPLAY_QUANTUM = Decimal("0.000001")
 MONTHS_DISPLAY_QUANTUM = Decimal("0.01")
-# Share of max_output_tokens a reply is expected to use when estimating a run before launch.
-DEFAULT_EXPECTED_OUTPUT_SHARE = Decimal("0.5")
-# Rough size of a token in characters of English text, for pre-launch estimates only.
+# Rough size of a token in characters of English text (the sandbox's tokenizer, exactly).
 CHARS_PER_TOKEN = 4
+# Tokens per approx_tokens() token, per model family, for estimates where CountTokens is not used:
+# Anthropic's tokenizer cuts English at about 3.5 characters a token (so ~1.15 of chars/4); Llama 3's
+# 128K-entry tokenizer at about 4 (1.0). Unknown families count as 1.
+FAMILY_TOKEN_RATIO = {"claude": Decimal("1.15"), "llama": Decimal("1.00")}
+# Scorers whose `expected` is the answer itself (or a reference answer), so its length is the
+# length of a typical reply. A regex's `expected` is a pattern, close enough in length.
+ANSWER_SCORERS = frozenset({"exact", "contains", "numeric", "label", "regex", "llm_judge"})
+# Reply length assumed for a case whose expected answer says nothing about it (a JSON schema, an
+# empty expected) when no case of the set does either.
+DEFAULT_TYPICAL_OUTPUT_TOKENS = 200
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,29 @@ class MonthlyProjection:
 @dataclass(frozen=True)
 class RunEstimate:
     upper_bound: Decimal  # every reply uses max_output_tokens
-    expected: Decimal  # replies use expected_output_tokens
+    expected: Decimal  # typical: replies use expected_output_tokens
+
+
+@dataclass(frozen=True)
+class CreditTranche:
+    """Credits from one pool: the amount and how many months they stay valid (None: not known)."""
+
+    amount_usd: Decimal
+    validity_months: int | None = None
+
+
+@dataclass(frozen=True)
+class Runway:
+    """How long credits pay for a monthly cost, counting expiry.
+
+    ``months``: months until the credits are spent or have expired (None with a zero or unknown
+    cost); ``validity_months``: the longest validity among the tranches (None when any is not
+    known); ``covers_validity``: the spend never exhausts them before they expire (None when the
+    validity is not known)."""
+
+    months: Decimal | None
+    validity_months: int | None
+    covers_validity: bool | None
 
 
 def _dec(value: int | Decimal) -> Decimal:
@@ -133,6 +170,45 @@ def monthly_projection(
     return MonthlyProjection(on_demand=on_demand, batch=batch, cached=cached)
 
 
+@dataclass(frozen=True)
+class Workload:
+    """The founder's stated workload: requests a month and average tokens per request."""
+
+    monthly_requests: int
+    avg_input_tokens: int | Decimal | None = None  # None: use the measured mean
+    avg_output_tokens: int | Decimal | None = None
+    shared_prefix_tokens: int = 0
+
+
+def workload_projection(
+    prices: Prices,
+    workload: Workload,
+    *,
+    measured_input_tokens: int | Decimal | None = None,
+    measured_output_tokens: int | Decimal | None = None,
+    min_cache_tokens: int | None = None,
+    cache_hit_rate: Decimal = Decimal("1"),
+) -> MonthlyProjection | None:
+    """The one monthly projection: the workload × the prices of the id actually invoked (pass the
+    effective prices: a us. profile at its factor, a global. profile at list). The report's monthly
+    figures, the founder's page and the ACE opportunity's expected monthly spend all come from here.
+    Token sizes the workload leaves out are the measured means (None when those are unknown too);
+    the shared prefix is capped at the average input."""
+    avg_in = workload.avg_input_tokens if workload.avg_input_tokens is not None else measured_input_tokens
+    avg_out = workload.avg_output_tokens if workload.avg_output_tokens is not None else measured_output_tokens
+    if avg_in is None or avg_out is None:
+        return None
+    return monthly_projection(
+        prices,
+        monthly_requests=workload.monthly_requests,
+        avg_input_tokens=avg_in,
+        avg_output_tokens=avg_out,
+        shared_prefix_tokens=min(_dec(workload.shared_prefix_tokens), _dec(avg_in)),
+        cache_hit_rate=cache_hit_rate,
+        min_cache_tokens=min_cache_tokens,
+    )
+
+
 def runway_months(credits: Decimal, monthly_cost: Decimal | None) -> Decimal | None:
     """How many months the credits pay for; None when the cost is zero or unknown (no limit)."""
     if credits < 0:
@@ -142,9 +218,56 @@ def runway_months(credits: Decimal, monthly_cost: Decimal | None) -> Decimal | N
     return credits / monthly_cost
 
 
+def credits_validity_months(tranches: list[CreditTranche]) -> int | None:
+    """The longest validity among the tranches; None when there are none or any is not known."""
+    known = [t.validity_months for t in tranches if t.validity_months is not None]
+    return max(known) if tranches and len(known) == len(tranches) else None
+
+
+def runway_counting_expiry(tranches: list[CreditTranche], monthly_cost: Decimal | None) -> Runway:
+    """Months the credits pay for when each tranche expires after its validity: spend draws the
+    soonest-expiring tranche first (as AWS applies credits), and a tranche's remainder is lost at
+    its expiry. Tranches without a validity never expire here, and make the validity unknown."""
+    if any(t.amount_usd < 0 for t in tranches):
+        raise ValueError("credits cannot be negative")
+    validity = credits_validity_months(tranches)
+    if monthly_cost is None or monthly_cost <= 0:
+        return Runway(months=None, validity_months=validity,
+                      covers_validity=None if validity is None or monthly_cost is None else True)
+    elapsed = Decimal(0)
+    for tranche in sorted(tranches, key=lambda t: (t.validity_months is None, t.validity_months or 0)):
+        lasts = tranche.amount_usd / monthly_cost
+        if tranche.validity_months is None:
+            elapsed += lasts
+        elif elapsed < tranche.validity_months:
+            elapsed = min(elapsed + lasts, Decimal(tranche.validity_months))
+    covers = None if validity is None else elapsed >= validity
+    return Runway(months=elapsed, validity_months=validity, covers_validity=covers)
+
+
 def approx_tokens(text: str) -> int:
-    """A rough token count for a pre-launch estimate (characters / 4, rounded up)."""
+    """The one character-based token count (characters / 4, rounded up): pre-launch estimates,
+    the run's tokens-per-minute accounting and the local sandbox's usage all use it."""
     return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def family_tokens(tokens: int | Decimal, family: str) -> Decimal:
+    """approx_tokens() scaled to a model family's tokenizer."""
+    return _dec(tokens) * FAMILY_TOKEN_RATIO.get(family, Decimal(1))
+
+
+def typical_output_tokens(cases: list[tuple[str, str]], *, max_output_tokens: int) -> Decimal:
+    """Mean reply length (approx tokens) the eval set's expected answers imply, each capped at
+    max_output_tokens. ``cases`` are (scorer, expected). A case whose expected says nothing about
+    the reply's length counts at the mean of those that do, or DEFAULT_TYPICAL_OUTPUT_TOKENS."""
+    if not cases:
+        return Decimal(0)
+    known = [min(approx_tokens(expected), max_output_tokens)
+             for scorer, expected in cases if scorer in ANSWER_SCORERS and expected.strip()]
+    fallback = (Decimal(sum(known)) / len(known) if known
+                else Decimal(min(DEFAULT_TYPICAL_OUTPUT_TOKENS, max_output_tokens)))
+    total = Decimal(sum(known)) + fallback * (len(cases) - len(known))
+    return total / len(cases)
 
 
 def estimate_run_cost(
@@ -153,16 +276,12 @@ def estimate_run_cost(
     cases: int,
     avg_input_tokens: int | Decimal,
     max_output_tokens: int,
-    expected_output_tokens: int | Decimal | None = None,
+    expected_output_tokens: int | Decimal,
 ) -> RunEstimate:
-    """Pre-launch estimate for one model over ``cases`` cases.
-
-    The upper bound assumes every reply uses ``max_output_tokens``; the expected figure uses
-    ``expected_output_tokens`` (default: half of the maximum, rounded up).
-    """
-    if expected_output_tokens is None:
-        half = Decimal(max_output_tokens) * DEFAULT_EXPECTED_OUTPUT_SHARE
-        expected_output_tokens = half.to_integral_value(rounding=ROUND_CEILING)
+    """Pre-launch estimate for one model over ``cases`` cases: typical (replies of
+    ``expected_output_tokens``, see ``typical_output_tokens``) and the upper bound (every reply
+    uses ``max_output_tokens``)."""
+    expected_output_tokens = min(_dec(expected_output_tokens), Decimal(max_output_tokens))
     count = Decimal(cases)
     upper = count * call_cost(prices, input_tokens=avg_input_tokens, output_tokens=max_output_tokens)
     expected = count * call_cost(

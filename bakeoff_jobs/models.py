@@ -326,7 +326,10 @@ class BakeoffRun(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     last_progress_at = models.DateTimeField(null=True, blank=True)
     dispatch_count = models.PositiveIntegerField(default=0, help_text="Times the missing pairs were dispatched.")
+    # The pre-launch estimate: typical (replies as long as the expected answers) and the maximum
+    # (every reply at max_tokens).
     estimated_cost_usd = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    estimated_cost_max_usd = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
     shared_with_founder = models.BooleanField(
         default=False, help_text="The partner shared this run's summary on the founder's status page."

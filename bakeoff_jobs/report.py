@@ -33,13 +33,23 @@ Keys:
   ``cost_per_task_usd``         cost_total / cases (null with no cases).
   ``cost_per_solved_task_usd``  cost_total / solved (null when nothing was solved).
   ``monthly_usd``      {"on_demand", "batch", "cached"}: the founder's workload projected on this
-                       model (``costs.monthly_projection``): workload.monthly_requests at
+                       model at the prices of the id it invoked (``costs.workload_projection``,
+                       the same projection the ACE opportunity's expected spend uses): workload.monthly_requests at
                        workload.avg_input_tokens / avg_output_tokens, or this model's measured
                        means where the workload leaves them out; the shared prefix is capped at the
                        average input. "cached" is null when the model cannot cache that prefix.
                        All null without a workload.
   ``runway_months``    {"on_demand", "batch", "cached"}: credits_usd / the matching monthly cost;
                        null without credits, without that monthly figure, or when it is zero.
+                       It ignores expiry; the three keys below count it.
+  ``runway_months_counting_expiry``  {"on_demand", "batch", "cached"}: months the credits pay
+                       for when each pool's credits expire after its validity, the soonest-expiring
+                       spent first (``costs.runway_counting_expiry``); null as runway_months.
+  ``runway_covers_validity``  {"on_demand", "batch", "cached"}: true when that spend never
+                       exhausts the credits before they expire ("covers the whole validity");
+                       null when a validity or the monthly cost is not known.
+  ``credit_validity_months``  the longest validity among the credited pools (int), null when
+                       any is not known or there are no credits.
   ``batch_available``  false when Bedrock offers no batch inference for the model (Llama 3.2):
                        its "batch" monthly and runway figures are then null.
   ``lifecycle``        {"status": "active" | "legacy" | "end_of_life", "end_of_life_date": ISO
@@ -79,6 +89,8 @@ Keys:
            at the workload's token sizes on the model that would serve it). Null without a
            workload.
   ``runway_months``  {"router", "single_best"}: credits_usd / those monthly costs (null as above).
+  ``runway_months_counting_expiry``, ``runway_covers_validity``, ``credit_validity_months``: as
+           per model, for {"router", "single_best"}.
 """
 
 from __future__ import annotations
@@ -89,12 +101,16 @@ from decimal import Decimal
 from fractions import Fraction
 
 from bakeoff_jobs.costs import (
+    CreditTranche,
     Prices,
+    Workload,
     call_cost,
-    monthly_projection,
+    credits_validity_months,
     months_display,
+    runway_counting_expiry,
     runway_months,
     usd_display,
+    workload_projection,
 )
 from bakeoff_jobs.stats import paired_comparison, percentile, wilson_interval
 
@@ -133,14 +149,6 @@ class ResultRow:
 
 
 @dataclass(frozen=True)
-class Workload:
-    monthly_requests: int
-    avg_input_tokens: int | None = None  # None: use each model's measured mean
-    avg_output_tokens: int | None = None
-    shared_prefix_tokens: int = 0
-
-
-@dataclass(frozen=True)
 class ReportInputs:
     models: list[ModelSpec]
     cases: list[CaseSpec]
@@ -148,6 +156,9 @@ class ReportInputs:
     judge: ModelSpec | None = None
     workload: Workload | None = None
     credits_usd: Decimal | None = None
+    # The same credits per pool with each pool's validity; None: one tranche of credits_usd whose
+    # validity is not known.
+    credit_tranches: list[CreditTranche] | None = None
     bar_points: Decimal = Decimal("2")
     sandbox: bool = False
     bar_min_pass_rate: Decimal | None = None  # absolute bar in percent, e.g. Decimal("90")
@@ -221,16 +232,25 @@ def build_report(inputs: ReportInputs) -> dict:
         model.key: _monthly(model, overall[model.key], inputs.workload, inputs.cache_hit_rate)
         for model in inputs.models
     }
+    tranches = _tranches(inputs)
     return {
         "sandbox": inputs.sandbox,
         "models": [
-            _model_entry(model, overall[model.key], monthly[model.key], inputs.credits_usd)
+            _model_entry(model, overall[model.key], monthly[model.key], inputs.credits_usd, tranches)
             for model in inputs.models
         ],
         "pairwise": _pairwise(inputs),
         "judge": _judge_entry(inputs),
-        "router": _router(inputs, overall, by_category, monthly),
+        "router": _router(inputs, overall, by_category, monthly, tranches),
     }
+
+
+def _tranches(inputs: ReportInputs) -> list[CreditTranche] | None:
+    if inputs.credits_usd is None:
+        return None
+    if inputs.credit_tranches is not None:
+        return inputs.credit_tranches
+    return [CreditTranche(inputs.credits_usd, None)]
 
 
 def _check_results(inputs: ReportInputs, models: dict, categories: dict) -> None:
@@ -252,23 +272,14 @@ def _check_results(inputs: ReportInputs, models: dict, categories: dict) -> None
 def _monthly(model: ModelSpec, tally: _Tally, workload: Workload | None, hit_rate: Decimal):
     if workload is None:
         return None
-    avg_in = workload.avg_input_tokens
-    avg_out = workload.avg_output_tokens
-    if avg_in is None or avg_out is None:
-        if not tally.attempted:
-            return None
-        if avg_in is None:
-            avg_in = Decimal(tally.prompt_tokens) / tally.attempted
-        if avg_out is None:
-            avg_out = Decimal(tally.output_tokens) / tally.attempted
-    return monthly_projection(
+    attempted = tally.attempted
+    return workload_projection(
         model.prices,
-        monthly_requests=workload.monthly_requests,
-        avg_input_tokens=avg_in,
-        avg_output_tokens=avg_out,
-        shared_prefix_tokens=min(Decimal(workload.shared_prefix_tokens), Decimal(avg_in)),
-        cache_hit_rate=hit_rate,
+        workload,
+        measured_input_tokens=Decimal(tally.prompt_tokens) / attempted if attempted else None,
+        measured_output_tokens=Decimal(tally.output_tokens) / attempted if attempted else None,
         min_cache_tokens=model.min_cache_tokens,
+        cache_hit_rate=hit_rate,
     )
 
 
@@ -278,7 +289,24 @@ def _runway(credits: Decimal | None, monthly_cost: Decimal | None) -> str | None
     return months_display(runway_months(credits, monthly_cost))
 
 
-def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal | None) -> dict:
+def _runway_with_expiry(tranches: list[CreditTranche] | None, monthly: dict[str, Decimal | None]) -> dict:
+    """The expiry-aware siblings of ``runway_months`` for these monthly costs (one per variant)."""
+    runways = {name: None if tranches is None or cost is None else runway_counting_expiry(tranches, cost)
+               for name, cost in monthly.items()}
+    validity = credits_validity_months(tranches) if tranches is not None else None
+    return {
+        "runway_months_counting_expiry": {
+            name: None if r is None else months_display(r.months) for name, r in runways.items()
+        },
+        "runway_covers_validity": {
+            name: None if r is None else r.covers_validity for name, r in runways.items()
+        },
+        "credit_validity_months": validity,
+    }
+
+
+def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal | None,
+                 tranches: list[CreditTranche] | None) -> dict:
     attempted = tally.attempted
     low, high = wilson_interval(tally.solved, attempted)
     variants = ("on_demand", "batch", "cached")
@@ -314,6 +342,7 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
         "cost_per_solved_task_usd": usd_display(tally.cost / tally.solved if tally.solved else None),
         "monthly_usd": {name: usd_display(value) for name, value in monthly_values.items()},
         "runway_months": {name: _runway(credits, value) for name, value in monthly_values.items()},
+        **_runway_with_expiry(tranches, monthly_values),
         "batch_available": model.batch_available,
         "lifecycle": model.lifecycle or {"status": "active", "end_of_life_date": None},
     }
@@ -386,7 +415,7 @@ def _choose(tallies: dict[str, _Tally], inputs: ReportInputs) -> tuple[str, str,
     return chosen, best, meets_bar
 
 
-def _router(inputs: ReportInputs, overall, by_category, monthly) -> dict:
+def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> dict:
     case_counts: dict[str, int] = {}
     for case in inputs.cases:
         case_counts[case.category] = case_counts.get(case.category, 0) + 1
@@ -452,4 +481,5 @@ def _router(inputs: ReportInputs, overall, by_category, monthly) -> dict:
             "router": _runway(inputs.credits_usd, router_monthly),
             "single_best": _runway(inputs.credits_usd, single_monthly),
         },
+        **_runway_with_expiry(tranches, {"router": router_monthly, "single_best": single_monthly}),
     }

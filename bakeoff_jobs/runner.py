@@ -14,6 +14,7 @@ from django.conf import settings
 
 from . import converse as bedrock
 from . import quotas, scorers
+from .costs import approx_tokens
 from .models import BakeoffResult, BakeoffRun, EvalCase, ResultStatus, RunModel, RunModelRole, RunStatus
 from .services import bakeoff_record_results
 
@@ -84,7 +85,8 @@ def quota_key(invoked_id: str) -> str:
 
 
 def approx_request_tokens(prompt: str, system_prompt: str, max_tokens: int) -> int:
-    return (len(prompt) + len(system_prompt)) // 4 + 1 + max_tokens
+    """Tokens a call may use against the tokens-per-minute quota: its prompt and every reply token."""
+    return approx_tokens(system_prompt + prompt) + 1 + max_tokens
 
 
 def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_prompt: str,

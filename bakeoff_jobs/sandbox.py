@@ -10,7 +10,6 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
-import math
 import random
 import re
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bakeoff_jobs.costs import approx_tokens
 from bakeoff_jobs.model_data import END_OF_LIFE, PublishedModel, published_models, split_invoked_id
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
@@ -79,8 +79,8 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
 
 
 def estimate_tokens(text: str) -> int:
-    """The sandbox's tokenizer: about four characters a token, never zero."""
-    return max(1, math.ceil(len(text) / 4))
+    """The sandbox's tokenizer: the project's one character-based count, never zero."""
+    return max(1, approx_tokens(text))
 
 
 def split_model_id(model_id: str) -> tuple[str, bool]:
@@ -462,7 +462,13 @@ class ConverseEngine:
         return (tokens, 0) if self.state.cache_hit(base_id, key) else (0, tokens)
 
     def count_tokens(self, invoked_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        self._resolve(invoked_id)
+        """CountTokens as Bedrock answers it: by the bare foundation-model id of a model that supports
+        it (Claude here); an inference-profile id or another family is refused."""
+        base_id, via_profile = split_model_id(invoked_id)
+        if self.config.spec_for(base_id) is None:
+            raise SandboxError("ResourceNotFoundException", f"Model {invoked_id} not found.")
+        if via_profile or not base_id.startswith("anthropic."):
+            raise SandboxError("ValidationException", "The provided model doesn't support counting tokens.")
         request = (body.get("input") or {}).get("converse")
         if request is None:
             raw = ((body.get("input") or {}).get("invokeModel") or {}).get("body", "")

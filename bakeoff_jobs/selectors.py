@@ -4,14 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
+from matching.models import FilingRoute
 from matching.roles import scope_to
 
+from . import costs
 from . import report as report_module
-from .model_data import min_cache_tokens
 from .costs import Prices
-from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunModel, RunModelRole
+from .model_data import min_cache_tokens
+from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalSet, ResultStatus, RunModel, RunModelRole
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,97 @@ def engagement_credits_usd(engagement) -> Decimal | None:
     return Decimal(amount) if amount else None
 
 
-def engagement_workload(engagement) -> report_module.Workload | None:
+def engagement_credit_tranches(engagement) -> list[costs.CreditTranche] | None:
+    """The engagement's expected credits pool by pool, each with how long its credits stay valid:
+    the eligible verdicts that count as expected credits (competitive awards do not). When they do
+    not add up to the engagement's expected credits (set some other way), one tranche of unknown
+    validity, so runway never claims an expiry it cannot source."""
+    credits = engagement_credits_usd(engagement)
+    if credits is None:
+        return None
+    verdicts = (
+        engagement.intake.verdicts.filter(is_eligible=True, estimated_amount_usd__gt=0)
+        .exclude(route=FilingRoute.COMPETITIVE).select_related("pool")
+    )
+    tranches = [costs.CreditTranche(v.estimated_amount_usd, v.pool.credit_validity_months) for v in verdicts]
+    if sum((t.amount_usd for t in tranches), Decimal(0)) != credits:
+        return [costs.CreditTranche(credits, None)]
+    return tranches
+
+
+def engagement_workload(engagement) -> costs.Workload | None:
     intake = getattr(engagement, "intake", None) if engagement is not None else None
     if intake is None or not intake.monthly_requests:
         return None
-    return report_module.Workload(
+    return costs.Workload(
         monthly_requests=intake.monthly_requests,
         avg_input_tokens=intake.avg_input_tokens or None,
         avg_output_tokens=intake.avg_output_tokens or None,
     )
+
+
+@dataclass(frozen=True)
+class SpendProjection:
+    """The founder's workload projected on one model at the prices of the id it is invoked through."""
+
+    model_name: str
+    invoked_id: str
+    monthly: costs.MonthlyProjection
+    from_bakeoff: bool  # the bake-off's single best model at its frozen prices, else the reference model
+
+
+def engagement_spend_projection(engagement) -> SpendProjection | None:
+    """The monthly spend the engagement's ACE opportunity, the bake-off report and the founder's page
+    all state (``costs.workload_projection``): on the single best model of the run shared with the
+    founder (else the latest finished run), at that run's frozen prices; before any bake-off, on the
+    model the founder named first (else the newest mid-tier Claude) at the catalog's effective price
+    of the id it would be invoked through. None without a workload (or a price)."""
+    workload = engagement_workload(engagement)
+    if workload is None:
+        return None
+    run = run_shared_with_founder(engagement) or (
+        BakeoffRun.objects.filter(engagement=engagement, status="finished").exclude(report__isnull=True)
+        .order_by("-finished_at", "-pk").first()
+    )
+    best_key = ((run.report or {}).get("router") or {}).get("single_best_model") if run else None
+    best = next((rm for rm in run_candidates(run) if _model_key(rm) == best_key), None) if best_key else None
+    if best is not None:
+        spec = _spec(best)
+        measured = BakeoffResult.objects.filter(run=run, run_model=best).aggregate(
+            cases=Count("id"), prompt=Sum(F("input_tokens") + F("cache_read_tokens") + F("cache_write_tokens")),
+            output=Sum("output_tokens"),
+        )
+        cases = measured["cases"]
+        monthly = costs.workload_projection(
+            spec.prices, workload,
+            measured_input_tokens=Decimal(measured["prompt"] or 0) / cases if cases else None,
+            measured_output_tokens=Decimal(measured["output"] or 0) / cases if cases else None,
+            min_cache_tokens=spec.min_cache_tokens,
+        )
+        return SpendProjection(spec.name, spec.invoked_id, monthly, True) if monthly else None
+    model = reference_model(getattr(engagement.intake, "models_of_interest", ""))
+    if model is None:
+        return None
+    prices = Prices(batch_discount=model.batch_discount, **model.invoked_prices(model.invoked_id))
+    monthly = costs.workload_projection(
+        prices, workload, min_cache_tokens=min_cache_tokens(model.model_id, supports_caching=prices.has_cache)
+    )
+    return SpendProjection(model.name, model.invoked_id, monthly, False) if monthly else None
+
+
+def reference_model(models_of_interest: str = "") -> CatalogModel | None:
+    """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": each word
+    of a name is a word of the model's name; the newest such model), else the newest mid-tier
+    Claude."""
+    offered = list(CatalogModel.objects.offered().order_by("-model_id"))
+    names = {model.pk: set(model.name.casefold().split()) for model in offered}
+    for wanted in models_of_interest.split(","):
+        words = set(wanted.casefold().split())
+        found = next((m for m in offered if words and words <= names[m.pk]), None)
+        if found is not None:
+            return found
+    claudes = [m for m in offered if m.family == "claude"]
+    return next((m for m in claudes if m.tier == "mid"), None) or next(iter(claudes), None)
 
 
 def _model_key(run_model: RunModel) -> str:
@@ -135,6 +219,7 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
         judge=_spec(judge) if judge else None,
         workload=engagement_workload(engagement),
         credits_usd=engagement_credits_usd(engagement),
+        credit_tranches=engagement_credit_tranches(engagement),
         bar_points=Decimal(run.bar_points),
         sandbox=run.sandbox,
     )
@@ -153,6 +238,7 @@ def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
         "done": run.done_count,
         "failed": run.failed_count,
         "estimated_cost_usd": None if run.estimated_cost_usd is None else str(run.estimated_cost_usd),
+        "estimated_cost_max_usd": None if run.estimated_cost_max_usd is None else str(run.estimated_cost_max_usd),
         "endpoint": "sandbox" if run.sandbox else "bedrock",
     }
     return report

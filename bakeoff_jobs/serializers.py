@@ -50,6 +50,7 @@ class BakeoffRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "eval_set", "engagement", "partner", "status", "temperature", "max_tokens", "bar_points",
             "cache_system_prompt", "sandbox", "total_pairs", "done_count", "failed_count", "estimated_cost_usd",
+            "estimated_cost_max_usd",
             "error", "models", "created_at", "started_at", "finished_at",
         ]
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cloudroute.inputs import text_problem
 
+from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
 from .evalsets import parse_eval_file
@@ -134,8 +135,10 @@ def as_choice(item: "CatalogModel | ModelChoice") -> ModelChoice:
 class ModelEstimate:
     model_id: str
     invoked_id: str
-    expected_usd: Decimal
-    upper_bound_usd: Decimal
+    expected_usd: Decimal  # typical: replies as long as the expected answers
+    upper_bound_usd: Decimal  # every reply at max_tokens
+    input_tokens_counted: bool = False  # input tokens from CountTokens, not the per-family ratio
+    piloted: bool = False  # answer length (and input tokens) measured on a pilot of real calls
 
 
 @dataclass(frozen=True)
@@ -144,28 +147,107 @@ class RunCostEstimate:
     models: list[ModelEstimate]
     expected_usd: Decimal
     upper_bound_usd: Decimal
+    sandbox: bool = False  # the run will call the local sandbox: it bills $0
+
+    @property
+    def billed_usd(self) -> Decimal | None:
+        """What AWS will bill: $0 on the sandbox, else not known before the run."""
+        return Decimal(0) if self.sandbox else None
+
+
+# CountTokens is asked about this many cases per model; their measured/approx ratio scales the rest.
+COUNT_TOKENS_SAMPLE = 20
+
+
+def _counted_input_ratio(model: ModelChoice, texts: list[tuple[str, str]], endpoint_url: str | None) -> Decimal | None:
+    """Real input tokens / approx_tokens over a sample of cases, from Bedrock's CountTokens, which
+    takes the bare foundation-model id (never a profile id) of the Claude models that support it;
+    None when the model or endpoint cannot answer."""
+    if model.model.family != "claude" or not texts:
+        return None
+    client = bedrock.make_client(endpoint_url=endpoint_url)
+    counted = approx = 0
+    try:
+        for prompt, system in texts[:COUNT_TOKENS_SAMPLE]:
+            counted += bedrock.count_tokens(client, model_id=model.model_id, prompt=prompt, system_prompt=system or "")
+            approx += costs.approx_tokens((system or "") + prompt)
+    except (bedrock.ConverseError, KeyError, ValueError) as exc:
+        log.info("CountTokens unavailable for %s (%s); using the family ratio", model.invoked_id, exc)
+        return None
+    return Decimal(counted) / approx if approx else None
+
+
+@dataclass(frozen=True)
+class _Pilot:
+    input_ratio: Decimal  # billed input tokens / approx_tokens of the prompts
+    mean_output_tokens: Decimal
+
+
+def _pilot(model: ModelChoice, rows: list[tuple[str, str]], endpoint_url: str | None, *,
+           max_tokens: int, temperature: float) -> _Pilot | None:
+    """Call the model for real on the first cases (billed like any call) and measure its answers'
+    length and its billed input; None when a call fails."""
+    if not rows:
+        return None
+    client = bedrock.make_client(endpoint_url=endpoint_url)
+    billed_input = approx = output = 0
+    try:
+        for prompt, system in rows:
+            reply = bedrock.converse(client, model_id=model.invoked_id, prompt=prompt, system_prompt=system,
+                                     max_tokens=max_tokens, temperature=temperature)
+            billed_input += reply.input_tokens + reply.cache_read_tokens + reply.cache_write_tokens
+            approx += costs.approx_tokens(system + prompt)
+            output += reply.output_tokens
+    except bedrock.ConverseError as exc:
+        log.info("pilot on %s failed (%s); estimating from the expected answers", model.invoked_id, exc)
+        return None
+    return _Pilot(Decimal(billed_input) / approx if approx else Decimal(1), Decimal(output) / len(rows))
 
 
 def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelChoice],
-                     max_tokens: int) -> RunCostEstimate:
-    """What the run will cost before it is launched: expected and worst case (every reply at max_tokens)."""
-    texts = list(eval_set.cases.values_list("prompt", "system_prompt"))
-    cases = len(texts)
-    avg_input = (
-        Decimal(sum(costs.approx_tokens(p) + costs.approx_tokens(s or "") for p, s in texts)) / cases
+                     max_tokens: int, endpoint_url: str | None = None,
+                     count_tokens: bool = False, pilot_cases: int = 0,
+                     temperature: Decimal | float = 0) -> RunCostEstimate:
+    """What the run will cost before it is launched, as a range: typical (replies as long as the
+    eval set's expected answers) and the maximum (every reply at max_tokens). Input tokens are
+    approx_tokens() scaled by the model family's ratio, or, with count_tokens, by the ratio
+    CountTokens measures on a sample of the cases (where the model supports it). With pilot_cases,
+    each model first answers that many cases for real: its measured answer length and billed input
+    replace the expected answers and the ratios (the pilot's own calls are billed, and not counted)."""
+    rows = list(eval_set.cases.values_list("prompt", "system_prompt", "scorer", "expected"))
+    cases = len(rows)
+    texts = [(prompt, system or "") for prompt, system, _, _ in rows]
+    approx_input = (
+        Decimal(sum(costs.approx_tokens(system + prompt) for prompt, system in texts)) / cases
         if cases else Decimal(0)
     )
+    approx_output = costs.typical_output_tokens(
+        [(scorer, expected or "") for _, _, scorer, expected in rows], max_output_tokens=max_tokens
+    )
+    if endpoint_url is None:
+        endpoint_url = settings.BEDROCK_ENDPOINT_URL or ""
     per_model = []
     for model in map(as_choice, models):
+        family = model.model.family
+        pilot = (_pilot(model, texts[:pilot_cases], endpoint_url or None, max_tokens=max_tokens,
+                        temperature=float(temperature)) if pilot_cases > 0 else None)
+        measured = _counted_input_ratio(model, texts, endpoint_url or None) if count_tokens else None
+        if measured is None and pilot is not None:
+            measured = pilot.input_ratio
+        avg_input = approx_input * measured if measured is not None else costs.family_tokens(approx_input, family)
+        typical_output = pilot.mean_output_tokens if pilot is not None else costs.family_tokens(approx_output, family)
         est = costs.estimate_run_cost(
-            catalog_prices(model), cases=cases, avg_input_tokens=avg_input, max_output_tokens=max_tokens
+            catalog_prices(model), cases=cases, avg_input_tokens=avg_input, max_output_tokens=max_tokens,
+            expected_output_tokens=typical_output,
         )
-        per_model.append(ModelEstimate(model.model_id, model.invoked_id, est.expected, est.upper_bound))
+        per_model.append(ModelEstimate(model.model_id, model.invoked_id, est.expected, est.upper_bound,
+                                       input_tokens_counted=measured is not None, piloted=pilot is not None))
     return RunCostEstimate(
         cases=cases,
         models=per_model,
         expected_usd=sum((m.expected_usd for m in per_model), Decimal(0)),
         upper_bound_usd=sum((m.upper_bound_usd for m in per_model), Decimal(0)),
+        sandbox=is_local_endpoint(endpoint_url),
     )
 
 
@@ -223,8 +305,11 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
                    temperature: Decimal | float = 0,
                    max_tokens: int = 512, engagement=None, partner=None, created_by=None,
                    judge: CatalogModel | ModelChoice | str | None = None, bar_points: int = 2,
-                   cache_system_prompt: bool = False, endpoint_url: str | None = None) -> BakeoffRun:
-    """Create a run with the prices of the ids it will call frozen, and queue it for the workers."""
+                   cache_system_prompt: bool = False, endpoint_url: str | None = None,
+                   count_tokens: bool = False, estimate: RunCostEstimate | None = None) -> BakeoffRun:
+    """Create a run with the prices of the ids it will call frozen, and its estimate (typical and
+    maximum; count_tokens: input tokens from CountTokens where the model supports it), and queue it
+    for the workers. A caller that showed an ``estimate`` for these models passes it on.""" 
     candidates = resolve_models(models)
     if len({m.pk for m in candidates}) != len(candidates):
         raise BakeoffError("Each model may appear only once in a bake-off.")
@@ -253,12 +338,18 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
         cache_system_prompt=cache_system_prompt, endpoint_url=endpoint_url,
         sandbox=is_local_endpoint(endpoint_url), total_pairs=case_count * len(candidates),
     )
-    estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens)
+    if estimate is None or [(m.model_id, m.invoked_id) for m in estimate.models] != [
+        (m.model_id, m.invoked_id) for m in candidates
+    ]:
+        estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens,
+                                    endpoint_url=endpoint_url, count_tokens=count_tokens)
     run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    column = BakeoffRun._meta.get_field("estimated_cost_usd")
-    if run.estimated_cost_usd >= Decimal(10) ** (column.max_digits - column.decimal_places):
-        raise BakeoffError(f"This bake-off would cost about ${run.estimated_cost_usd:,.0f}; pick fewer models, "
-                           "a lower max tokens or a smaller eval set (or check the catalog prices).")
+    run.estimated_cost_max_usd = estimate.upper_bound_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    for name in ("estimated_cost_usd", "estimated_cost_max_usd"):
+        column = BakeoffRun._meta.get_field(name)
+        if getattr(run, name) >= Decimal(10) ** (column.max_digits - column.decimal_places):
+            raise BakeoffError(f"This bake-off could cost about ${getattr(run, name):,.0f}; pick fewer models, "
+                               "a lower max tokens or a smaller eval set (or check the catalog prices).")
     run.full_clean()
     run.save()
     RunModel.objects.bulk_create(

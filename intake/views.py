@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from bakeoff_jobs.selectors import run_shared_with_founder
+from bakeoff_jobs.selectors import engagement_spend_projection, run_shared_with_founder
 from matching.selectors import engagement_credits, engagement_milestones, intakes_for_founder
 
 from .forms import IntakeForm, new_submission_key
@@ -64,6 +64,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "current_milestone": current,
             "credits": engagement_credits(engagement),
             "bakeoff": founder_bakeoff_summary(shared_run) if shared_run else None,
+            "spend": engagement_spend_projection(engagement),
         },
     )
 

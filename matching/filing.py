@@ -18,6 +18,8 @@ from typing import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from bakeoff_jobs.selectors import engagement_spend_projection
+
 from . import eligibility, partner_central
 from .models import (
     AceOpportunity,
@@ -46,10 +48,6 @@ from .models.partner_central_choices import (
 )
 
 CENT = Decimal("0.01")
-# A Claude Sonnet-class list price per 1M tokens, only to prefill the draft's monthly spend; the
-# partner corrects the figure before filing.
-ESTIMATE_INPUT_USD_PER_1M = Decimal("3.00")
-ESTIMATE_OUTPUT_USD_PER_1M = Decimal("15.00")
 ACCEPTED_ENGAGEMENT_STATUSES = {"accepted", "in_progress"}
 
 
@@ -75,13 +73,14 @@ class AceValidationError(FilingError):
 # --- ACE opportunity ------------------------------------------------------------------------------
 
 
-def intake_monthly_spend_estimate(intake) -> Decimal:
-    """Monthly AWS spend implied by the intake's workload (requests × tokens × list price)."""
-    per_request = (
-        Decimal(intake.avg_input_tokens) * ESTIMATE_INPUT_USD_PER_1M
-        + Decimal(intake.avg_output_tokens) * ESTIMATE_OUTPUT_USD_PER_1M
-    ) / Decimal(1_000_000)
-    return (per_request * Decimal(intake.monthly_requests)).quantize(CENT, ROUND_HALF_UP)
+def engagement_monthly_spend_estimate(engagement: Engagement) -> Decimal:
+    """Monthly AWS spend the founder's workload implies, on demand, to the cent: the same projection
+    the bake-off report and the founder's page show (the bake-off's best model at the price of the
+    id it invokes, or the reference model before any bake-off). $0.00 when it cannot be projected."""
+    projection = engagement_spend_projection(engagement)
+    if projection is None:
+        return Decimal("0.00")
+    return projection.monthly.on_demand.quantize(CENT, ROUND_HALF_UP)
 
 
 def _split_name(full_name: str) -> tuple[str, str]:
@@ -120,7 +119,7 @@ def ace_opportunity_draft(*, engagement: Engagement, by=None) -> AceOpportunity:
                 primary_needs=[PrimaryNeed.CO_SELL_TECHNICAL_CONSULTATION.value],
                 sales_activities=[SalesActivity.INITIALIZED_DISCUSSIONS_WITH_CUSTOMER.value],
                 competitor_name=CompetitorName.NO_COMPETITION,
-                expected_monthly_spend=intake_monthly_spend_estimate(intake),
+                expected_monthly_spend=engagement_monthly_spend_estimate(engagement),
                 target_close_date=timezone.localdate() + dt.timedelta(days=90),
             ),
         )

@@ -37,6 +37,21 @@ ACCOUNT_ON_PAID_PLAN = cite(
     "plan is for the partner or AWS to check.",
 )
 
+# How long granted credits stay valid (credit_validity_months), as of 2026-12-01. AWS says Activate
+# credits usually expire within 1-2 years depending on the package, and shows each expiry date in
+# the Billing console (AWS Activate credit guide, quoted by cloudcredits.co/what-happens-when-aws-
+# credits-expire); the entry tier lasts one year and the larger packages two (nops.io/what-are-aws-
+# credits); Activate tiers carry "12-month or 24-month validity depending on tier" (cloudroutehq.com/
+# aws-credits/aws-promotional-credits-vs-activate). No source gives a validity for the POC, Build for
+# Startups or Accelerator credits: they take the conservative end of AWS's range, 12 months.
+CREDIT_VALIDITY_MONTHS = {
+    "activate-founders": 12,
+    "activate-portfolio": 24,
+    "bedrock-poc": 12,
+    "build-for-startups": 12,
+    "genai-accelerator": 12,
+}
+
 POOLS: list[dict] = [
     {
         "slug": "activate-founders",
@@ -55,6 +70,7 @@ POOLS: list[dict] = [
             "$25,000 when a partner files it' is a marketing claim only. Seeded: $1,000.",
         ),
         "position": 10,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["activate-founders"],
         "rules": [
             ("stage_in", {"stages": PRE_SERIES_B}, ACTIVATE_ELIGIBILITY),
             ("funding_kind_in", {"kinds": ["bootstrapped"]}, cite(
@@ -87,6 +103,7 @@ POOLS: list[dict] = [
             "the $25,000-$100,000 range partner guides report (M).",
         ),
         "position": 20,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["activate-portfolio"],
         "rules": [
             ("stage_in", {"stages": PRE_SERIES_B}, cite(AWS_CREDITS, 'AWS: "Activate Portfolio — Pre-Series B".')),
             ("requires_activate_provider", {}, cite(
@@ -117,6 +134,7 @@ POOLS: list[dict] = [
         "typical_amount_usd": Decimal("25000"),
         **cite(MARKETING_POC, MARKETING_ONLY + " $10,000-$50,000, about $25,000 typical for seed/Series A."),
         "position": 30,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["bedrock-poc"],
         "rules": [
             ("requires_genai_workload", {}, cite(
                 MARKETING_POC, MARKETING_ONLY + " A defined generative-AI use case on Amazon Bedrock. No published "
@@ -140,6 +158,7 @@ POOLS: list[dict] = [
         "typical_amount_usd": Decimal("25000"),
         **cite(MARKETING_STACK, MARKETING_ONLY + " About $25,000."),
         "position": 40,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["build-for-startups"],
         "rules": [
             ("min_monthly_requests", {"requests": 1}, cite(
                 MARKETING_STACK, MARKETING_ONLY + " A discrete new project or workload; no stage condition is "
@@ -165,6 +184,7 @@ POOLS: list[dict] = [
             "marketing claim only (M) and is not seeded. Competitive: never counted as expected credits.",
         ),
         "position": 50,
+        "credit_validity_months": CREDIT_VALIDITY_MONTHS["genai-accelerator"],
         "rules": [
             ("requires_genai_workload", {}, cite(
                 MARKETING_BEDROCK, "Partner guide (M): for AI-first startups building generative-AI products or "

@@ -50,3 +50,19 @@ def ms(value) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def runway(entry, variant) -> str:
+    """Credit runway of a report entry (a model or the router) for one variant, counting expiry:
+    "covers the whole validity (24 months)" when the spend never exhausts the credits before they
+    expire, else the months they pay for."""
+    if not entry:
+        return "—"
+    validity = entry.get("credit_validity_months")
+    if validity and (entry.get("runway_covers_validity") or {}).get(variant):
+        return f"covers the whole validity ({validity} months)"
+    counted = (entry.get("runway_months_counting_expiry") or {}).get(variant)
+    if counted is None:  # a report stored before expiry was counted
+        counted = (entry.get("runway_months") or {}).get(variant)
+    return months(counted)

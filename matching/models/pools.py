@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -74,6 +75,11 @@ class CreditPool(CitesSource):
         decimal_places=2,
         default=Decimal("0"),
         help_text="The estimate shown to an eligible founder (always presented as 'up to' the maximum).",
+    )
+    credit_validity_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="How many months granted credits stay valid before they expire (empty: not known). "
+                  "Credit runway never runs past it.",
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Display order on the founder's page.")

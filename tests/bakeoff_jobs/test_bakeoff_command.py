@@ -1,5 +1,6 @@
 """manage.py bakeoff: runs an eval file against the models and prints the report."""
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -97,3 +98,31 @@ def test_json_and_text_report_name_a_legacy_model_s_end_of_life(eager, eval_file
 
     text = render_text(BakeoffRun.objects.get().report)
     assert f"Claude Opus 4.1 (us.anthropic.claude-opus-4-1-20250805-v1:0) is legacy on Bedrock: end of life {eol}." in text
+
+
+def test_cli_prints_the_estimate_range_and_that_the_sandbox_bills_nothing(eager, eval_file, capsys):
+    from bakeoff_jobs.management.commands.bakeoff import render_text
+
+    haiku, llama = claude_haiku_45(), llama_8b()
+    call_command("bakeoff", str(eval_file), "--models", f"{haiku.model_id},{llama.model_id}", "--json")
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    typical, most = report["run"]["estimated_cost_usd"], report["run"]["estimated_cost_max_usd"]
+    assert Decimal(most) > Decimal(typical) > 0
+    assert f"typical, ${Decimal(most):.4f} at most" in err
+    assert "the local sandbox bills $0" in err
+    assert "it billed $0" in render_text(report)
+
+
+@pytest.mark.parametrize("pilot", ["-1", "51"])
+def test_a_pilot_out_of_range_is_refused_before_anything_is_stored(eager, eval_file, pilot):
+    with pytest.raises(CommandError, match="--pilot takes 0 to 50 cases"):
+        call_command("bakeoff", str(eval_file), "--models", "a,b", "--pilot", pilot)
+    assert not EvalSet.objects.exists()
+
+
+def test_pilot_measures_answer_length_before_launch(eager, eval_file, capsys):
+    haiku, llama = claude_haiku_45(), llama_8b()
+    call_command("bakeoff", str(eval_file), "--models", f"{haiku.model_id},{llama.model_id}", "--pilot", "2")
+    err = capsys.readouterr().err
+    assert "answer length measured on a pilot for" in err and llama.model_id in err

@@ -118,7 +118,9 @@ def test_request_parameters_sent_to_bedrock(bedrock_sandbox):
 
 
 def test_count_tokens_before_a_run(client):
-    assert count_tokens(client, model_id=SONNET, prompt="x" * 40, system_prompt="y" * 8) == 12
+    # CountTokens takes the bare foundation-model id, not the profile a call goes through
+    bare = SONNET.removeprefix("us.")
+    assert count_tokens(client, model_id=bare, prompt="x" * 40, system_prompt="y" * 8) == 12
 
 
 def test_clients_are_cached_per_endpoint_and_region(bedrock_sandbox):

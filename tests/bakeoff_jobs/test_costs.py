@@ -5,7 +5,13 @@ from decimal import Decimal as D
 import pytest
 
 from bakeoff_jobs.costs import (
+    DEFAULT_TYPICAL_OUTPUT_TOKENS,
+    CreditTranche,
     MonthlyProjection,
+    Runway,
+    family_tokens,
+    runway_counting_expiry,
+    typical_output_tokens,
     Prices,
     RunEstimate,
     approx_tokens,
@@ -123,16 +129,60 @@ def test_runway_without_cost_is_unlimited():
     assert runway_months(D("10000"), None) is None
 
 
-def test_estimate_run_cost_upper_bound_and_expected():
-    estimate = estimate_run_cost(HAIKU_3, cases=200, avg_input_tokens=500, max_output_tokens=1000)
-    # upper: 500 × 0.25 + 1000 × 1.25 = 125 + 1250 = 1375 /1M = 0.001375; × 200 = 0.275
-    # expected (half of max = 500 out): 125 + 625 = 750 /1M = 0.00075; × 200 = 0.15
-    assert estimate == RunEstimate(upper_bound=D("0.275"), expected=D("0.15"))
-    explicit = estimate_run_cost(
+def test_estimate_run_cost_is_a_range_typical_to_max_tokens():
+    estimate = estimate_run_cost(
         HAIKU_3, cases=200, avg_input_tokens=500, max_output_tokens=1000, expected_output_tokens=100
     )
-    # 125 + 100 × 1.25 = 250 /1M = 0.00025; × 200 = 0.05
-    assert explicit.expected == D("0.05")
+    # upper: 500 × 0.25 + 1000 × 1.25 = 125 + 1250 = 1375 /1M = 0.001375; × 200 = 0.275
+    # typical: 125 + 100 × 1.25 = 250 /1M = 0.00025; × 200 = 0.05
+    assert estimate == RunEstimate(upper_bound=D("0.275"), expected=D("0.05"))
+    # a typical reply longer than max_tokens is cut at max_tokens, like the model's reply
+    capped = estimate_run_cost(HAIKU_3, cases=1, avg_input_tokens=0, max_output_tokens=10, expected_output_tokens=50)
+    assert capped.expected == capped.upper_bound
+
+
+def test_typical_output_comes_from_the_expected_answers():
+    # "INV-20931" = 9 chars = 3 tokens; "billing" = 2; a JSON-schema case counts at their mean (2.5)
+    cases = [("exact", "INV-20931"), ("label", "billing"), ("json_schema", "")]
+    assert typical_output_tokens(cases, max_output_tokens=512) == (D(3) + D(2) + D("2.5")) / 3
+    # nothing says how long a reply is: a default, never above max_tokens
+    assert typical_output_tokens([("json_valid", "")], max_output_tokens=512) == D(DEFAULT_TYPICAL_OUTPUT_TOKENS)
+    assert typical_output_tokens([("json_valid", "")], max_output_tokens=64) == D(64)
+    # each expected answer is capped at max_tokens
+    assert typical_output_tokens([("contains", "x" * 4000)], max_output_tokens=100) == D(100)
+
+
+def test_family_ratio_scales_the_character_count_to_the_tokenizer():
+    assert family_tokens(100, "claude") == D("115.00")
+    assert family_tokens(100, "llama") == D("100.00")
+    assert family_tokens(100, "other") == D(100)
+
+
+def test_runway_counts_each_tranche_until_it_expires():
+    # $25,000 valid 12 months and $1,000 valid 24, spending $100/month: the soonest-expiring
+    # tranche goes first and never runs out (12 × 100 = 1,200 < 25,000; the rest expires);
+    # then $1,000 lasts 10 months: 22 months, short of the 24-month validity.
+    tranches = [CreditTranche(D("1000"), 24), CreditTranche(D("25000"), 12)]
+    assert runway_counting_expiry(tranches, D("100")) == Runway(months=D(22), validity_months=24, covers_validity=False)
+    # spending $40/month: 12 months on the first, then 1,000 / 40 = 25 months > 12 left: the whole validity
+    assert runway_counting_expiry(tranches, D("40")) == Runway(months=D(24), validity_months=24, covers_validity=True)
+    # spending $5,000/month exhausts the first in 5 months, the second in 0.2 more
+    assert runway_counting_expiry(tranches, D("5000")).months == D("5.2")
+
+
+def test_runway_with_expiry_reports_345_months_of_credits_as_their_validity():
+    # the example: credits that would last 345.8 months expire after 24
+    runway = runway_counting_expiry([CreditTranche(D("50000"), 24)], D("144.60"))
+    assert runway_months(D("50000"), D("144.60")) > 345
+    assert runway == Runway(months=D(24), validity_months=24, covers_validity=True)
+
+
+def test_runway_without_a_known_validity_only_counts_exhaustion():
+    runway = runway_counting_expiry([CreditTranche(D("1000"), None), CreditTranche(D("1000"), 12)], D("100"))
+    # 10 months on the expiring one (it would last 10 < 12), then 10 more
+    assert runway == Runway(months=D(20), validity_months=None, covers_validity=None)
+    assert runway_counting_expiry([CreditTranche(D("1000"), 12)], D("0")) == Runway(None, 12, True)
+    assert runway_counting_expiry([CreditTranche(D("1000"), 12)], None) == Runway(None, 12, None)
 
 
 def test_approx_tokens_rounds_characters_over_four_up():

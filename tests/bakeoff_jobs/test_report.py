@@ -14,7 +14,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from bakeoff_jobs.costs import Prices
+from bakeoff_jobs.costs import CreditTranche, Prices
 from bakeoff_jobs.report import (
     CaseSpec,
     ModelSpec,
@@ -186,6 +186,35 @@ def test_monthly_projection_and_runway_per_model():
     # 3000 × 0.72 + 400 × 0.72 = 2448 /1M × 100,000 = 244.8; 10000 / 244.8 = 40.849…
     assert llama["monthly_usd"]["on_demand"] == "244.800000"
     assert llama["runway_months"]["on_demand"] == "40.85"
+
+
+def test_runway_counts_expiry_beside_the_unchanged_runway_months():
+    # $10,000 in two pools: $6,000 valid 12 months and $4,000 valid 24
+    tranches = [CreditTranche(D("6000"), 12), CreditTranche(D("4000"), 24)]
+    report = scenario(credit_tranches=tranches)
+    llama = model(report, "llama")
+    # 10000 / 244.8 = 40.85 months ignoring expiry (kept as it was) ...
+    assert llama["runway_months"]["on_demand"] == "40.85"
+    # ... but 12 × 244.8 = 2937.6 of the first pool is spent before it expires (the rest is lost), and
+    # the second pays 4000 / 244.8 = 16.3 more months: longer than the 12 left, so the whole 24
+    assert llama["runway_months_counting_expiry"]["on_demand"] == "24.00"
+    assert llama["runway_covers_validity"]["on_demand"] is True and llama["credit_validity_months"] == 24
+    sonnet = model(report, "sonnet")
+    # 6000 / 1500 = 4 months, then 4000 / 1500 = 2.67: 6.67 months, well inside the validity
+    assert sonnet["runway_months_counting_expiry"] == {"on_demand": "6.67", "batch": "13.33", "cached": "10.42"}
+    assert sonnet["runway_covers_validity"] == {"on_demand": False, "batch": False, "cached": False}
+    router = report["router"]
+    assert router["credit_validity_months"] == 24
+    assert set(router["runway_covers_validity"]) == {"router", "single_best"}
+    assert router["runway_months"]["router"] is not None  # the existing key keeps its meaning
+
+
+def test_credits_without_a_known_validity_say_so_instead_of_guessing():
+    report = scenario()  # credits_usd only: no pool validity known
+    sonnet = model(report, "sonnet")
+    assert sonnet["credit_validity_months"] is None
+    assert sonnet["runway_covers_validity"] == {"on_demand": None, "batch": None, "cached": None}
+    assert sonnet["runway_months_counting_expiry"] == sonnet["runway_months"]
 
 
 def test_monthly_projection_falls_back_to_measured_token_means():

@@ -78,6 +78,17 @@ def test_new_claude_by_bare_id_must_use_an_inference_profile(client):
     assert "inference profile" in error["Message"]
 
 
+def test_count_tokens_takes_the_bare_claude_id_and_refuses_profiles_and_llama(client):
+    converse_input = {"converse": {"system": [{"text": "Be brief."}],
+                                   "messages": [{"role": "user", "content": [{"text": "Say hello"}]}]}}
+    # the bare id of a model that is only invoked through a profile is what CountTokens takes
+    counted = client.count_tokens(modelId="anthropic.claude-sonnet-4-5-20250929-v1:0", input=converse_input)
+    assert counted["inputTokens"] == ask(client, prompt="Say hello", system=[{"text": "Be brief."}])["usage"]["inputTokens"]
+    for refused in (SONNET, "meta.llama3-3-70b-instruct-v1:0"):
+        assert error_of(lambda: client.count_tokens(modelId=refused, input=converse_input)) == (
+            "ValidationException", 400)
+
+
 def test_older_models_answer_by_bare_id_and_profiles_by_any_geography(client):
     assert ask(client, model=HAIKU_3)["stopReason"] == "end_turn"
     assert ask(client, model="global.anthropic.claude-sonnet-4-5-20250929-v1:0")["stopReason"] == "end_turn"
@@ -200,7 +211,7 @@ def test_script_line_can_force_an_error_on_one_prompt(client, bedrock_sandbox):
 
 def test_count_tokens(client):
     response = client.count_tokens(
-        modelId=SONNET,
+        modelId="anthropic.claude-sonnet-4-5-20250929-v1:0",  # CountTokens takes the bare id
         input={"converse": {"messages": [{"role": "user", "content": [{"text": "x" * 40}]}],
                             "system": [{"text": "y" * 8}]}},
     )

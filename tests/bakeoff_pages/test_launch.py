@@ -150,3 +150,19 @@ def test_an_unknown_model_value_is_a_clear_400(client, alice, alpha):
         "eval_set": eval_set.pk, "models": ["999999", "no-such-model"], "max_tokens": 100, "temperature": "0",
         "estimate": "1"})
     assert response.status_code == 400 and "No catalog model with id 999999" in response.context["form"].errors["models"][0]
+
+
+@pytest.mark.parametrize("endpoint, bills_nothing", [("http://127.0.0.1:8765", True), ("", False)])
+def test_launch_page_shows_the_range_and_says_a_sandbox_run_bills_nothing(client, alice, alpha, settings,
+                                                                          endpoint, bills_nothing):
+    settings.BEDROCK_ENDPOINT_URL = endpoint
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    form = {"eval_set": eval_set.pk, "models": [claude_haiku_45().pk, llama_8b().pk], "max_tokens": 512,
+            "temperature": "0"}
+    client.force_login(alice)
+    response = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    page = response.content.decode()
+    total = response.context["estimate"]["total"]
+    assert total.upper_bound_usd > total.expected_usd > 0
+    assert "typical" in page and "at most" in page
+    assert ("Sandbox run: it bills $0." in page) is bills_nothing

@@ -25,6 +25,16 @@ def test_report_shows_summary_chart_latency_router_and_answers(client, alice, fi
     assert 'id="progress"' not in html  # finished: no progress bar
 
 
+def test_report_says_a_sandbox_run_bills_nothing_and_shows_the_estimate_range(client, alice, finished_run):
+    client.force_login(alice)
+    html = client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
+    assert "This sandbox run bills $0." in html
+    assert "typical" in html and "at most" in html
+    finished_run.sandbox = False
+    finished_run.save(update_fields=["sandbox"])
+    assert "bills $0" not in client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
+
+
 def test_disagreement_filter_keeps_only_cases_the_models_split_on(client, alice, finished_run):
     client.force_login(alice)
     page = client.get(reverse("bakeoffs:report", args=[finished_run.pk]), {"mixed": "1"})

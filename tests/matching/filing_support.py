@@ -13,7 +13,7 @@ __all__ = ["UserFactory"]
 
 
 class FilingIntakeFactory(IntakeFactory):
-    """A seed-stage RAG startup in Germany; workload chosen so the spend estimate is a round $1,350."""
+    """A seed-stage RAG startup in Germany; workload chosen so the spend estimate is a round $1,485 (Claude Sonnet 4.5, us. profile)."""
 
     company_name = factory.Sequence(lambda n: f"Acme AI {n}")
     website = "https://acme.example"

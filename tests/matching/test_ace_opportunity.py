@@ -45,7 +45,8 @@ def test_draft_is_prefilled_from_the_intake():
     assert opportunity.website_url == "https://acme.example"
     assert opportunity.country_code == "DE"
     assert (opportunity.contact_first_name, opportunity.contact_last_name) == ("Ada", "King Lovelace")
-    assert opportunity.expected_monthly_spend == Decimal("1350.00")  # 100k × (2000×$3 + 500×$15) / 1M
+    # Claude Sonnet 4.5 (named first) through its us. profile at 1.1 × list: 100k × (2000×$3.30 + 500×$16.50) / 1M
+    assert opportunity.expected_monthly_spend == Decimal("1485.00")
     assert opportunity.origin == "Partner Referral"
     assert (opportunity.stage, opportunity.review_status) == ("Prospect", "Pending Submission")
     assert opportunity.catalog == "Sandbox"

@@ -67,7 +67,7 @@ def test_create_opportunity_sends_the_draft_with_its_own_client_token(selling_st
             "SalesActivities": ["Initialized discussions with customer"],
             "CompetitorName": "No Competition",
             "ExpectedCustomerSpend": [
-                {"Amount": "1350.00", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
+                {"Amount": "1485.00", "CurrencyCode": "USD", "Frequency": "Monthly", "TargetCompany": "AWS"}
             ],
         },
         "LifeCycle": {"Stage": "Prospect", "TargetCloseDate": "2027-03-31"},

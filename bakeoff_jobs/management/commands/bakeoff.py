@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bakeoff_jobs import selectors, services
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, RunStatus
+from bakeoff_jobs.templatetags.bakeoff_format import runway
 
 
 def _decimal(text: str) -> Decimal:
@@ -22,6 +23,10 @@ def _decimal(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:
         raise CommandError(f"not a number: {text!r}") from None
+
+
+# A pilot measures answer length on a few cases; more than this is a run of its own.
+MAX_PILOT_CASES = 50
 
 
 class Command(BaseCommand):
@@ -44,6 +49,10 @@ class Command(BaseCommand):
         parser.add_argument("--judge", help="catalog model id of the LLM judge (for llm_judge cases)")
         parser.add_argument("--bar-points", type=int, default=2,
                             help="pass-rate points a cheaper model may trail the best in a category (default 2)")
+        parser.add_argument("--pilot", type=int, default=0, metavar="N",
+                            help="before launch, have each model answer the first N cases for real to measure its "
+                                 "answer length for the estimate (billed like any call; default 0: estimate from "
+                                 "the expected answers)")
         parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
         parser.add_argument("--timeout", type=float, default=0, help="give up waiting after this many seconds (0: never)")
         parser.add_argument("--start-worker", action="store_true",
@@ -54,6 +63,8 @@ class Command(BaseCommand):
         path = Path(options["eval_file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+        if not 0 <= options["pilot"] <= MAX_PILOT_CASES:
+            raise CommandError(f"--pilot takes 0 to {MAX_PILOT_CASES} cases, not {options['pilot']}")
         engagement = None
         if options["engagement"]:
             from matching.models import Engagement
@@ -67,16 +78,14 @@ class Command(BaseCommand):
             services.refuse_unoffered(models)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
-            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"])
-            self.stderr.write(
-                f"estimated cost: ${estimate.expected_usd:.4f} (at most ${estimate.upper_bound_usd:.4f}) for "
-                f"{estimate.cases} cases × {len(models)} models: "
-                + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}" for m in estimate.models)
-            )
+            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
+                                                 count_tokens=True, pilot_cases=options["pilot"],
+                                                 temperature=_decimal(options["temperature"]))
+            self.stderr.write(estimate_line(estimate))
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
                 max_tokens=options["max_tokens"], engagement=engagement, judge=options["judge"],
-                bar_points=options["bar_points"],
+                bar_points=options["bar_points"], estimate=estimate,
             )
         except services.EvalSetInvalid as exc:
             for error in exc.errors:
@@ -148,10 +157,27 @@ def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 3
             f"{progress.status} {elapsed:.0f}s")
 
 
+def estimate_line(estimate: services.RunCostEstimate) -> str:
+    """The pre-launch estimate as a range, per model, and what the run bills on the sandbox."""
+    line = (
+        f"estimated cost: ${estimate.expected_usd:.4f} typical, ${estimate.upper_bound_usd:.4f} at most "
+        f"(every answer at --max-tokens) for {estimate.cases} cases × {len(estimate.models)} models: "
+        + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
+    )
+    piloted = [m.invoked_id for m in estimate.models if m.piloted]
+    if piloted:
+        line += f"\nanswer length measured on a pilot for {', '.join(piloted)}; the others from the expected answers"
+    if estimate.sandbox:
+        line += ("\nSANDBOX RUN: the local sandbox bills $0; these figures are what the same calls "
+                 "would cost on Amazon Bedrock.")
+    return line
+
+
 def render_text(report: dict) -> str:
     lines = []
     if report.get("sandbox"):
-        lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock.")
+        lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock; "
+                     "it billed $0 (costs below are what Bedrock would charge).")
     lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
     for m in report.get("models", []):
         ci = m.get("pass_rate_ci95") or [0, 0]
@@ -162,6 +188,12 @@ def render_text(report: dict) -> str:
             f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
             f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
         )
+    for m in report.get("models", []):
+        monthly = (m.get("monthly_usd") or {}).get("on_demand")
+        if monthly is not None:
+            lasts = runway(m, "on_demand")
+            lines.append(f"{m['name']}: ${monthly} a month on demand at the founder's volume"
+                         + ("" if lasts == "—" else f"; credit runway {lasts}"))
     for m in report.get("models", []):
         note = lifecycle_note(m.get("lifecycle"))
         if note:
@@ -177,6 +209,10 @@ def render_text(report: dict) -> str:
     if router.get("blended_cost_per_task_usd"):
         lines.append(f"router ${router['blended_cost_per_task_usd']}/task vs single model "
                      f"{router.get('single_best_model')} ${router.get('single_best_cost_per_task_usd')}/task")
+    if (router.get("monthly_usd") or {}).get("router") is not None:
+        lasts = runway(router, "router")
+        lines.append(f"router ${router['monthly_usd']['router']} a month"
+                     + ("" if lasts == "—" else f"; credit runway {lasts}"))
     return "\n".join(lines)
 
 
