@@ -80,7 +80,11 @@ def engagement_monthly_spend_estimate(engagement: Engagement) -> Decimal:
     projection = engagement_spend_projection(engagement)
     if projection is None:
         return Decimal("0.00")
-    return projection.monthly.on_demand.quantize(CENT, ROUND_HALF_UP)
+    column = AceOpportunity._meta.get_field("expected_monthly_spend")
+    ceiling = Decimal(10) ** (column.max_digits - column.decimal_places) - CENT
+    # The intake's maxima keep any catalog model's projection far below the column; a staff price
+    # typed absurdly high must still not make Accept fail, so the figure stops at what ACE can hold.
+    return min(projection.monthly.on_demand.quantize(CENT, ROUND_HALF_UP), ceiling)
 
 
 def _split_name(full_name: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from intake import limits
 from intake.models import Intake
-from matching.filing import intake_monthly_spend_estimate
+from matching.filing import engagement_monthly_spend_estimate
 from matching.models import AceOpportunity, Engagement
 from tests.intake.test_intake_form import form_data
 
@@ -142,7 +142,8 @@ def test_a_workload_at_every_maximum_is_accepted_and_goes_through_accept(world, 
     accepted = world.client(login).post(f"/api/engagements/{engagement.pk}/accept/")
     assert accepted.status_code == 200, accepted.content
     spend = AceOpportunity.objects.get(engagement=engagement).expected_monthly_spend
-    assert spend == intake_monthly_spend_estimate(intake) == Decimal("9000000000.00")
+    # Every derived figure is really at the workload's scale (billions a month), and stored whole.
+    assert spend == engagement_monthly_spend_estimate(engagement) > Decimal("1000000000")
     column = AceOpportunity._meta.get_field("expected_monthly_spend")
     assert spend < Decimal(10) ** (column.max_digits - column.decimal_places)
 
@@ -161,3 +162,24 @@ def test_an_email_that_grows_past_its_column_when_lower_cased_is_refused_naming_
     page = client.post(reverse("intake:home"), form_data(contact_email=email))
     assert page.status_code == 400 and "contact_email" in page.context["form"].errors
     assert Intake.objects.count() == 0
+
+
+def test_a_catalog_price_at_its_column_maximum_still_lets_a_maximal_workload_through_accept(
+        world, django_capture_on_commit_callbacks):
+    """The ACE spend stops at what its column holds, whatever staff type as a price."""
+    from bakeoff_jobs.models import CatalogModel
+
+    price = CatalogModel._meta.get_field("input_per_1m")
+    top = Decimal(10) ** (price.max_digits - price.decimal_places) - Decimal(1)
+    CatalogModel.objects.update(input_per_1m=top, output_per_1m=top)
+    body = api_intake_body(country="US", data_residency_region="us-east-1", use_case="rag_search",
+                           **{name: _as_sent(value) for name, value in MAXIMA.items()})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(body).status_code == 202
+    engagement = Engagement.objects.get(intake__company_name=body["company_name"])
+    Engagement.objects.filter(pk=engagement.pk).update(partner=world.partner_a, status="matched")
+    accepted = world.client("alice").post(f"/api/engagements/{engagement.pk}/accept/")
+    assert accepted.status_code == 200, accepted.content
+    column = AceOpportunity._meta.get_field("expected_monthly_spend")
+    ceiling = Decimal(10) ** (column.max_digits - column.decimal_places) - Decimal("0.01")
+    assert AceOpportunity.objects.get(engagement=engagement).expected_monthly_spend == ceiling
