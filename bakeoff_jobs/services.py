@@ -348,7 +348,7 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     for name in ("estimated_cost_usd", "estimated_cost_max_usd"):
         column = BakeoffRun._meta.get_field(name)
         if getattr(run, name) >= Decimal(10) ** (column.max_digits - column.decimal_places):
-            raise BakeoffError(f"This bake-off could cost about ${getattr(run, name):,.0f}; pick fewer models, "
+            raise BakeoffError(f"This bake-off would cost about ${getattr(run, name):,.0f}; pick fewer models, "
                                "a lower max tokens or a smaller eval set (or check the catalog prices).")
     run.full_clean()
     run.save()

@@ -123,7 +123,7 @@ class IntakeStatusApi(APIView):
         if check.state is LinkState.REVOKED:
             raise LinkGone("This status link was replaced by a new one, emailed to the intake's address.",
                            code="link_revoked")
-        return Response(IntakeStatusSerializer(check.intake).data)
+        return Response(IntakeStatusSerializer(check.intake, context={"link_token": token}).data)
 
 
 class StatusLinkRotatedSerializer(serializers.Serializer):

@@ -39,12 +39,13 @@ def status_link_token(intake: Intake) -> str:
     return signing.TimestampSigner(salt=_SALT).sign(str(intake.status_token))
 
 
-def status_path(intake: Intake) -> str:
-    return reverse("intake:status", kwargs={"token": status_link_token(intake)})
+def status_path(intake: Intake, token: str | None = None) -> str:
+    """The page of a new link, or of `token`, a link already checked for this intake."""
+    return reverse("intake:status", kwargs={"token": token or status_link_token(intake)})
 
 
-def status_url(intake: Intake) -> str:
-    return settings.SITE_URL.rstrip("/") + status_path(intake)
+def status_url(intake: Intake, token: str | None = None) -> str:
+    return settings.SITE_URL.rstrip("/") + status_path(intake, token)
 
 
 def status_link_check(token: str, queryset: QuerySet[Intake] | None = None) -> LinkCheck:

@@ -120,11 +120,13 @@ class IntakeStatusSerializer(serializers.Serializer):
     ace_opportunity = serializers.SerializerMethodField()
     credit_applications = serializers.SerializerMethodField()
 
+    # Read through a link, the answer names that same link (context "link_token"): reading the
+    # status never mints a new link. A new intake gets a new one.
     def get_status_token(self, intake: Intake) -> str:
-        return status_link_token(intake)
+        return self.context.get("link_token") or status_link_token(intake)
 
     def get_status_url(self, intake: Intake) -> str:
-        return status_url(intake)
+        return status_url(intake, self.context.get("link_token"))
 
     @extend_schema_field(serializers.ChoiceField(choices=[RECEIVED, *EngagementStatus.values]))
     def get_status(self, intake: Intake) -> str:
