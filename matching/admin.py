@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from . import services
@@ -22,6 +23,7 @@ from .models import (
 from .admin_scoping import PartnerScopedAdminMixin
 from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
 from .selectors import engagements_visible_to
+from .templatetags.money import money_text
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -142,11 +144,11 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     staff_only_filters = ["queue", "partner"]
     staff_only_actions = ["assign_partner", "rematch", "close"]
     partner_inlines = [PartnerStatusChangeInline]  # match decisions score other firms: staff only
-    list_display = ["id", "company", "status", "partner", "estimated_credits_usd", "created_at"]
+    list_display = ["id", "company", "status", "partner", "expected_credits", "created_at", "workspace"]
     list_filter = [UnmatchedQueueFilter, "status", "partner", "matched_pools"]
     search_fields = ["intake__company_name", "intake__contact_email", "partner__name"]
     list_select_related = ["intake", "partner"]
-    readonly_fields = ["intake", "partner", "status", "estimated_credits_usd", "matched_pools", "verdicts",
+    readonly_fields = ["workspace", "intake", "partner", "status", "expected_credits", "matched_pools", "verdicts",
                        "created_at", "updated_at"]
     fields = readonly_fields
     inlines = [StatusChangeInline, MatchDecisionInline]
@@ -162,6 +164,14 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def company(self, obj):
         return obj.intake.company_name
 
+    @admin.display(description="Expected credits", ordering="estimated_credits_usd")
+    def expected_credits(self, obj):
+        return money_text(obj.estimated_credits_usd)
+
+    @admin.display(description="Workspace")
+    def workspace(self, obj):
+        return format_html('<a href="{}">Open the workspace</a>', reverse("workspace:detail", args=[obj.pk]))
+
     @admin.display(description="Verdicts")
     def verdicts(self, obj):
         rows = obj.intake.verdicts.select_related("pool", "rule_version")
@@ -169,9 +179,9 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
             "<table>{}</table>",
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>${}</td><td>v{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>v{}</td><td>{}</td></tr>",
                 (
-                    (v.pool.name, "eligible" if v.is_eligible else "not eligible", v.estimated_amount_usd,
+                    (v.pool.name, "eligible" if v.is_eligible else "not eligible", money_text(v.estimated_amount_usd),
                      v.rule_version.version, "; ".join(r["text"] for r in v.reasons if not r["passed"]) or "all rules pass")
                     for v in rows
                 ),
