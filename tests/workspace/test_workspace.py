@@ -138,3 +138,17 @@ def test_the_partners_read_only_admin_change_form_has_no_save_buttons(client, fi
     application = accepted.credit_applications.first()
     editable = client.get(reverse("admin:matching_creditapplication_change", args=[application.pk])).content.decode()
     assert 'name="_save"' in editable
+
+
+def test_the_new_match_email_sends_the_partner_to_the_workspace(firms, mailoutbox, settings):
+    from matching.notifications import partner_new_match_send
+
+    settings.SITE_URL = "https://cloudroute.example"
+    firms["alice"].email = "alice@alpha.example"
+    firms["alice"].save()
+    engagement = firms["engagement"]
+    partner_new_match_send(engagement_id=engagement.pk, partner_id=firms["alpha"].pk)
+    (mail,) = mailoutbox
+    url = f"https://cloudroute.example{reverse('workspace:detail', args=[engagement.pk])}"
+    assert url in mail.body and url in mail.alternatives[0][0]
+    assert f"${engagement.estimated_credits_usd:,.0f}" in mail.body
