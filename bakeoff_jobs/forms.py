@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 
+from matching.roles import access_of
 from matching.selectors import engagements_visible_to
 from matching.templatetags.money import plain_price
 
@@ -28,8 +29,9 @@ class EvalSetUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         engagements = engagements_visible_to(user)
         self.fields["engagement"].queryset = engagements.filter(status__in=UPLOAD_ENGAGEMENT_STATUSES)
-        # Engagements the firm has been matched with but not accepted: why they are not offered.
-        self.waiting_engagements = list(engagements.filter(status="matched"))
+        # The firm's matches not accepted yet: why they are not offered (a partner's own only).
+        self.waiting_engagements = (list(engagements.filter(status="matched")[:10]) if access_of(user).is_partner
+                                    else [])
         self.fields["engagement"].help_text = self._engagement_help()
 
     def _engagement_help(self) -> str:
