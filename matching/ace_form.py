@@ -44,6 +44,16 @@ SECTIONS = [
     ("How it is filed", ["involvement_type", "opportunity_type", "origin", "visibility"]),
 ]
 MULTI_FIELDS = ("delivery_models", "primary_needs", "sales_activities")
+# What Partner Central asks of each field before it takes the opportunity (shown next to the label;
+# a draft may be saved without them, the readiness checklist says what is still missing).
+ACE_NEEDS = {
+    "company_name": "required", "website_url": "required", "industry": "required", "country_code": "required",
+    "title": "required", "customer_business_problem": "required", "customer_use_case": "required",
+    "delivery_models": "required", "sales_activities": "required", "expected_monthly_spend": "required",
+    "target_close_date": "required", "postal_code": "required for US customers",
+    "primary_needs": "required for Co-Sell", "other_industry": "required when the industry is Other",
+    "other_competitor_names": "required when the competitor is *Other",
+}
 
 # The readiness check's field names (filing.ace_opportunity_problems) -> the form's fields.
 PROBLEM_FIELDS = {
@@ -111,15 +121,16 @@ class AceDraftForm(forms.ModelForm):
         model = AceOpportunity
         fields = [name for _, names in SECTIONS for name in names]
         labels = {
-            "website_url": "Website", "industry": "Industry", "other_industry": "Industry (when Other)",
+            "website_url": "Website", "industry": "Industry", "other_industry": "Other industry",
             "postal_code": "Postal code", "aws_account_id": "Customer's AWS account id",
             "contact_first_name": "First name", "contact_last_name": "Last name", "contact_email": "Email",
             "contact_phone": "Phone", "contact_title": "Job title", "title": "Project title",
             "customer_business_problem": "Customer business problem", "competitor_name": "Competitor",
-            "other_competitor_names": "Other competitors (when *Other)",
+            "other_competitor_names": "Other competitors",
             "expected_monthly_spend": "Expected monthly AWS spend (USD)", "target_close_date": "Target close date",
         }
         help_texts = {
+            "other_industry": "",
             "postal_code": "Partner Central requires it for customers in the United States (5 digits, or ZIP+4). "
                            "The intake does not ask the founder for it.",
             "customer_business_problem": "20 to 2,000 characters: what the customer needs solved, in their words.",
@@ -147,7 +158,8 @@ class AceDraftForm(forms.ModelForm):
         self.fields["customer_business_problem"].max_length = 2000
 
     def sections(self):
-        return [(title, [self[name] for name in names]) for title, names in SECTIONS]
+        """(title, [(bound field, what Partner Central asks of it or "optional")]) per fieldset."""
+        return [(title, [(self[name], ACE_NEEDS.get(name, "optional")) for name in names]) for title, names in SECTIONS]
 
     def _strip(self, name: str) -> str:
         return (self.cleaned_data.get(name) or "").strip()

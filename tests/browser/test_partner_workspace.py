@@ -58,6 +58,19 @@ def test_partner_accepts_in_the_workspace_and_launches_with_the_founders_models(
     expect(page.get_by_role("link", name="Open the ACE draft")).to_be_visible()
     shoot(page, "workspace-accepted")
 
+    # The readiness checklist links the field the intake never asked (a US customer's postal code).
+    page.locator("#ace-readiness").get_by_role("link", name="Postal code").click()
+    expect(page.get_by_role("heading", name="ACE opportunity for Parsewell")).to_be_visible()
+    assert page.url.endswith("#id_postal_code")
+    expect(page.get_by_label("Industry (required)")).to_have_value("Software and Internet")
+    assert_every_field_labelled(page)
+    shoot(page, "workspace-ace")
+    page.get_by_label("Postal code (required for US customers)").fill("94107")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("It is ready to submit")
+    expect(page.locator("#ace-readiness")).to_contain_text("Ready")
+    page.get_by_role("link", name="Parsewell workspace").click()
+
     page.locator("#new-bakeoff").click()
     expect(page.get_by_text("This engagement has no eval set yet")).to_be_visible()
     page.get_by_role("link", name="Upload a new eval set").click()
