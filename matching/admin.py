@@ -54,12 +54,19 @@ class RuleSetVersionInline(ReadOnlyInline):
 
 @admin.register(CreditPool)
 class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "filing_route", "amount_min_usd", "amount_max_usd", "typical_amount_usd",
-                    "is_active", "position"]
+    list_display = ["name", "slug", "filing_route", "amount_range", "typical_amount", "is_active", "position"]
     list_filter = ["filing_route", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PoolRuleInline, RuleSetVersionInline]
+
+    @admin.display(description="Amount", ordering="amount_max_usd")
+    def amount_range(self, obj):
+        return f"{money_text(obj.amount_min_usd)} to {money_text(obj.amount_max_usd)}"
+
+    @admin.display(description="Typical amount", ordering="typical_amount_usd")
+    def typical_amount(self, obj):
+        return money_text(obj.typical_amount_usd)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -259,7 +266,7 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 @admin.register(PoolVerdict)
 class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "intake__engagement__partner"
-    list_display = ["intake", "pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "created_at"]
+    list_display = ["intake", "pool", "is_eligible", "estimate", "route", "rule_version", "created_at"]
     list_filter = ["pool", "is_eligible", "route"]
     search_fields = ["intake__company_name", "intake__contact_email"]
     list_select_related = ["intake", "pool", "rule_version__pool"]  # the version names its pool
@@ -271,5 +278,9 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Estimated amount", ordering="estimated_amount_usd")
+    def estimate(self, obj):
+        return money_text(obj.estimated_amount_usd)
 
 from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)

@@ -126,7 +126,21 @@ def test_the_admin_list_links_each_engagement_to_its_workspace(client, firms):
     client.force_login(firms["alice"])
     body = client.get(reverse("admin:matching_engagement_changelist")).content.decode()
     assert reverse("workspace:detail", args=[firms["engagement"].pk]) in body
-    assert "100000.00" not in body
+
+
+def test_the_admins_money_columns_read_with_separators_and_currency(client, firms, accepted):
+    from matching.templatetags.money import money_text
+
+    client.force_login(firms["alice"])
+    pages = {
+        "matching_engagement": [accepted.estimated_credits_usd],
+        "matching_poolverdict": [v.estimated_amount_usd for v in accepted.intake.verdicts.filter(is_eligible=True)],
+        "matching_creditapplication": [a.amount_requested for a in accepted.credit_applications.all()],
+    }
+    for admin_page, amounts in pages.items():
+        body = client.get(reverse(f"admin:{admin_page}_changelist")).content.decode()
+        for amount in amounts:
+            assert amount >= 1000 and money_text(amount) in body and f">{amount}<" not in body, (admin_page, amount)
 
 
 def test_the_partners_read_only_admin_change_form_has_no_save_buttons(client, firms, accepted):
