@@ -166,3 +166,12 @@ def test_the_new_match_email_sends_the_partner_to_the_workspace(firms, mailoutbo
     url = f"https://cloudroute.example{reverse('workspace:detail', args=[engagement.pk])}"
     assert url in mail.body and url in mail.alternatives[0][0]
     assert f"${engagement.estimated_credits_usd:,.0f}" in mail.body
+
+
+def test_the_partners_admin_home_leads_to_the_workspace_with_what_waits(client, firms):
+    client.force_login(firms["alice"])
+    body = client.get(reverse("admin:index")).content.decode()
+    assert 'id="workspace-callout"' in body and "1 match waiting for you to accept" in body
+    assert reverse("workspace:home") in body
+    client.force_login(firms["staff"])
+    assert 'id="workspace-callout"' not in client.get(reverse("admin:index")).content.decode()
