@@ -39,7 +39,8 @@ def test_partner_accepts_in_the_workspace_and_launches_with_the_founders_models(
     start_worker()
 
     log_in(page, live_server, "alice")
-    page.get_by_role("link", name="Your engagements").click()
+    expect(page.locator("#workspace-callout")).to_contain_text("1 match waiting for you to accept")
+    page.get_by_role("link", name="Open your engagements").click()
     expect(page.get_by_role("heading", name="Waiting for you to accept (1)")).to_be_visible()
     shoot(page, "workspace-home")
     page.get_by_role("link", name="Parsewell").click()
