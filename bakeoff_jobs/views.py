@@ -112,13 +112,14 @@ def _launch_for(request: HttpRequest):
     """The engagement the launch page is opened for (?engagement=, or the ?eval_set='s), and the eval
     set to start from: the one asked for, else the engagement's newest. Another firm's ids are
     ignored, as if not given."""
-    eval_sets = selectors.eval_sets_visible_to(request)
+    eval_sets, engagements = selectors.eval_sets_visible_to(request), engagements_visible_to(request)
     eval_set = engagement = None
     if request.GET.get("eval_set", "").isdigit():
         eval_set = eval_sets.filter(pk=request.GET["eval_set"]).first()
-        engagement = eval_set.engagement if eval_set is not None else None
+        if eval_set is not None and eval_set.engagement_id:  # still the firm's (a declined one moved on)
+            engagement = engagements.filter(pk=eval_set.engagement_id).first()
     if engagement is None and request.GET.get("engagement", "").isdigit():
-        engagement = engagements_visible_to(request).filter(pk=request.GET["engagement"]).first()
+        engagement = engagements.filter(pk=request.GET["engagement"]).first()
         if engagement is not None and eval_set is None:
             eval_set = eval_sets.filter(engagement=engagement).order_by("-created_at", "-pk").first()
     return engagement, eval_set

@@ -170,6 +170,18 @@ def test_another_firms_engagement_preselects_nothing(client, alice, charlie):
     assert not response.context["form"]["models"].value()
 
 
+def test_an_eval_set_whose_engagement_moved_to_another_firm_preselects_nothing_of_it(client, alice, alpha, charlie):
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    engagement = EngagementFactory(partner=alpha, intake__company_name="Movedwell")
+    eval_set = eval_set_with_cases(2, partner=alpha, engagement=engagement)
+    engagement.partner = charlie.partner_member.partner  # declined and placed with another firm
+    engagement.save()
+    client.force_login(alice)
+    response = client.get(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
+    assert "Movedwell" not in response.content.decode() and not response.context["form"]["models"].value()
+
+
 def test_the_upload_page_says_why_an_eval_set_is_not_tied_to_an_engagement(client, alice, alpha):
     from tests.bakeoff_jobs.factories import EngagementFactory
 
