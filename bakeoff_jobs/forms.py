@@ -3,13 +3,16 @@ from decimal import Decimal
 
 from django import forms
 
+from matching.roles import access_of
 from matching.selectors import engagements_visible_to
+from matching.templatetags.money import plain_price
 
 from . import services
 from .model_data import lifecycle_note
 from .models import CatalogModel
 from .selectors import eval_sets_visible_to
 
+UPLOAD_ENGAGEMENT_STATUSES = ("accepted", "in_progress")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 FILE_HELP = ("JSONL (one object a line) or CSV with a header. Columns: prompt, expected, scorer "
              "(exact, contains, regex, json_valid, json_schema, numeric, label, llm_judge), and optionally "
@@ -18,14 +21,29 @@ FILE_HELP = ("JSONL (one object a line) or CSV with a header. Columns: prompt, e
 
 class EvalSetUploadForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="A name your team will recognise, e.g. “Support triage, Nov”.")
-    engagement = forms.ModelChoiceField(queryset=None, required=False, empty_label="(not tied to an engagement)",
+    engagement = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not tied to an engagement",
                                         help_text="The startup whose prompts these are; its workload prices the report.")
     file = forms.FileField(label="Eval set file", help_text=FILE_HELP)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["engagement"].queryset = engagements_visible_to(user).filter(
-            status__in=("accepted", "in_progress"))
+        engagements = engagements_visible_to(user)
+        self.fields["engagement"].queryset = engagements.filter(status__in=UPLOAD_ENGAGEMENT_STATUSES)
+        # The firm's matches not accepted yet: why they are not offered (a partner's own only).
+        self.waiting_engagements = (list(engagements.filter(status="matched")[:10]) if access_of(user).is_partner
+                                    else [])
+        self.fields["engagement"].help_text = self._engagement_help()
+
+    def _engagement_help(self) -> str:
+        if not self.fields["engagement"].queryset.exists():
+            why = ("An eval set can be tied only to an engagement your firm has accepted, and there is none yet"
+                   + (f" ({len(self.waiting_engagements)} waiting for you to accept)" if self.waiting_engagements
+                      else "") + ". Until then it is not tied to an engagement: the report compares the models "
+                   "but has no founder workload to price, and no credit runway.")
+            return why
+        return ("The startup whose prompts these are; its workload prices the report and its matched credits give "
+                "the runway. Not tied to an engagement: no monthly cost or runway in the report. Only accepted "
+                "engagements are listed.")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -37,7 +55,7 @@ class EvalSetUploadForm(forms.Form):
 
 
 def _per_1m(prices: dict) -> str:
-    return f"${prices['input_per_1m'].normalize():f} in / ${prices['output_per_1m'].normalize():f} out per 1M tokens"
+    return f"{plain_price(prices['input_per_1m'])} / {plain_price(prices['output_per_1m'])} per 1M tokens"
 
 
 def model_picker_choices() -> list[tuple[str, str]]:

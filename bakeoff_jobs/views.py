@@ -15,10 +15,12 @@ from cloudroute.exports import csv_writer
 from cloudroute.inputs import query_int
 from matching.admin_scoping import partner_or_staff_required
 from matching.roles import partner_of
+from matching.selectors import engagements_visible_to
 
-from . import charts, selectors, services
+from . import charts, picker, selectors, services
+from .model_data import lifecycle_note
 from .forms import EvalSetUploadForm, LaunchForm
-from .models import BakeoffRun, RunStatus
+from .models import BakeoffRun, Lifecycle, RunStatus
 
 CASES_PER_PAGE = 20
 
@@ -35,7 +37,8 @@ def _visible_run(request: HttpRequest, pk: int) -> BakeoffRun:
 @partner_or_staff_required
 def evalset_upload(request: HttpRequest) -> HttpResponse:
     _require(request, "add_evalset")
-    form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    initial = {"engagement": request.GET["engagement"]} if request.GET.get("engagement", "").isdigit() else None
+    form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -69,7 +72,12 @@ def launch(request: HttpRequest) -> HttpResponse:
     """Pick the eval set, models and settings; the first POST shows the estimate, the second launches."""
     _require(request, "add_bakeoffrun")
     data = request.POST if request.method == "POST" else None
-    initial = {"eval_set": request.GET.get("eval_set")} if request.GET.get("eval_set") else None
+    engagement, eval_set = _launch_for(request)
+    initial = {}
+    if eval_set is not None:
+        initial["eval_set"] = eval_set.pk
+    if engagement is not None:
+        initial["models"] = [str(m.pk) for m in picker.models_of_interest(engagement.intake.models_of_interest)]
     form = LaunchForm(data, initial=initial, user=request.user)
     estimate = None
     settings_changed = False
@@ -95,9 +103,39 @@ def launch(request: HttpRequest) -> HttpResponse:
         names = {m.model_id: m.name for m in models}
         estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
                           "upper": m.upper_bound_usd} for m in estimate.models]
-        estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed}
-    return render(request, "bakeoff_jobs/launch.html", {"form": form, "estimate": estimate},
-                  status=400 if form.errors else 200)
+        legacy = [{"name": m.name, "note": lifecycle_note(m.model.lifecycle_on())} for m in models
+                  if m.model.lifecycle_on()["status"] == Lifecycle.LEGACY]
+        estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,
+                    "legacy": legacy}
+    context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),
+               "groups": _picker_rows(form)}
+    return render(request, "bakeoff_jobs/launch.html", context, status=400 if form.errors else 200)
+
+
+def _launch_for(request: HttpRequest):
+    """The engagement the launch page is opened for (?engagement=, or the ?eval_set='s), and the eval
+    set to start from: the one asked for, else the engagement's newest. Another firm's ids are
+    ignored, as if not given."""
+    eval_sets, engagements = selectors.eval_sets_visible_to(request), engagements_visible_to(request)
+    eval_set = engagement = None
+    if request.GET.get("eval_set", "").isdigit():
+        eval_set = eval_sets.filter(pk=request.GET["eval_set"]).first()
+        if eval_set is not None and eval_set.engagement_id:  # still the firm's (a declined one moved on)
+            engagement = engagements.filter(pk=eval_set.engagement_id).first()
+    if engagement is None and request.GET.get("engagement", "").isdigit():
+        engagement = engagements.filter(pk=request.GET["engagement"]).first()
+        if engagement is not None and eval_set is None:
+            eval_set = eval_sets.filter(engagement=engagement).order_by("-created_at", "-pk").first()
+    return engagement, eval_set
+
+
+def _picker_rows(form: LaunchForm) -> list[dict]:
+    """The picker's groups, each row with its checkbox (the form's own subwidget, so a bound form
+    keeps what was ticked)."""
+    boxes = {str(box.data["value"]): box for box in form["models"]}
+    return [{"group": group, "rows": [{"row": row, "box": boxes.get(row.value)} for row in group.rows
+                                      if row.value in boxes]}
+            for group in picker.picker_groups()]
 
 
 def _estimate_key(cleaned: dict) -> str:

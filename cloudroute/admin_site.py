@@ -21,6 +21,16 @@ class CloudRouteAdminSite(admin.AdminSite):
             admin_class = type(admin_class.__name__, (AdminInputLimitsMixin, admin_class), {})
         return super().register(model_or_iterable, admin_class, **options)
 
+    def index(self, request, extra_context=None):
+        """A partner's admin home leads with the firm's workspace: how many matches wait for them."""
+        from matching.roles import access_of
+        from matching.selectors import engagements_visible_to
+
+        if access_of(request).is_partner:
+            waiting = engagements_visible_to(request).filter(status="matched").count()
+            extra_context = {**(extra_context or {}), "workspace_waiting": waiting, "workspace_callout": True}
+        return super().index(request, extra_context)
+
 
 class CloudRouteAdminConfig(AdminConfig):
     default_site = "cloudroute.admin_site.CloudRouteAdminSite"

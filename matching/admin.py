@@ -11,6 +11,7 @@ from django.forms.formsets import all_valid
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from cloudroute.admin_inputs import AdminInputLimitsMixin
@@ -31,6 +32,7 @@ from .models import (
 from .admin_scoping import PartnerScopedAdminMixin
 from .models.engagements import OCCUPYING_STATUSES, WAITING_STATUSES
 from .selectors import engagements_visible_to
+from .templatetags.money import money_text
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -84,8 +86,8 @@ def rules_with_sources_html(snapshot: dict):
 
 @admin.register(CreditPool)
 class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "filing_route", "amount_min_usd", "amount_max_usd", "typical_amount_usd",
-                    "is_active", "position", "cites_sources"]
+    list_display = ["name", "slug", "filing_route", "amount_range", "typical_amount", "is_active", "position",
+                    "cites_sources"]
     list_filter = ["filing_route", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -100,6 +102,14 @@ class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def cites_sources(self, obj):
         """Whether the terms and every rule cite a page and a date."""
         return all(x.source_url and x.source_as_of for x in [obj, *obj.rules.all()])
+
+    @admin.display(description="Amount", ordering="amount_max_usd")
+    def amount_range(self, obj):
+        return f"{money_text(obj.amount_min_usd)} to {money_text(obj.amount_max_usd)}"
+
+    @admin.display(description="Typical amount", ordering="typical_amount_usd")
+    def typical_amount(self, obj):
+        return money_text(obj.typical_amount_usd)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -237,11 +247,11 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     staff_only_filters = ["queue", "partner"]
     staff_only_actions = ["assign_partner", "rematch", "close"]
     partner_inlines = [PartnerStatusChangeInline]  # match decisions score other firms: staff only
-    list_display = ["id", "company", "status", "partner", "estimated_credits_usd", "created_at"]
+    list_display = ["id", "company", "status", "partner", "expected_credits", "created_at", "workspace"]
     list_filter = [UnmatchedQueueFilter, "status", "partner", "matched_pools"]
     search_fields = ["intake__company_name", "intake__contact_email", "partner__name"]
     list_select_related = ["intake", "partner"]
-    readonly_fields = ["intake", "partner", "status", "estimated_credits_usd", "matched_pools", "verdicts",
+    readonly_fields = ["workspace", "intake", "partner", "status", "expected_credits", "matched_pools", "verdicts",
                        "created_at", "updated_at"]
     fields = readonly_fields
     inlines = [StatusChangeInline, MatchDecisionInline]
@@ -257,6 +267,14 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def company(self, obj):
         return obj.intake.company_name
 
+    @admin.display(description="Expected credits", ordering="estimated_credits_usd")
+    def expected_credits(self, obj):
+        return money_text(obj.estimated_credits_usd)
+
+    @admin.display(description="Workspace")
+    def workspace(self, obj):
+        return format_html('<a href="{}">Open the workspace</a>', reverse("workspace:detail", args=[obj.pk]))
+
     @admin.display(description="Verdicts")
     def verdicts(self, obj):
         rows = obj.intake.verdicts.select_related("pool", "rule_version")
@@ -264,9 +282,9 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
             "<table>{}</table>",
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>${}</td><td>v{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>v{}</td><td>{}</td></tr>",
                 (
-                    (v.pool.name, v.headline, v.estimated_amount_usd,
+                    (v.pool.name, v.headline, money_text(v.estimated_amount_usd),
                      v.rule_version.version, "; ".join(r["text"] for r in v.reasons if not r["passed"]) or "all rules pass")
                     for v in rows
                 ),
@@ -344,7 +362,7 @@ class EngagementAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 @admin.register(PoolVerdict)
 class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "intake__engagement__partner"
-    list_display = ["intake", "pool", "is_eligible", "estimated_amount_usd", "route", "rule_version", "created_at"]
+    list_display = ["intake", "pool", "is_eligible", "estimate", "route", "rule_version", "created_at"]
     list_filter = ["pool", "is_eligible", "route"]
     search_fields = ["intake__company_name", "intake__contact_email"]
     list_select_related = ["intake", "pool", "rule_version__pool"]  # the version names its pool
@@ -356,5 +374,9 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Estimated amount", ordering="estimated_amount_usd")
+    def estimate(self, obj):
+        return money_text(obj.estimated_amount_usd)
 
 from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)

@@ -23,6 +23,7 @@ from .models import (
 from .admin import ReadOnlyInline
 from .admin_scoping import PartnerScopedAdminMixin
 from .selectors import engagements_visible_to
+from .templatetags.money import money_text
 from .tasks import sync_ace_opportunity, sync_credit_application
 
 ACE_LIFECYCLE_FIELDS = ["partner_central_id", "stage", "closed_lost_reason", "review_status", "review_comments"]
@@ -148,7 +149,7 @@ MANUAL_APPLICATION_FIELDS = ["status", "amount_approved", "expires_on", "status_
 @admin.register(CreditApplication)
 class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "engagement__partner"
-    list_display = ["__str__", "pool", "amount_requested", "status", "amount_approved", "expires_on", "has_error"]
+    list_display = ["__str__", "pool", "requested", "status", "approved", "expires_on", "has_error"]
     list_filter = ["status", "pool"]
     search_fields = ["engagement__intake__company_name", "benefit_application_id"]
     list_select_related = ["pool", "engagement__intake"]
@@ -172,6 +173,14 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="Error", boolean=True)
     def has_error(self, obj):
         return bool(obj.last_error)
+
+    @admin.display(description="Amount requested", ordering="amount_requested")
+    def requested(self, obj):
+        return money_text(obj.amount_requested, obj.currency)
+
+    @admin.display(description="Amount approved", ordering="amount_approved")
+    def approved(self, obj):
+        return money_text(obj.amount_approved, obj.currency)
 
     def save_model(self, request, obj, form, change):
         manual = {name: form.cleaned_data[name] for name in MANUAL_APPLICATION_FIELDS if name in form.changed_data}
@@ -264,7 +273,7 @@ class CommissionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Owed")
     def owed(self, obj):
-        return obj.amount
+        return money_text(obj.amount, obj.currency)
 
     def save_model(self, request, obj, form, change):
         amount = form.cleaned_data.get("corrected_amount")

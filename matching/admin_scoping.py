@@ -146,6 +146,12 @@ class PartnerScopedAdminMixin:
             return self.partner_inlines
         return super().get_inlines(request, obj)
 
+    # --- no Save buttons on a form where nothing can be changed ---------------------------------
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and not _form_editable(context):
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
     # --- choices in forms: only rows the login may see ----------------------------------------
     def _scoped_choices(self, db_field, request, kwargs):
         if _unscoped(request) or "queryset" in kwargs:
@@ -163,6 +169,21 @@ class PartnerScopedAdminMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _form_editable(context) -> bool:
+    """Whether a change form has anything a person can change: a visible field, or an inline that
+    can add, delete or edit rows."""
+    adminform = context.get("adminform")
+    if adminform is not None and any(not f.is_hidden for f in adminform.form):
+        return True
+    for inline in context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        if inline.has_add_permission or formset.can_delete and inline.has_delete_permission:
+            return True
+        if inline.has_change_permission and any(not f.is_hidden for form in formset.forms for f in form):
+            return True
+    return False
 
 
 # What a partner firm's login may do in the admin; rows are scoped by the mixin above.

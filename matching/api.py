@@ -171,17 +171,12 @@ class AceOpportunityViewSet(_FilingViewSet):
     @extend_schema(request=AceOpportunityUpdateSerializer, responses=AceOpportunitySerializer,
                    summary="Edit the draft's Partner Central fields")
     def partial_update(self, request, *args, **kwargs):
-        with transaction.atomic():
-            opportunity = self.get_object()
-            opportunity = AceOpportunity.objects.select_for_update().get(pk=opportunity.pk)
-            if opportunity.review_status not in DRAFT_REVIEW_STATUSES:
-                raise Conflict(f"The opportunity is {opportunity.review_status}: only a draft can be edited.")
-            data = AceOpportunityUpdateSerializer(opportunity, data=request.data, partial=True)
-            data.is_valid(raise_exception=True)
-            for name, value in data.validated_data.items():
-                setattr(opportunity, name, value)
-            opportunity.full_clean()
-            opportunity.save()
+        opportunity = self.get_object()
+        if opportunity.review_status not in DRAFT_REVIEW_STATUSES:
+            raise Conflict(f"The opportunity is {opportunity.review_status}: only a draft can be edited.")
+        data = AceOpportunityUpdateSerializer(opportunity, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        filing.ace_opportunity_update(opportunity=opportunity, fields=data.validated_data, by=request.user)
         return Response(AceOpportunitySerializer(self.get_queryset().get(pk=opportunity.pk)).data)
 
     @extend_schema(request=AceSubmitSerializer, responses=AceOpportunitySerializer,

@@ -408,6 +408,23 @@ def ace_opportunity_sync(*, opportunity_id: int) -> list[AceStatusChange]:
     )
 
 
+ACE_DRAFT_REVIEW_STATUSES = (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED)
+
+
+def ace_opportunity_update(*, opportunity: AceOpportunity, fields: dict, by=None) -> AceOpportunity:
+    """Edits the draft's Partner Central fields (validated at the edge: the workspace's form, the
+    API's serializer); only a draft (pending submission or action required) can be edited."""
+    with transaction.atomic():
+        locked = AceOpportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if locked.review_status not in ACE_DRAFT_REVIEW_STATUSES:
+            raise FilingError(f"The opportunity is {locked.review_status}: only a draft can be edited.")
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        locked.save()
+    return locked
+
+
 # --- credit applications --------------------------------------------------------------------------
 
 

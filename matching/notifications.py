@@ -72,6 +72,11 @@ def admin_url(obj) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def workspace_url(engagement) -> str:
+    """The engagement's page in the partner's workspace, where it is accepted or declined."""
+    return settings.SITE_URL.rstrip("/") + reverse("workspace:detail", args=[engagement.pk])
+
+
 FOUNDER_MILESTONES = {
     "matched": ("You are matched with {partner}", "{partner}, a vetted AWS partner, will file your credits and help build your workload. They will be in touch."),
     "accepted": ("{partner} accepted your engagement", "Your partner is preparing the AWS registration (ACE) and the credit applications."),
@@ -111,7 +116,8 @@ def partner_new_match_send(*, engagement_id: int, partner_id: int) -> None:
         subject=f"CloudRoute: new match — {engagement.intake.company_name}",
         template="partner_new_match",
         context={"engagement": engagement, "intake": engagement.intake, "partner": partner,
-                 "pools": list(engagement.matched_pools.all()), "admin_url": admin_url(engagement)},
+                 "pools": list(engagement.matched_pools.all()), "admin_url": admin_url(engagement),
+                 "workspace_url": workspace_url(engagement)},
     )
 
 

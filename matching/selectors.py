@@ -96,3 +96,21 @@ def engagement_credits(engagement: Engagement) -> dict[str, Decimal]:
     approved = CreditApplication.objects.filter(engagement=engagement, status=BenefitStatus.APPROVED).aggregate(
         total=Sum("amount_approved"))["total"]
     return {"expected": engagement.estimated_credits_usd, "approved": approved or Decimal("0")}
+
+
+def engagement_workspace(who, pk: int) -> Engagement | None:
+    """One engagement as the partner's workspace shows it (None when `who` may not see it): the
+    intake with its verdicts and pools, history, ACE draft and credit applications, in a fixed
+    number of queries."""
+    return (
+        engagements_visible_to(who)
+        .select_related("ace_opportunity")
+        .prefetch_related(
+            Prefetch("intake__verdicts", queryset=PoolVerdict.objects.select_related("pool").order_by("pool__position",
+                                                                                                      "pool__name")),
+            "history",
+            Prefetch("credit_applications", queryset=CreditApplication.objects.select_related("pool")),
+        )
+        .filter(pk=pk)
+        .first()
+    )

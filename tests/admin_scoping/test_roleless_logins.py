@@ -30,6 +30,12 @@ PAGES = {
     "bakeoffs:results_csv": PARTNER_OR_STAFF,
     "bakeoffs:cancel": PARTNER_OR_STAFF,
     "bakeoffs:share": PARTNER_OR_STAFF,
+    "workspace:home": PARTNER_OR_STAFF,
+    "workspace:detail": PARTNER_OR_STAFF,
+    "workspace:accept": PARTNER_OR_STAFF,
+    "workspace:decline": PARTNER_OR_STAFF,
+    "workspace:ace": PARTNER_OR_STAFF,
+    "workspace:ace_submit": PARTNER_OR_STAFF,
 }
 
 
@@ -52,7 +58,8 @@ def page_url(name, firms):
     if name == "intake:status":
         return status_path(firms["engagement"].intake)
     route = dict(page_routes())[name]
-    return reverse(name, args=[firms["run"].pk] if "<int:pk>" in route else [])
+    owner = firms["engagement"] if name.startswith("workspace:") else firms["run"]
+    return reverse(name, args=[owner.pk] if "<int:pk>" in route else [])
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Uploading an eval set and launching a bake-off from the partner's pages, estimate first."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -96,12 +97,104 @@ def test_picker_offers_no_model_past_end_of_life_and_says_when_legacy_ones_end(c
     eval_set_with_cases(2, partner=alpha)
     client.force_login(alice)
     page = client.get(reverse("bakeoffs:launch")).content.decode()
-    assert "Claude 3 Haiku" not in page and "Llama 3.2" not in page and "Claude Sonnet 4 —" not in page
-    assert "Claude Opus 4.1 — $15 in / $75 out per 1M tokens (closed weights) — legacy on Bedrock: end of life 2099-01-31" in page
-    assert "Claude Sonnet 4.5 — $3.3 in / $16.5 out" in page  # the us. profile, 10% over the list
-    assert ('value="global.anthropic.claude-sonnet-4-5-20250929-v1:0"' in page
-            and "through the global profile global.anthropic.claude-sonnet-4-5-20250929-v1:0, at the listed rate"
-            " — $3 in / $15 out" in page)
+    assert "Claude 3 Haiku" not in page and "Llama 3.2" not in page and "Claude Sonnet 4<" not in page
+    opus = picker_row(page, "Claude Opus 4.1<")
+    assert "$15 / $75 per 1M tokens" in opus and "legacy: end of life 2099-01-31" in opus
+    assert "$3.3 / $16.5 per 1M tokens" in picker_row(page, "Claude Sonnet 4.5<")  # the us. profile, 10% over the list
+    profile = picker_row(page, 'value="global.anthropic.claude-sonnet-4-5-20250929-v1:0"')
+    assert "global profile" in profile and "at the listed rate" in profile and "$3 / $15 per 1M tokens" in profile
+
+
+def picker_row(page: str, marker: str) -> str:
+    """The picker's table row that holds `marker`."""
+    rows = [row for row in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S) if marker in row]
+    assert len(rows) == 1, (marker, len(rows))
+    return rows[0]
+
+
+def test_the_picker_groups_by_family_and_tier_with_plain_prices_batch_and_lifecycle(client, alice, alpha):
+    from bakeoff_jobs.models import CatalogModel
+
+    eval_set_with_cases(2, partner=alpha)
+    client.force_login(alice)
+    response = client.get(reverse("bakeoffs:launch"))
+    page = response.content.decode()
+    captions = [entry["group"].label for entry in response.context["groups"] if entry["rows"]]
+    assert captions[:3] == ["Claude · Small", "Claude · Mid", "Claude · Top"] and "Llama · Large" in captions
+    assert "<caption" in page and "Claude · Mid</caption>" in page
+    assert ".000000" not in page  # "$3 / $15 per 1M tokens", never "$3.000000"
+    haiku = picker_row(page, "Claude Haiku 4.5<")
+    assert "batch −50%" in haiku and "active" in haiku
+    CatalogModel.objects.filter(pk=llama_8b().pk).update(batch_supported=False)
+    assert "no batch" in picker_row(client.get(reverse("bakeoffs:launch")).content.decode(), "Llama 3.1 8B Instruct<")
+
+
+def test_choosing_a_legacy_model_warns_before_launch(client, alice, alpha):
+    from bakeoff_jobs.models import CatalogModel
+
+    eval_set = eval_set_with_cases(2, partner=alpha)
+    opus = CatalogModel.objects.get(model_id="anthropic.claude-opus-4-1-20250805-v1:0")
+    client.force_login(alice)
+    form = {"eval_set": eval_set.pk, "models": [opus.pk, llama_8b().pk], "max_tokens": 100, "temperature": "0"}
+    estimate = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"}).content.decode()
+    assert 'id="legacy-warning"' in estimate and "Claude Opus 4.1 is legacy on Bedrock" in estimate
+    fresh = client.post(reverse("bakeoffs:launch"), {**form, "models": [claude_haiku_45().pk, llama_8b().pk],
+                                                     "estimate": "1"}).content.decode()
+    assert 'id="legacy-warning"' not in fresh
+
+
+def test_opened_for_an_engagement_the_picker_preselects_the_founders_models(client, alice, alpha):
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    engagement = EngagementFactory(partner=alpha, intake__models_of_interest="Claude Haiku 4.5, llama 3.1 8b, GPT-4o")
+    eval_set = eval_set_with_cases(2, partner=alpha, engagement=engagement)
+    haiku, llama = claude_haiku_45(), llama_8b()
+    client.force_login(alice)
+    for query in (f"engagement={engagement.pk}", f"eval_set={eval_set.pk}"):
+        response = client.get(f"{reverse('bakeoffs:launch')}?{query}")
+        assert response.context["form"]["models"].value() == [str(haiku.pk), str(llama.pk)]
+        assert response.context["form"]["eval_set"].value() == eval_set.pk
+        boxes = re.findall(r'<input type="checkbox" name="models"[^>]*>', response.content.decode())
+        checked = [box for box in boxes if "checked" in box]
+        assert len(checked) == 2 and f'value="{haiku.pk}"' in checked[0] and f'value="{llama.pk}"' in checked[1]
+        assert 'id="preselected-note"' in response.content.decode()
+
+
+def test_another_firms_engagement_preselects_nothing(client, alice, charlie):
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    theirs = EngagementFactory(partner=charlie.partner_member.partner, intake__company_name="Their Startup")
+    client.force_login(alice)
+    response = client.get(f"{reverse('bakeoffs:launch')}?engagement={theirs.pk}")
+    assert response.status_code == 200 and "Their Startup" not in response.content.decode()
+    assert not response.context["form"]["models"].value()
+
+
+def test_an_eval_set_whose_engagement_moved_to_another_firm_preselects_nothing_of_it(client, alice, alpha, charlie):
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    engagement = EngagementFactory(partner=alpha, intake__company_name="Movedwell")
+    eval_set = eval_set_with_cases(2, partner=alpha, engagement=engagement)
+    engagement.partner = charlie.partner_member.partner  # declined and placed with another firm
+    engagement.save()
+    client.force_login(alice)
+    response = client.get(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
+    assert "Movedwell" not in response.content.decode() and not response.context["form"]["models"].value()
+
+
+def test_the_upload_page_says_why_an_eval_set_is_not_tied_to_an_engagement(client, alice, alpha):
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    waiting = EngagementFactory(partner=alpha, status="matched", intake__company_name="Waitwell")
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:upload")).content.decode()
+    assert "(not tied to an engagement)" not in page
+    assert "only to an engagement your firm has accepted, and there is none yet (1 waiting for you to accept)" in page
+    assert reverse("workspace:detail", args=[waiting.pk]) in page and "no credit runway" in page
+    accepted = EngagementFactory(partner=alpha, status="accepted", intake__company_name="Readywell")
+    response = client.get(f"{reverse('bakeoffs:upload')}?engagement={accepted.pk}")
+    assert response.context["form"]["engagement"].value() == str(accepted.pk)
+    assert "Only accepted engagements are listed" in response.content.decode()
 
 
 def test_launching_a_model_past_end_of_life_is_refused_with_its_name(client, alice, alpha):

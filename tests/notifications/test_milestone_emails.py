@@ -33,7 +33,7 @@ def test_submission_mails_the_founder_once_and_the_matched_partner_once(pools, n
     partner = [m for m in mail.outbox if m.to == ["alice@northwind.example"]]
     assert len(founder) == 1 and len(partner) == 1
     assert partner[0].subject == "CloudRoute: new match — Parsewell"
-    assert "/admin/matching/engagement/" in partner[0].body
+    assert f"/engagements/{intake.engagement.pk}/" in partner[0].body  # the partner's workspace
     html, mimetype = partner[0].alternatives[0]
     assert mimetype == "text/html" and "Parsewell" in html
 

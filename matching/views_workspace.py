@@ -1,0 +1,165 @@
+"""The partner's workspace: the firm's engagements (the partner's home) and, per engagement, the
+founder's contact and workload, the pools and expected credits, Accept / Decline, the ACE draft as
+a guided form with its readiness checklist, the credit applications and the bake-offs. Every page
+asks matching.roles: a partner sees only the firm's engagements (another firm's id is a 404), staff
+see all, logins with no role get 403. State changes go through matching.services and .filing."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bakeoff_jobs import picker
+from bakeoff_jobs.selectors import eval_sets_visible_to, runs_visible_to
+
+from . import filing, services
+from .ace_form import AceDraftForm, ace_readiness
+from .admin_scoping import partner_or_staff_required
+from .forms import DeclineForm
+from .models import Engagement
+from .models.engagements import EngagementStatus
+from .selectors import engagement_credits, engagement_workspace, engagements_visible_to
+
+ACTIVE = (EngagementStatus.ACCEPTED, EngagementStatus.IN_PROGRESS)
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _engagement(request: HttpRequest, pk: int) -> Engagement:
+    engagement = engagement_workspace(request, pk)
+    if engagement is None:
+        raise Http404("No such engagement.")
+    return engagement
+
+
+@partner_or_staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    engagements = list(engagements_visible_to(request).order_by("-created_at", "-pk")[:200])
+    waiting = [e for e in engagements if e.status == EngagementStatus.MATCHED]
+    active = [e for e in engagements if e.status in ACTIVE]
+    other = [e for e in engagements if e.status not in ACTIVE and e.status != EngagementStatus.MATCHED]
+    return render(request, "matching/workspace_home.html",
+                  {"waiting": waiting, "active": active, "other": other, "total": len(engagements)})
+
+
+def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: DeclineForm | None = None) -> dict:
+    intake = engagement.intake
+    opportunity = getattr(engagement, "ace_opportunity", None)
+    verdicts = list(intake.verdicts.all())
+    return {
+        "engagement": engagement,
+        "intake": intake,
+        "eligible": [v for v in verdicts if v.is_eligible],
+        "credits": engagement_credits(engagement),
+        "history": list(engagement.history.all()),
+        "opportunity": opportunity,
+        "readiness": ace_readiness(opportunity) if opportunity is not None else [],
+        "applications": list(engagement.credit_applications.all()),
+        "runs": list(runs_visible_to(request).filter(engagement=engagement).order_by("-created_at")[:50]),
+        "eval_sets": list(eval_sets_visible_to(request).filter(engagement=engagement).order_by("-created_at")[:50]),
+        "models_of_interest": picker.models_of_interest(intake.models_of_interest),
+        "is_active": engagement.status in ACTIVE,
+        "can_decide": engagement.status == EngagementStatus.MATCHED
+        and request.user.has_perm("matching.change_engagement"),
+        "can_launch": engagement.status in ACTIVE and request.user.has_perm("bakeoff_jobs.add_bakeoffrun"),
+        "decline_form": decline_form or DeclineForm(),
+    }
+
+
+@partner_or_staff_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    return render(request, "matching/workspace.html", _detail_context(request, engagement))
+
+
+@partner_or_staff_required
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    _require(request, "matching.change_engagement")
+    try:
+        services.engagement_accept(engagement=engagement, by=request.user)
+    except services.MatchingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"You accepted {engagement.intake.company_name}. The ACE draft and the credit "
+                                  "applications are ready below.")
+    return redirect("workspace:detail", pk=engagement.pk)
+
+
+@partner_or_staff_required
+@require_POST
+def decline(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    _require(request, "matching.change_engagement")
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return render(request, "matching/workspace.html", _detail_context(request, engagement, form), status=400)
+    try:
+        services.engagement_decline(engagement=engagement, by=request.user, reason=form.cleaned_data["reason"])
+    except services.MatchingError as exc:
+        messages.error(request, str(exc))
+        return redirect("workspace:detail", pk=engagement.pk)
+    messages.success(request, f"You declined {engagement.intake.company_name}; CloudRoute matches it with another "
+                              "partner.")
+    if engagement_workspace(request, engagement.pk) is None:
+        return redirect("workspace:home")  # it went to another firm
+    return redirect("workspace:detail", pk=engagement.pk)
+
+
+@partner_or_staff_required
+def ace(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ACE draft as a guided form; read-only (no Save button) once it left the draft statuses."""
+    engagement = _engagement(request, pk)
+    opportunity = getattr(engagement, "ace_opportunity", None)
+    if opportunity is None:
+        messages.info(request, "The ACE draft is prepared when you accept the engagement.")
+        return redirect("workspace:detail", pk=engagement.pk)
+    editable = (opportunity.review_status in filing.ACE_DRAFT_REVIEW_STATUSES
+                and request.user.has_perm("matching.change_aceopportunity"))
+    form = AceDraftForm(request.POST if request.method == "POST" else None, instance=opportunity)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            try:
+                filing.ace_opportunity_update(opportunity=opportunity, fields=fields, by=request.user)
+            except filing.FilingError as exc:
+                messages.error(request, str(exc))
+            else:
+                opportunity.refresh_from_db()
+                left = ace_readiness(opportunity)
+                messages.success(request, "Saved the ACE draft." + (
+                    f" {len(left)} thing{'s' if len(left) != 1 else ''} left before it can be submitted."
+                    if left else " It is ready to submit."))
+                return redirect("workspace:ace", pk=engagement.pk)
+    if not editable:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(request, "matching/workspace_ace.html", {
+        "engagement": engagement, "opportunity": opportunity, "form": form, "editable": editable,
+        "readiness": ace_readiness(opportunity),
+    }, status=400 if form.errors else 200)
+
+
+@partner_or_staff_required
+@require_POST
+def ace_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    _require(request, "matching.change_aceopportunity")
+    opportunity = getattr(engagement, "ace_opportunity", None)
+    if opportunity is None:
+        raise Http404("No ACE draft yet.")
+    try:
+        filing.ace_opportunity_submit(opportunity=opportunity, by=request.user)
+    except filing.FilingError as exc:
+        messages.error(request, str(exc))
+        return redirect("workspace:ace", pk=engagement.pk)
+    messages.success(request, "The ACE opportunity is submitted.")
+    return redirect("workspace:detail", pk=engagement.pk)
