@@ -134,7 +134,7 @@ def test_the_admins_money_columns_read_with_separators_and_currency(client, firm
     client.force_login(firms["alice"])
     pages = {
         "matching_engagement": [accepted.estimated_credits_usd],
-        "matching_poolverdict": [v.estimated_amount_usd for v in accepted.intake.verdicts.filter(is_eligible=True)],
+        "matching_poolverdict": [v.estimated_amount_usd for v in accepted.intake.verdicts.filter(is_eligible=True, estimated_amount_usd__gt=0)],
         "matching_creditapplication": [a.amount_requested for a in accepted.credit_applications.all()],
     }
     for admin_page, amounts in pages.items():
