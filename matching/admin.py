@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from cloudroute.admin_inputs import AdminInputLimitsMixin
 
 from . import services
+from .breakdown_display import breakdown_html
 from .forms import AssignPartnerForm, ReasonForm
 from .models import (
     CreditPool,
@@ -135,7 +136,12 @@ class PartnerStatusChangeInline(ReadOnlyInline):
 
 class MatchDecisionInline(ReadOnlyInline):
     model = MatchDecision
-    fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
+    template = "admin/edit_inline/stacked.html"  # the breakdown's tables need the full width
+    fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown_table"]
+
+    @admin.display(description="Breakdown")
+    def breakdown_table(self, obj):
+        return breakdown_html(obj.breakdown)
 
 
 @admin.register(Engagement)
