@@ -148,7 +148,8 @@ def _finish(rows: list[dict]) -> list[dict]:
             None if row["expected_credits_usd"] is None else _cents(row["expected_credits_usd"])
         )
         row["funnel_stage"] = furthest_stage(row)
-        row["pools"] = "; ".join(pools.get(row["engagement_id"], []))
+        row["pool_names"] = pools.get(row["engagement_id"], [])
+        row["pools"] = "; ".join(row["pool_names"])
     return rows
 
 
