@@ -190,3 +190,15 @@ def test_the_csv_keeps_its_columns_and_adds_pools_expected_credits_stage_and_cou
         "Bedrock POC", "30000.00", "idea", "FR")
     assert alpha["funnel_stage"] == "credits_approved"  # the furthest stage it reached
     assert rows["Old Waiting"]["funnel_stage"] == "intake" and rows["Old Waiting"]["pools"] == ""
+
+
+def test_the_api_has_the_partner_table_and_the_queue(client, world):
+    client.force_login(CloudRouteStaffFactory(username="staff-api"))
+    body = client.get("/api/staff/pipeline/").json()
+
+    partners = {row["name"]: row for row in body["partners"]}
+    assert partners["Northwind"]["acceptance_rate"] == "66.7"
+    assert partners["Northwind"]["median_hours_to_accept"] == "15.0"
+    assert partners["Contoso"]["credits_approved_usd"] == "40000.00"
+    assert body["unmatched_queue"]["count"] == 2
+    assert body["unmatched_queue"]["oldest"][0]["company_name"] == "Old Waiting"
