@@ -20,8 +20,10 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-# Serves the app on http://127.0.0.1:8000 with the embedded defaults: SQLite, a Celery worker on
-# the filesystem broker and the local Bedrock sandbox. Ctrl-C stops all three.
+# Serves the app on http://127.0.0.1:$PORT (8000) with the embedded defaults: SQLite, a Celery worker
+# on the filesystem broker and the local Bedrock sandbox on $SANDBOX_PORT (8765), then prints the demo
+# logins. `make run PORT=9000 SANDBOX_PORT=9765` (or the same in the environment) moves them.
+# Ctrl-C stops all three.
 run: demo
 	PATH="$(abspath $(BIN)):$$PATH" ./scripts/run-local.sh
 

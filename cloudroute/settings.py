@@ -33,7 +33,10 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
     default=[] if PRODUCTION else ["*"] if DEBUG else ["localhost", "127.0.0.1", "[::1]"],
 )
-SITE_URL = env.str("CLOUDROUTE_SITE_URL", default="http://127.0.0.1:8000")
+# The ports `make run` serves on (scripts/run-local.sh): the web server and the local Bedrock sandbox.
+PORT = env.int("PORT", default=8000)
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8765)
+SITE_URL = env.str("CLOUDROUTE_SITE_URL", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "cloudroute.admin_site.CloudRouteAdminConfig",  # django.contrib.admin, opened by role
@@ -126,8 +129,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
-# --- Email: console locally, any backend in production ---------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- Email: logged at INFO locally (cloudroute.mail), any backend in production ---------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="cloudroute.mail.LoggingEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CloudRoute <hello@cloudroute.local>")
 
 # --- Redis layout -------------------------------------------------------------------------------
@@ -181,6 +184,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task goes back to the queue
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"  # what a task prints is information, not a warning
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
@@ -189,7 +193,7 @@ CELERY_BEAT_SCHEDULE = {}
 # --- AWS --------------------------------------------------------------------------------------
 # Region and credentials come from the standard AWS chain. Locally the Converse endpoint is the
 # project's own sandbox (manage.py bedrock_sandbox).
-BEDROCK_ENDPOINT_URL = env.str("BEDROCK_ENDPOINT_URL", default="http://127.0.0.1:8765")
+BEDROCK_ENDPOINT_URL = env.str("BEDROCK_ENDPOINT_URL", default=f"http://127.0.0.1:{SANDBOX_PORT}")
 BEDROCK_REGION = env.str("AWS_DEFAULT_REGION", default="us-east-1")
 # Bedrock's control plane (ListFoundationModels, ListInferenceProfiles) for the catalog sync: the
 # same sandbox locally; empty means real AWS.
@@ -253,7 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],  # the schema and docs are public
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL}favicon.svg",  # static/favicon.svg, as on every page
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "IntakeStageEnum": "intake.models.Stage",

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from cloudroute.admin_inputs import AdminInputLimitsMixin
 
 from . import eligibility, services
+from .breakdown_display import breakdown_html
 from .forms import AssignPartnerForm, ReasonForm
 from .models import (
     CreditPool,
@@ -238,7 +239,12 @@ class PartnerStatusChangeInline(ReadOnlyInline):
 
 class MatchDecisionInline(ReadOnlyInline):
     model = MatchDecision
-    fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown"]
+    template = "admin/edit_inline/stacked.html"  # the breakdown's tables need the full width
+    fields = ["decided_at", "method", "partner", "score", "decided_by", "reason", "breakdown_table"]
+
+    @admin.display(description="Breakdown")
+    def breakdown_table(self, obj):
+        return breakdown_html(obj.breakdown)
 
 
 @admin.register(Engagement)

@@ -300,7 +300,7 @@ class PipelineApi(APIView):
     permission_classes = [IsCloudRouteStaff]
 
     @extend_schema(parameters=[PipelineFilterSerializer], responses=PipelineSerializer,
-                   summary="Funnel, stage medians and commission totals (staff)")
+                   summary="Funnel, stage medians, per-partner figures, the unmatched queue and commission totals (staff)")
     def get(self, request):
         data = PipelineFilterSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
@@ -318,4 +318,6 @@ class PipelineApi(APIView):
             "median_days": labelled(summary.median_days),
             "commission_by_status": labelled(summary.commission_by_status),
             "commission_by_partner": labelled(summary.commission_by_partner),
+            "partners": summary.partners,
+            "unmatched_queue": summary.queue,
         }).data)

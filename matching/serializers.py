@@ -240,11 +240,40 @@ class LabelledAmountSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY, allow_null=True)
 
 
+class PartnerFiguresSerializer(serializers.Serializer):
+    partner_id = serializers.IntegerField()
+    name = serializers.CharField()
+    engagements = serializers.IntegerField(help_text="Engagements offered to the firm (matched with it at least once).")
+    accepted = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    awaiting = serializers.IntegerField(help_text="Still matched with the firm, not yet answered.")
+    acceptance_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True,
+                                               help_text="Percent of the answered offers that were accepted.")
+    median_hours_to_accept = serializers.DecimalField(max_digits=12, decimal_places=1, allow_null=True)
+    credits_approved_usd = serializers.DecimalField(**MONEY)
+    commission_usd = serializers.DecimalField(**MONEY)
+
+
+class QueuedEngagementSerializer(serializers.Serializer):
+    engagement_id = serializers.IntegerField()
+    company_name = serializers.CharField()
+    country = serializers.CharField()
+    status = serializers.CharField()
+    waiting_since = serializers.DateTimeField()
+
+
+class UnmatchedQueueSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    oldest = QueuedEngagementSerializer(many=True, help_text="The longest-waiting first.")
+
+
 class PipelineSerializer(serializers.Serializer):
     funnel = FunnelStageSerializer(many=True)
     median_days = LabelledAmountSerializer(many=True, help_text="Median days spent in each stage.")
     commission_by_status = LabelledAmountSerializer(many=True)
     commission_by_partner = LabelledAmountSerializer(many=True)
+    partners = PartnerFiguresSerializer(many=True)
+    unmatched_queue = UnmatchedQueueSerializer(help_text="Engagements waiting for staff, whatever the filters.")
 
 
 class PipelineFilterSerializer(serializers.Serializer):

@@ -6,5 +6,6 @@ from . import views_staff
 app_name = "staff"
 urlpatterns = [
     path("pipeline/", views_staff.pipeline_dashboard, name="pipeline"),
+    path("pipeline/engagements/", views_staff.stage_engagements, name="engagements"),
     path("pipeline.csv", views_staff.pipeline_csv, name="pipeline_csv"),
 ]

@@ -1,18 +1,23 @@
-"""Staff pages: the pipeline dashboard (funnel, stage medians, commission) and its CSV export."""
+"""Staff pages: the pipeline dashboard (unmatched queue, funnel, stage medians, per-partner figures,
+commission), the engagements behind each funnel stage, and the CSV export."""
 from django import forms
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from cloudroute.exports import csv_writer
+from intake.models import Stage
 
 from . import pipeline
 from .admin_scoping import cloudroute_staff_required
-from .models import CreditPool, Partner
+from .models import CreditPool, EngagementStatus, Partner
 
 CHART_WIDTH = 480  # px for 100% of intakes
 BAR_HEIGHT = 28
 BAR_GAP = 10
 LABEL_WIDTH = 150
+STAGE_PAGE_SIZE = 25
 
 
 class PipelineFilterForm(forms.Form):
@@ -38,7 +43,21 @@ class PipelineFilterForm(forms.Form):
         )
 
 
-def _chart(funnel: list[pipeline.FunnelStage]) -> dict:
+def _filter_query(request: HttpRequest, drop: tuple[str, ...] = (), **extra) -> str:
+    """The dashboard's filters as a query string, with `extra` set and the page number (and `drop`) left out."""
+    query = request.GET.copy()
+    for key in ("page", *drop):
+        query.pop(key, None)
+    for key, value in extra.items():
+        query[key] = value
+    return query.urlencode()
+
+
+def _stage_url(request: HttpRequest, stage: str) -> str:
+    return f"{reverse('staff:engagements')}?{_filter_query(request, stage=stage)}"
+
+
+def _chart(funnel: list[pipeline.FunnelStage], request: HttpRequest) -> dict:
     top = max((stage.count for stage in funnel), default=0) or 1
     bars = []
     for i, stage in enumerate(funnel):
@@ -47,6 +66,7 @@ def _chart(funnel: list[pipeline.FunnelStage]) -> dict:
             {
                 "label": stage.label,
                 "count": stage.count,
+                "url": _stage_url(request, stage.key),
                 "y": y,
                 "text_y": y + BAR_HEIGHT * 2 // 3,
                 "width": round(CHART_WIDTH * stage.count / top),
@@ -73,9 +93,46 @@ def pipeline_dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "summary": summary,
-            "chart": _chart(summary.funnel),
+            "stages": [(stage, _stage_url(request, stage.key)) for stage in summary.funnel],
+            "chart": _chart(summary.funnel, request),
             "chart_description": description,
             "query": request.GET.urlencode(),
+        },
+    )
+
+
+@cloudroute_staff_required
+def stage_engagements(request: HttpRequest) -> HttpResponse:
+    """The intakes behind one funnel stage (the dashboard's filters apply), paginated."""
+    form = PipelineFilterForm(request.GET or None)
+    stage = request.GET.get("stage") or pipeline.STAGE_KEYS[0]
+    if stage not in pipeline.STAGE_KEYS:
+        return render(
+            request, "matching/stage_engagements.html",
+            {"form": form, "error": f"Unknown stage {stage!r}: choose one of the funnel's stages.",
+             "stages": [(key, label, _stage_url(request, key)) for key, label in pipeline.FUNNEL]},
+            status=400,
+        )
+    paginator = Paginator(pipeline.stage_rows(form.filters(), stage), STAGE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "matching/stage_engagements.html",
+        {
+            "form": form,
+            "stage": stage,
+            "stage_label": pipeline.STAGE_LABELS[stage],
+            "stages": [(key, label, _stage_url(request, key)) for key, label in pipeline.FUNNEL],
+            "page": page,
+            "rows": [
+                {**row, "reached_at": row[f"{stage}_at"],
+                 "stage": Stage(row["stage"]).label if row["stage"] in Stage.values else row["stage"],
+                 "engagement_status": (EngagementStatus(row["engagement_status"]).label
+                                       if row["engagement_status"] in EngagementStatus.values else "")}
+                for row in pipeline.rows_finish(page.object_list)
+            ],
+            "page_query": _filter_query(request),
+            "dashboard_query": _filter_query(request, drop=("stage",)),
         },
     )
 
@@ -87,10 +144,10 @@ def pipeline_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="pipeline.csv"'
     writer = csv_writer(response)  # company names are typed by founders
-    writer.writerow(pipeline.ROW_COLUMNS)
+    writer.writerow(pipeline.CSV_COLUMNS)
     for row in rows:
         writer.writerow(
             ["" if row[c] is None else row[c].isoformat() if hasattr(row[c], "isoformat") else row[c]
-             for c in pipeline.ROW_COLUMNS]
+             for c in pipeline.CSV_COLUMNS]
         )
     return response

@@ -105,3 +105,22 @@ def test_login_lockout_settings_come_from_the_environment(load_settings):
     assert loaded["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
     assert loaded["AXES_CLIENT_IP_CALLABLE"] == "cloudroute.ratelimit.client_address"
     assert loaded["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
+
+
+def test_site_url_and_the_bedrock_endpoint_follow_the_local_ports(load_settings, monkeypatch):
+    for name in ("PORT", "SANDBOX_PORT", "BEDROCK_ENDPOINT_URL", "BEDROCK_CONTROL_ENDPOINT_URL", "CLOUDROUTE_SITE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = load_settings()
+    assert defaults["SITE_URL"] == "http://127.0.0.1:8000"
+    assert defaults["BEDROCK_ENDPOINT_URL"] == defaults["BEDROCK_CONTROL_ENDPOINT_URL"] == "http://127.0.0.1:8765"
+
+    moved = load_settings(PORT="9123", SANDBOX_PORT="9456")
+    assert moved["SITE_URL"] == "http://127.0.0.1:9123"
+    assert moved["BEDROCK_ENDPOINT_URL"] == moved["BEDROCK_CONTROL_ENDPOINT_URL"] == "http://127.0.0.1:9456"
+    assert load_settings(SANDBOX_PORT="9456", BEDROCK_ENDPOINT_URL="")["BEDROCK_ENDPOINT_URL"] == ""
+
+
+def test_emails_are_logged_locally_unless_a_backend_is_named(load_settings, monkeypatch):
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    assert load_settings()["EMAIL_BACKEND"] == "cloudroute.mail.LoggingEmailBackend"
+    assert load_settings(EMAIL_BACKEND="django_ses.SESBackend")["EMAIL_BACKEND"] == "django_ses.SESBackend"

@@ -22,6 +22,7 @@ PAGES = {
     "intake:status": PUBLIC,  # the founder's signed link is the credential (tests/intake)
     "staff:pipeline": STAFF_ONLY,
     "staff:pipeline_csv": STAFF_ONLY,
+    "staff:engagements": STAFF_ONLY,
     "bakeoffs:launch": PARTNER_OR_STAFF,
     "bakeoffs:upload": PARTNER_OR_STAFF,
     "bakeoffs:report": PARTNER_OR_STAFF,

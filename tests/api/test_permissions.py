@@ -55,6 +55,9 @@ CASES = [
     Case("intake status, a tampered link", "get", lambda w: f"/api/intakes/status/{w.founder_token[:-2]}xx/",
          (404,) * 5),
     Case("schema", "get", lambda w: "/api/schema/", (OK,) * 5),
+    Case("API root", "get", lambda w: "/api/", (OK,) * 5),
+    Case("Swagger UI", "get", lambda w: "/api/docs/", (OK,) * 5),
+    Case("ReDoc", "get", lambda w: "/api/redoc/", (OK,) * 5),
     # Partners: only their own firm's records (another firm's are not found); staff see all.
     Case("engagement list", "get", lambda w: "/api/engagements/", (*DENY_ANON, OK, OK, OK)),
     Case("engagement detail", "get", _eng, (*DENY_ANON, OK, 404, OK)),

@@ -155,7 +155,7 @@ def test_the_page_draws_the_funnel_with_a_title_description_and_table(staff_clie
     assert '<title id="funnel-title">Pipeline funnel</title>' in html
     assert "Intakes: 2, Matched: 2, Accepted: 1, ACE submitted: 1, ACE approved: 1, Credits approved: 1" in html
     assert 'id="funnel-table"' in html
-    assert "2000.00" in html
+    assert "$2,000" in html  # money with separators and currency
 
 
 def test_csv_exports_the_underlying_rows(staff_client, fixture_world):
