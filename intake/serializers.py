@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from cloudroute.inputs import find_bad_text
 from matching.models import EngagementStatus
+from matching.selectors import engagement_partner_contact
 
 from .forms import IntakeForm, normalised_email
 from .links import status_link_token, status_url
@@ -93,6 +94,13 @@ class FounderAceSerializer(serializers.Serializer):
     stage = serializers.CharField()
 
 
+class FounderPartnerContactSerializer(serializers.Serializer):
+    firm = serializers.CharField()
+    person = serializers.CharField(help_text="Blank when the firm names no contact person.")
+    email = serializers.CharField(help_text="Blank when the firm gives no address: it writes to the founder.")
+    accepted = serializers.BooleanField(help_text="False while the firm has yet to accept the match.")
+
+
 RECEIVED = "received"
 
 
@@ -110,6 +118,9 @@ class IntakeStatusSerializer(serializers.Serializer):
         "then the engagement's status."
     )
     partner_name = serializers.SerializerMethodField()
+    partner_contact = serializers.SerializerMethodField(
+        help_text="The matched firm's contact; null until a firm holds the engagement."
+    )
     estimated_credits_usd = serializers.DecimalField(
         source="engagement_or_none.estimated_credits_usd", max_digits=14, decimal_places=2, allow_null=True
     )
@@ -132,6 +143,12 @@ class IntakeStatusSerializer(serializers.Serializer):
     def get_partner_name(self, intake: Intake) -> str | None:
         engagement = intake.engagement_or_none
         return engagement.partner.name if engagement and engagement.partner else None
+
+    @extend_schema_field(FounderPartnerContactSerializer(allow_null=True))
+    def get_partner_contact(self, intake: Intake):
+        engagement = intake.engagement_or_none
+        contact = engagement_partner_contact(engagement) if engagement else None
+        return FounderPartnerContactSerializer(contact).data if contact else None
 
     @extend_schema_field(FounderVerdictSerializer(many=True))
     def get_verdicts(self, intake: Intake) -> list:
