@@ -8,13 +8,33 @@ from django.core.exceptions import ValidationError
 
 from cloudroute.inputs import find_bad_text
 
+from .countries import country_choices
 from .models import Intake
 from .validators import validate_aws_account_id, validate_country_code
 
 
-class CountryCodeField(forms.CharField):
+def _country_select_choices():
+    return [("", "Choose a country"), *country_choices()]
+
+
+class CountrySelect(forms.Select):
+    def format_value(self, value):
+        # A code posted in lower case is shown chosen when the form comes back with errors.
+        return [v.strip().upper() for v in super().format_value(value)]
+
+
+class CountryField(forms.ChoiceField):
+    """A select of intake.countries (the list ACE accepts); a posted code is matched in any case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_country_select_choices, **kwargs)
+
     def to_python(self, value):
         return (super().to_python(value) or "").strip().upper()
+
+    def validate(self, value):
+        # Only "is it there"; which codes exist is validate_country_code's word, as on the API.
+        forms.Field.validate(self, value)
 
 
 class AwsAccountIdField(forms.CharField):
@@ -27,11 +47,11 @@ class AwsAccountIdField(forms.CharField):
 class IntakeForm(forms.ModelForm):
     # Rendered once per blank form; a resubmission of the same page carries the same key.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    country = CountryCodeField(
-        label="Country (two-letter ISO code)",
-        max_length=2,
+    country = CountryField(
+        label="Country",
         validators=[validate_country_code],
-        widget=forms.TextInput(attrs={"placeholder": "US", "size": 4, "autocomplete": "country"}),
+        help_text="Where the company is registered.",
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     website = forms.URLField(
         label="Company website",

@@ -15,9 +15,24 @@ from matching.selectors import engagement_partner_contact
 from .forms import IntakeForm, normalised_email
 from .links import status_link_token, status_url
 from .models import Intake
+from .validators import validate_country_code
+
+
+class CountryCodeField(serializers.CharField):
+    """A two-letter code from intake.countries (the form's list, and the one ACE accepts), in any
+    case. Anything else, "USA" included, is a 400 that says so; nothing is shortened to fit."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 code, e.g. US, DE or IN (the list the form offers).")
+        super().__init__(validators=[validate_country_code], **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
 
 
 class IntakeInputSerializer(serializers.ModelSerializer):
+    country = CountryCodeField()
+
     class Meta:
         model = Intake
         fields = IntakeForm.Meta.fields  # the public form and the API take the same fields
@@ -51,9 +66,6 @@ class IntakeInputSerializer(serializers.ModelSerializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-    def validate_country(self, value: str) -> str:
-        return value.strip().upper()
 
     def validate_contact_email(self, value: str) -> str:
         return normalised_email(value)

@@ -60,9 +60,11 @@ def test_bad_field_returns_the_form_with_its_message_and_typed_values(client, ov
     html = response.content.decode()
     assert message in html
     for name, typed in data.items():
-        if typed and name not in ("investor_is_activate_provider", "stage", "funding_kind", "use_case"):
+        if typed and name not in ("investor_is_activate_provider", "stage", "funding_kind", "use_case", "country"):
             assert f'value="{typed}"' in html or f">{typed}<" in html, name
     assert '<option value="institutional_vc" selected>' in html or overrides.get("funding_kind")
+    # The country the founder chose (posted as "us") is still the one chosen.
+    assert '<option value="US" selected>' in html or overrides.get("country")
     assert Intake.objects.count() == 0 and Engagement.objects.count() == 0
 
 
