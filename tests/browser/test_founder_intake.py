@@ -14,12 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_founder_submits_the_intake_and_lands_on_the_status_page(page, live_server, pools, shoot):
-    PartnerFactory(name="Northwind Cloud Partners", contact_name="Grace Hopper", contact_email="grace@northwind.example")
+    PartnerFactory(name="Northwind Cloud Partners", contact_name="Grace Hopper",
+                   contact_email="grace@northwind.example")
     page.goto(live_server.url + "/")
     shoot(page, "home")
     assert_every_field_labelled(page)
     page.get_by_role("button", name="Check my credits").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please correct the fields")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct these")
     shoot(page, "home-errors")
 
     page.get_by_label("Company name").fill("Parsewell")
