@@ -38,6 +38,13 @@ class CountryField(forms.ChoiceField):
         forms.Field.validate(self, value)
 
 
+def country_formfield(db_field, **kwargs) -> CountryField:
+    """The country select for a model's country-code column (the intake's and the ACE
+    opportunity's admin forms)."""
+    return CountryField(label=kwargs.pop("label", "Country"), required=not db_field.blank,
+                        validators=[validate_country_code], help_text=db_field.help_text, **kwargs)
+
+
 class AwsAccountIdField(forms.CharField):
     """Accepts the id as the console shows it (with dashes or spaces) and keeps the 12 digits."""
 

@@ -7,8 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from cloudroute.admin_inputs import AdminInputLimitsMixin
-from intake.forms import CountryField
-from intake.validators import validate_country_code
+from intake.forms import country_formfield
 
 from . import filing, partner_central
 from .models import (
@@ -69,7 +68,7 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "country_code":  # the intake's list, which is the one ACE accepts
-            return CountryField(label="Country", validators=[validate_country_code], help_text=db_field.help_text)
+            return country_formfield(db_field)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):

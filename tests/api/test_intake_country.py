@@ -66,3 +66,14 @@ def test_the_api_and_the_form_offer_the_same_codes(client, pools):
     for chunk in html[start:html.index("</select>", start)].split('<option value="')[1:]:
         offered.add(chunk.split('"', 1)[0])
     assert offered - {""} == country_codes()
+
+
+def test_the_intake_admin_edits_the_country_with_the_same_select(admin_client, pools):
+    from tests.factories import IntakeFactory
+
+    intake = IntakeFactory(country="DE")
+    response = admin_client.get(f"/admin/intake/intake/{intake.pk}/change/")
+    html = response.content.decode()
+    assert '<select name="country"' in html and '<option value="DE" selected>Germany</option>' in html
+    field = response.context["adminform"].form.fields["country"]
+    assert list(field.choices)[1:] == list(country_choices())
