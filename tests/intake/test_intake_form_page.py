@@ -28,6 +28,7 @@ class _Page(HTMLParser):
         self.scripts: list[dict] = []
         self.selects: dict[str, dict] = {}
         self.inputs: dict[str, dict] = {}
+        self.described_by: set[str] = set()
         self._label_for = None
         self._depth_in_summary = 0
 
@@ -35,6 +36,7 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if "id" in a:
             self.ids.add(a["id"])
+        self.described_by.update((a.get("aria-describedby") or "").split())
         if tag == "label":
             self._label_for = a.get("for")
             self.labels[self._label_for] = ""
@@ -186,6 +188,13 @@ def test_the_summary_lists_the_forms_own_errors_without_a_link(client):
     rows = form.error_summary()
     assert rows[0] == {"anchor": None, "label": None, "message": "Something about the whole form."}
     assert all(row["anchor"] for row in rows[1:])
+
+
+@pytest.mark.parametrize("data", [None, {}, {"funding_kind": "accelerator", "country": "USA"}])
+def test_every_field_is_described_by_its_help_and_its_errors_that_are_on_the_page(client, data):
+    url = reverse("intake:home")
+    page = _parse(client.get(url) if data is None else client.post(url, data))
+    assert page.described_by and page.described_by <= page.ids, page.described_by - page.ids
 
 
 def test_the_form_page_loads_its_script_from_a_file_and_has_no_inline_script(client):
