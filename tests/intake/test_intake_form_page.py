@@ -78,6 +78,17 @@ def test_no_label_says_optional_twice_and_the_aws_account_id_says_it_once(client
         assert not ("(optional)" in text and "(required)" in text), (field, text)
 
 
+def test_no_form_drawn_by_the_shared_field_template_writes_its_own_marker_into_a_label():
+    """intake/_field.html adds "(optional)" or "(required)"; a label that says it too reads twice."""
+    from bakeoff_jobs.forms import EvalSetUploadForm, LaunchForm
+    from intake.forms import IntakeForm
+
+    for form in (IntakeForm, EvalSetUploadForm, LaunchForm):
+        for name, field in form.base_fields.items():
+            label = str(field.label or "").lower()
+            assert "optional" not in label and "required" not in label, (form.__name__, name, field.label)
+
+
 def test_the_blank_form_marks_the_investor_optional_and_names_what_makes_it_required(client):
     response = client.get(reverse("intake:home"))
     page = _parse(response)
