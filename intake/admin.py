@@ -7,6 +7,7 @@ from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
 
 from . import services
+from .forms import country_formfield
 from .models import Intake
 
 
@@ -40,6 +41,11 @@ class IntakeAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.ModelAdm
     readonly_fields = ["status_token", "submitted_at", "evaluated_at"]
     actions = ["rotate_status_link"]
     staff_only_actions = ["rotate_status_link"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "country":  # the form's list, which is the one ACE accepts
+            return country_formfield(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.action(description="Replace the status link (old links stop working; the founder is mailed the new one)")
     def rotate_status_link(self, request, queryset):

@@ -1,6 +1,16 @@
-"""ISO 3166-1 alpha-2 country codes and names (from the public-domain tz iso3166.tab)."""
+"""The countries an intake may name: one list for the public form, the intake API, the model's
+validator and the ACE opportunity (Customer.Account.Address.CountryCode).
 
-COUNTRIES: dict[str, str] = {
+The codes are Partner Central's own `CountryCode` enum as botocore ships it (partnercentral-selling),
+so every country a founder can choose is one ACE accepts, and the list follows AWS when botocore is
+upgraded. `NAMES` only gives each code its English name for the select (from the public-domain tz
+iso3166.tab); a code without a name there is shown as its code."""
+import unicodedata
+from functools import cache
+
+# Display names only: which codes exist is decided by country_codes().
+NAMES: dict[str, str] = {
+    "AN": "Netherlands Antilles (former)",
     "AD": "Andorra",
     "AE": "United Arab Emirates",
     "AF": "Afghanistan",
@@ -121,7 +131,6 @@ COUNTRIES: dict[str, str] = {
     "KI": "Kiribati",
     "KM": "Comoros",
     "KN": "St Kitts & Nevis",
-    "KP": "Korea (North)",
     "KR": "Korea (South)",
     "KW": "Kuwait",
     "KY": "Cayman Islands",
@@ -251,3 +260,31 @@ COUNTRIES: dict[str, str] = {
     "ZM": "Zambia",
     "ZW": "Zimbabwe",
 }
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code Partner Central takes as an account's CountryCode."""
+    from matching import partner_central  # botocore's service model; nothing of the ORM
+
+    return frozenset(partner_central.enum_values("CountryCode"))
+
+
+def country_name(code: str) -> str:
+    return NAMES.get(code, code)
+
+
+def _sort_key(name: str) -> str:
+    # "Åland Islands" among the A's, not after "Zimbabwe".
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """(code, name) for a select, by name."""
+    return tuple(sorted(((code, country_name(code)) for code in country_codes()), key=lambda c: _sort_key(c[1])))
+
+
+def is_country_code(value) -> bool:
+    return isinstance(value, str) and value in country_codes()
+

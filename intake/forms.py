@@ -1,5 +1,6 @@
 """The public intake form. Validation lives on the model (shared with the API); this adds labels,
 widgets and input tidying."""
+import json
 import secrets
 from decimal import Decimal
 
@@ -8,13 +9,40 @@ from django.core.exceptions import ValidationError
 
 from cloudroute.inputs import find_bad_text
 
-from .models import Intake
+from .countries import country_choices
+from .models import INVESTOR_REQUIRED_IF, Intake
 from .validators import validate_aws_account_id, validate_country_code
 
 
-class CountryCodeField(forms.CharField):
+def _country_select_choices():
+    return [("", "Choose a country"), *country_choices()]
+
+
+class CountrySelect(forms.Select):
+    def format_value(self, value):
+        # A code posted in lower case is shown chosen when the form comes back with errors.
+        return [v.strip().upper() for v in super().format_value(value)]
+
+
+class CountryField(forms.ChoiceField):
+    """A select of intake.countries (the list ACE accepts); a posted code is matched in any case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_country_select_choices, **kwargs)
+
     def to_python(self, value):
         return (super().to_python(value) or "").strip().upper()
+
+    def validate(self, value):
+        # Only "is it there"; which codes exist is validate_country_code's word, as on the API.
+        forms.Field.validate(self, value)
+
+
+def country_formfield(db_field, **kwargs) -> CountryField:
+    """The country select for a model's country-code column (the intake's and the ACE
+    opportunity's admin forms)."""
+    return CountryField(label=kwargs.pop("label", "Country"), required=not db_field.blank,
+                        validators=[validate_country_code], help_text=db_field.help_text, **kwargs)
 
 
 class AwsAccountIdField(forms.CharField):
@@ -27,11 +55,11 @@ class AwsAccountIdField(forms.CharField):
 class IntakeForm(forms.ModelForm):
     # Rendered once per blank form; a resubmission of the same page carries the same key.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    country = CountryCodeField(
-        label="Country (two-letter ISO code)",
-        max_length=2,
+    country = CountryField(
+        label="Country",
         validators=[validate_country_code],
-        widget=forms.TextInput(attrs={"placeholder": "US", "size": 4, "autocomplete": "country"}),
+        help_text="Where the company is registered.",
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     website = forms.URLField(
         label="Company website",
@@ -41,7 +69,7 @@ class IntakeForm(forms.ModelForm):
         help_text="Or a public profile page.",
     )
     aws_account_id = AwsAccountIdField(
-        label="AWS account id (optional)",
+        label="AWS account id",
         required=False,
         max_length=20,
         validators=[validate_aws_account_id],
@@ -81,7 +109,9 @@ class IntakeForm(forms.ModelForm):
             "data_residency_region": "Data must stay in region",
         }
         help_texts = {
-            "investor_name": "Required when the funding comes from a VC or an accelerator.",
+            "investor_name": (
+                "Required for Institutional VC or Accelerator funding, and when it is an AWS Activate Provider."
+            ),
             "models_of_interest": "For example: Claude Sonnet, Llama 3.3 70B.",
             "data_residency_region": "Leave on 'No preference' if any region works.",
         }
@@ -95,6 +125,41 @@ class IntakeForm(forms.ModelForm):
         region.choices = [("", "No preference")] + [c for c in region.choices if c[0]]
         for name in ("total_raised_usd", "prior_activate_credits_usd"):
             self.fields[name].required = False  # blank means none
+        self._mark_conditionally_required("investor_name", INVESTOR_REQUIRED_IF)
+
+    def _mark_conditionally_required(self, name: str, conditions: dict[str, tuple[str, ...]]) -> None:
+        """A field the model requires only for some answers to others ({other field: the answers
+        that make it required; True for a ticked checkbox}): the label says "(required)" while any
+        of them holds, as submitted, so it is right without JavaScript too; static/intake-form.js
+        keeps it so as the founder changes the answers."""
+        field = self.fields[name]
+        field.required_when = True
+        rules, required = [], False
+        for other, answers in conditions.items():
+            bound = self[other]
+            value = bound.value() if self.is_bound else self.initial.get(other)
+            if isinstance(bound.field.widget, forms.CheckboxInput):
+                rules.append({"field": bound.auto_id, "checked": True})
+                required = required or bool(value)
+            else:
+                rules.append({"field": bound.auto_id, "values": [str(a) for a in answers]})
+                required = required or value in answers
+        field.required_now = required
+        field.widget.attrs["data-required-if"] = json.dumps(rules)
+        if required:
+            field.widget.attrs["aria-required"] = "true"
+
+    def error_summary(self) -> list[dict]:
+        """The errors in page order, each with the id of the control it belongs to (none for the
+        form's own errors), for the summary at the top of the page."""
+        rows = [{"anchor": None, "label": None, "message": message} for message in self.non_field_errors()]
+        for bound in self:
+            if bound.errors and not bound.is_hidden:
+                for message in bound.errors:
+                    rows.append({"anchor": bound.id_for_label, "label": bound.label, "message": message})
+            elif bound.errors:
+                rows.extend({"anchor": None, "label": None, "message": m} for m in bound.errors)
+        return rows
 
     def full_clean(self):
         super().full_clean()

@@ -29,6 +29,23 @@ class FundingKind(models.TextChoices):
     ACCELERATOR = "accelerator", "Accelerator"
 
 
+# Funding of these kinds must name its investor or accelerator (the model's rule; the form marks the
+# field required while one of them is chosen).
+FUNDING_KINDS_NAMING_INVESTOR = (FundingKind.INSTITUTIONAL_VC, FundingKind.ACCELERATOR)
+INVESTOR_REQUIRED_MESSAGE = (
+    "Required for Institutional VC or Accelerator funding: name the lead investor or accelerator."
+)
+INVESTOR_PROVIDER_REQUIRED_MESSAGE = (
+    "Required when the investor is an AWS Activate Provider: name the investor or accelerator."
+)
+# When Intake.clean() requires investor_name: {field: the answers that make it required} (True: a
+# ticked box). The public form marks the field "(required)" from this.
+INVESTOR_REQUIRED_IF: dict[str, tuple] = {
+    "funding_kind": tuple(str(kind) for kind in FUNDING_KINDS_NAMING_INVESTOR),
+    "investor_is_activate_provider": (True,),
+}
+
+
 class UseCase(models.TextChoices):
     CHAT_ASSISTANT = "chat_assistant", "Chat assistant"
     RAG_SEARCH = "rag_search", "RAG / search"
@@ -127,15 +144,11 @@ class Intake(models.Model):
         ]
 
     def clean(self) -> None:
-        needs_investor = self.funding_kind in (FundingKind.INSTITUTIONAL_VC, FundingKind.ACCELERATOR)
+        needs_investor = self.funding_kind in FUNDING_KINDS_NAMING_INVESTOR
         if needs_investor and not (self.investor_name or "").strip():
-            raise ValidationError(
-                {"investor_name": "Name the investor or accelerator when the funding comes from a VC or an accelerator."}
-            )
+            raise ValidationError({"investor_name": INVESTOR_REQUIRED_MESSAGE})
         if self.investor_is_activate_provider and not (self.investor_name or "").strip():
-            raise ValidationError(
-                {"investor_name": "Name the investor or accelerator that is an Activate Provider."}
-            )
+            raise ValidationError({"investor_name": INVESTOR_PROVIDER_REQUIRED_MESSAGE})
 
     @property
     def is_evaluated(self) -> bool:

@@ -10,13 +10,29 @@ from rest_framework import serializers
 
 from cloudroute.inputs import find_bad_text
 from matching.models import EngagementStatus
+from matching.selectors import engagement_partner_contact
 
 from .forms import IntakeForm, normalised_email
 from .links import status_link_token, status_url
 from .models import Intake
+from .validators import validate_country_code
+
+
+class CountryCodeField(serializers.CharField):
+    """A two-letter code from intake.countries (the form's list, and the one ACE accepts), in any
+    case. Anything else, "USA" included, is a 400 that says so; nothing is shortened to fit."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 code, e.g. US, DE or IN (the list the form offers).")
+        super().__init__(validators=[validate_country_code], **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
 
 
 class IntakeInputSerializer(serializers.ModelSerializer):
+    country = CountryCodeField()
+
     class Meta:
         model = Intake
         fields = IntakeForm.Meta.fields  # the public form and the API take the same fields
@@ -50,9 +66,6 @@ class IntakeInputSerializer(serializers.ModelSerializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
-
-    def validate_country(self, value: str) -> str:
-        return value.strip().upper()
 
     def validate_contact_email(self, value: str) -> str:
         return normalised_email(value)
@@ -96,6 +109,13 @@ class FounderAceSerializer(serializers.Serializer):
     stage = serializers.CharField()
 
 
+class FounderPartnerContactSerializer(serializers.Serializer):
+    firm = serializers.CharField()
+    person = serializers.CharField(help_text="Blank when the firm names no contact person.")
+    email = serializers.CharField(help_text="Blank when the firm gives no address: it writes to the founder.")
+    accepted = serializers.BooleanField(help_text="False while the firm has yet to accept the match.")
+
+
 RECEIVED = "received"
 
 
@@ -113,6 +133,9 @@ class IntakeStatusSerializer(serializers.Serializer):
         "then the engagement's status."
     )
     partner_name = serializers.SerializerMethodField()
+    partner_contact = serializers.SerializerMethodField(
+        help_text="The matched firm's contact; null until a firm holds the engagement."
+    )
     estimated_credits_usd = serializers.DecimalField(
         source="engagement_or_none.estimated_credits_usd", max_digits=14, decimal_places=2, allow_null=True
     )
@@ -137,6 +160,12 @@ class IntakeStatusSerializer(serializers.Serializer):
     def get_partner_name(self, intake: Intake) -> str | None:
         engagement = intake.engagement_or_none
         return engagement.partner.name if engagement and engagement.partner else None
+
+    @extend_schema_field(FounderPartnerContactSerializer(allow_null=True))
+    def get_partner_contact(self, intake: Intake):
+        engagement = intake.engagement_or_none
+        contact = engagement_partner_contact(engagement) if engagement else None
+        return FounderPartnerContactSerializer(contact).data if contact else None
 
     @extend_schema_field(FounderVerdictSerializer(many=True))
     def get_verdicts(self, intake: Intake) -> list:

@@ -4,18 +4,25 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .countries import COUNTRIES
+from .countries import is_country_code
 
 _AWS_ACCOUNT_ID = re.compile("[0-9]{12}")  # ASCII digits only (\d would also take Arabic-Indic or fullwidth digits)
 
 
 def validate_country_code(value: str) -> None:
-    if value not in COUNTRIES:
-        raise ValidationError(
-            'Unknown country code "%(value)s": use the two-letter ISO code, for example US, DE or IN.',
-            code="unknown_country",
-            params={"value": value},
-        )
+    """A code from intake.countries (the list ACE accepts), with a hint for a three-letter code."""
+    if is_country_code(value):
+        return
+    shown = value if isinstance(value, str) and len(value) <= 10 else None
+    if shown is not None and len(shown) == 3 and shown.isalpha():
+        message = (f'"{shown}" is a three-letter code: use the two-letter ISO 3166-1 code, '
+                   "for example US for the United States, DE for Germany or IN for India.")
+    elif shown:
+        message = (f'Unknown country code "{shown}": use a two-letter ISO 3166-1 code from the list, '
+                   "for example US, DE or IN.")
+    else:
+        message = "Unknown country code: use a two-letter ISO 3166-1 code from the list, for example US, DE or IN."
+    raise ValidationError(message, code="unknown_country")
 
 
 def validate_aws_account_id(value: str) -> None:

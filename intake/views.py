@@ -7,7 +7,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import engagement_spend_projection, run_shared_with_founder
-from matching.selectors import engagement_credits, engagement_milestones, intakes_for_founder
+from matching.selectors import (
+    engagement_credits,
+    engagement_milestones,
+    engagement_partner_contact,
+    intakes_for_founder,
+)
 
 from .forms import IntakeForm, new_submission_key
 from .links import LinkState, status_link_check, status_path
@@ -63,6 +68,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "milestones": milestones,
             "current_milestone": current,
             "credits": engagement_credits(engagement),
+            "partner_contact": engagement_partner_contact(engagement),
             "bakeoff": founder_bakeoff_summary(shared_run) if shared_run else None,
             "spend": engagement_spend_projection(engagement),
         },

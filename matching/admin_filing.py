@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from cloudroute.admin_inputs import AdminInputLimitsMixin
+from intake.forms import country_formfield
 
 from . import filing, partner_central
 from .models import (
@@ -65,6 +66,11 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
                 status__in=filing.ACCEPTED_ENGAGEMENT_STATUSES, ace_opportunity__isnull=True
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "country_code":  # the intake's list, which is the one ACE accepts
+            return country_formfield(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

@@ -79,7 +79,9 @@ def demo_load() -> list[tuple[str, str, str]]:
         pools_seed()
         group, staff_group = admin_groups_ensure()
         for spec in DEMO_PARTNERS:
-            fields = {"is_vetted": True, "is_active": True, **{k: v for k, v in spec.items() if k != "name"}}
+            fields = {"is_vetted": True, "is_active": True, "contact_name": "Partner desk",
+                      "contact_email": f"team@{slugify(spec['name'])}.example",
+                      **{k: v for k, v in spec.items() if k != "name"}}
             partner, _ = Partner.objects.update_or_create(name=spec["name"], defaults=fields)
             user, password = _reset_login(f"partner-{slugify(partner.name)}", is_staff=True, is_superuser=False,
                                           email=f"team@{slugify(partner.name)}.example")

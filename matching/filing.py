@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bakeoff_jobs.selectors import engagement_spend_projection
+from intake.countries import is_country_code
 
 from . import eligibility, partner_central
 from .models import (
@@ -159,7 +160,7 @@ def ace_opportunity_problems(opportunity: AceOpportunity) -> list[FieldProblem]:
         p.append(FieldProblem("industry", f"“{o.industry}” is not a Partner Central industry."))
     elif o.industry == Industry.OTHER and not o.other_industry.strip():
         p.append(FieldProblem("other industry", "is required when the industry is Other."))
-    if o.country_code not in partner_central.enum_values("CountryCode"):
+    if not is_country_code(o.country_code):
         p.append(FieldProblem("country", f"“{o.country_code}” is not an ISO country code Partner Central accepts."))
     if o.country_code == "US" and not o.postal_code.strip():
         p.append(FieldProblem("postal code", "is required for customers in the US."))

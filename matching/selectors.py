@@ -89,6 +89,28 @@ def engagement_milestones(engagement: Engagement) -> list[Milestone]:
     ]
 
 
+@dataclass(frozen=True)
+class PartnerContact:
+    firm: str
+    person: str  # may be blank
+    email: str  # may be blank: then the firm writes first
+    accepted: bool  # False while the firm has yet to accept the match
+
+
+def engagement_partner_contact(engagement: Engagement) -> PartnerContact | None:
+    """Who the founder talks to at the matched firm; None while no firm holds the engagement (not
+    yet matched, or declined and waiting for a re-match)."""
+    partner = engagement.partner
+    if partner is None or engagement.status in WAITING_STATUSES:
+        return None
+    return PartnerContact(
+        firm=partner.name,
+        person=partner.contact_name,
+        email=partner.contact_email,
+        accepted=engagement.status != EngagementStatus.MATCHED,
+    )
+
+
 def engagement_credits(engagement: Engagement) -> dict[str, Decimal]:
     """Credits expected at intake (competitive awards left out) and approved so far, in USD."""
     from .models import BenefitStatus, CreditApplication

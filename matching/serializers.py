@@ -222,8 +222,8 @@ class PartnerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Partner
         fields = [
-            "id", "name", "is_vetted", "is_active", "specialties", "regions", "languages", "capacity",
-            "open_engagements", "commission_rate",
+            "id", "name", "contact_name", "contact_email", "is_vetted", "is_active", "specialties", "regions",
+            "languages", "capacity", "open_engagements", "commission_rate",
         ]
 
 

@@ -17,6 +17,9 @@ class Partner(models.Model):
     """A vetted AWS partner firm that files credits and builds the workload."""
 
     name = models.CharField(max_length=200, unique=True)
+    # Shown to the founders the firm is matched with, on their status page.
+    contact_name = models.CharField(max_length=200, blank=True, help_text="The person founders deal with.")
+    contact_email = models.EmailField(blank=True, help_text="Where founders write to the firm.")
     is_vetted = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     specialties = models.JSONField(default=list, blank=True, help_text='Any of "genai", "ml", "data", "devops", e.g. ["genai", "ml"]')

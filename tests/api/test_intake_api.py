@@ -93,7 +93,7 @@ def test_errors_are_json_with_a_message_per_field(pools):
 
     cross_field = _post(api_intake_body(funding_kind="institutional_vc", investor_name=""))
     assert cross_field.json()["fields"] == {
-        "investor_name": ["Name the investor or accelerator when the funding comes from a VC or an accelerator."]
+        "investor_name": ["Required for Institutional VC or Accelerator funding: name the lead investor or accelerator."]
     }
 
 

@@ -14,17 +14,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_founder_submits_the_intake_and_lands_on_the_status_page(page, live_server, pools, shoot):
-    PartnerFactory(name="Northwind Cloud Partners")
+    PartnerFactory(name="Northwind Cloud Partners", contact_name="Grace Hopper",
+                   contact_email="grace@northwind.example")
     page.goto(live_server.url + "/")
     shoot(page, "home")
     assert_every_field_labelled(page)
     page.get_by_role("button", name="Check my credits").click()
-    expect(page.get_by_role("alert")).to_contain_text("Please correct the fields")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct these")
     shoot(page, "home-errors")
 
     page.get_by_label("Company name").fill("Parsewell")
     page.get_by_label("Company website").fill("parsewell.example")
-    page.get_by_label("Country (two-letter ISO code)").fill("US")
+    page.get_by_label("Country").select_option("US")
     page.get_by_label("Founding date").fill("2024-03-01")
     page.get_by_label("Your name").fill("Ada Park")
     page.get_by_label("Your email").fill("ada@parsewell.example")
@@ -49,6 +50,10 @@ def test_founder_submits_the_intake_and_lands_on_the_status_page(page, live_serv
     expect(page.locator("#waiting")).to_have_count(0, timeout=10_000)
     expect(page.locator("#summary")).to_contain_text("Northwind Cloud Partners")
     expect(page.locator("#timeline li.done")).to_have_count(2)  # received, matched
+    contact = page.locator("#partner-contact")
+    expect(contact).to_contain_text("Grace Hopper")
+    expect(contact.get_by_role("link", name="grace@northwind.example")).to_have_attribute(
+        "href", "mailto:grace@northwind.example")
     expect(page.get_by_text("AWS Activate")).not_to_have_count(0)
     assert Intake.objects.get().engagement.partner.name == "Northwind Cloud Partners"
     shoot(page, "status")

@@ -42,8 +42,8 @@ TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
         ({"founded_on": TOMORROW}, "founded_on", "The founding date cannot be in the future."),
         ({"aws_account_id": "12345678901"}, "aws_account_id", "An AWS account id is exactly 12 digits"),
         ({"aws_account_id": "12345678901a"}, "aws_account_id", "An AWS account id is exactly 12 digits"),
-        ({"investor_name": ""}, "investor_name", "Name the investor or accelerator when the funding comes from a VC"),
-        ({"funding_kind": "accelerator", "investor_name": ""}, "investor_name", "Name the investor or accelerator"),
+        ({"investor_name": ""}, "investor_name", "Required for Institutional VC or Accelerator funding"),
+        ({"funding_kind": "accelerator", "investor_name": ""}, "investor_name", "name the lead investor or accelerator"),
         ({"country": "XX"}, "country", "Unknown country code &quot;XX&quot;"),
         ({"contact_email": "not-an-email"}, "contact_email", "Enter a valid email address."),
         ({"monthly_requests": "-5"}, "monthly_requests", "greater than or equal to 0"),
@@ -60,9 +60,11 @@ def test_bad_field_returns_the_form_with_its_message_and_typed_values(client, ov
     html = response.content.decode()
     assert message in html
     for name, typed in data.items():
-        if typed and name not in ("investor_is_activate_provider", "stage", "funding_kind", "use_case"):
+        if typed and name not in ("investor_is_activate_provider", "stage", "funding_kind", "use_case", "country"):
             assert f'value="{typed}"' in html or f">{typed}<" in html, name
     assert '<option value="institutional_vc" selected>' in html or overrides.get("funding_kind")
+    # The country the founder chose (posted as "us") is still the one chosen.
+    assert '<option value="US" selected>' in html or overrides.get("country")
     assert Intake.objects.count() == 0 and Engagement.objects.count() == 0
 
 

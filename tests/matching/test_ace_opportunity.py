@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from matching.filing import (
     AceValidationError,
@@ -316,3 +317,41 @@ def test_after_action_required_the_edited_draft_is_sent_with_update_and_read_bac
     assert list(opportunity.history.values_list("from_value", "to_value", "source")) == [
         ("Action Required", "In review", ChangeSource.PARTNER_CENTRAL)
     ]
+
+
+def test_the_draft_takes_the_intakes_country_from_the_one_list_ace_accepts():
+    from intake.countries import country_codes
+
+    opportunity = _ready_draft(country="IN")
+    assert opportunity.country_code == "IN"
+    problems = {}
+    for code in sorted(country_codes()):  # every country the form offers is one ACE accepts
+        opportunity.country_code = code
+        problems[code] = [p for p in ace_opportunity_problems(opportunity) if p.field == "country"]
+    assert {code: found for code, found in problems.items() if found} == {}
+
+
+@pytest.mark.parametrize("stored", ["KP", "USA", "us", ""])
+def test_a_stored_code_off_the_list_is_named_by_the_readiness_check(stored):
+    opportunity = _ready_draft(country="DE")
+    opportunity.country_code = stored
+    problems = {p.field: p.message for p in ace_opportunity_problems(opportunity)}
+    assert problems["country"] == f"“{stored}” is not an ISO country code Partner Central accepts."
+
+
+def test_the_ace_admin_offers_the_same_country_select_as_the_intake_form(rf):
+    from django.contrib import admin
+
+    from intake.countries import country_choices
+    from matching.models import AceOpportunity
+
+    opportunity = _ready_draft(country="DE")
+    request = rf.get("/")
+    request.user = UserFactory(is_superuser=True, is_staff=True)
+    form = admin.site._registry[AceOpportunity].get_form(request, opportunity)(instance=opportunity)
+    field = form.fields["country_code"]
+    assert list(field.choices)[1:] == list(country_choices())
+    assert 'value="DE" selected' in str(form["country_code"])
+    assert field.clean("de") == "DE"
+    with pytest.raises(ValidationError, match="three-letter code"):
+        field.clean("USA")
