@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from intake.countries import COUNTRIES
+from intake.countries import country_choices
 
 from . import filing, partner_central
 from .models import AceOpportunity
@@ -91,9 +91,8 @@ def ace_readiness(opportunity: AceOpportunity) -> list[ReadinessItem]:
 
 
 def _country_choices() -> list[tuple[str, str]]:
-    allowed = partner_central.enum_values("CountryCode")
-    return [("", "Choose a country")] + sorted(((code, f"{COUNTRIES.get(code, code)} ({code})") for code in allowed),
-                                                key=lambda c: c[1])
+    """The intake form's one country list (Partner Central's CountryCode values), with the code shown."""
+    return [("", "Choose a country")] + [(code, f"{name} ({code})") for code, name in country_choices()]
 
 
 def _pattern_ok(shape: str, value: str) -> bool:
