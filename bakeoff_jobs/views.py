@@ -84,7 +84,7 @@ def launch(request: HttpRequest) -> HttpResponse:
                 run = services.bakeoff_launch(
                     eval_set=form.cleaned_data["eval_set"], models=models,
                     max_tokens=form.cleaned_data["max_tokens"], temperature=form.cleaned_data["temperature"],
-                    created_by=request.user, partner=_login_partner(request),
+                    created_by=request.user, partner=_login_partner(request), batch=form.cleaned_data["batch"],
                 )
             except services.BakeoffError as exc:
                 form.add_error(None, str(exc))
@@ -95,7 +95,8 @@ def launch(request: HttpRequest) -> HttpResponse:
         names = {m.model_id: m.name for m in models}
         estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
                           "upper": m.upper_bound_usd} for m in estimate.models]
-        estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed}
+        estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,
+                    "batch_usd": services.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     return render(request, "bakeoff_jobs/launch.html", {"form": form, "estimate": estimate},
                   status=400 if form.errors else 200)
 
@@ -103,7 +104,7 @@ def launch(request: HttpRequest) -> HttpResponse:
 def _estimate_key(cleaned: dict) -> str:
     """Names the settings an estimate was made for (eval set, models, max tokens, temperature)."""
     settings_shown = [cleaned["eval_set"].pk, sorted(m.invoked_id for m in cleaned["models"]), cleaned["max_tokens"],
-                      str(cleaned["temperature"])]
+                      str(cleaned["temperature"])] + (["batch"] if cleaned.get("batch") else [])
     return hashlib.sha256(json.dumps(settings_shown).encode()).hexdigest()[:32]
 
 
