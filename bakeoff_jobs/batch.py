@@ -227,9 +227,12 @@ def ensure_bucket(s3) -> None:
     if not is_local_endpoint(endpoint) or (endpoint, bucket) in _buckets_ready:
         return
     try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        s3.create_bucket(Bucket=bucket)
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            s3.create_bucket(Bucket=bucket)
+    except (ClientError, BotoCoreError) as exc:
+        raise BatchError(f"could not write s3://{bucket}/ at {endpoint}: {exc}") from exc
     _buckets_ready.add((endpoint, bucket))
 
 

@@ -394,3 +394,17 @@ def test_output_records_read_each_familys_native_usage_and_errors():
         "llama")
     assert (llama[0].text, llama[0].input_tokens, llama[0].output_tokens) == ("Paris", 20, 3)
     assert batch_wire.parse_llama_prompt(batch_wire.llama_prompt("hi", "be brief")) == ("be brief", "hi")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_says_why_a_job_cannot_be_submitted(sandbox, tmp_path, settings, capsys):
+    settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
+    haiku, llama = claude_haiku_45(), llama_8b()
+    path = tmp_path / "capitals.jsonl"
+    path.write_text("\n".join(json.dumps({"prompt": f"Q{i}", "expected": "Paris", "scorer": "contains"})
+                              for i in range(3)))
+    with pytest.raises(CommandError, match="still running"):
+        call_command("bakeoff", str(path), "--models", f"{haiku.model_id},{llama.model_id}", "--batch",
+                     "--poll-seconds", "0.05", "--timeout", "2")
+    err = capsys.readouterr().err
+    assert "batch jobs: us.anthropic.claude-haiku-4-5-20251001-v1:0 #1 Pending (could not write s3://" in err

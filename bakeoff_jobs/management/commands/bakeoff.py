@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bakeoff_jobs import selectors, services
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
-from bakeoff_jobs.models import BakeoffRun, RunMode, RunStatus
+from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
 
 
 def _decimal(text: str) -> Decimal:
@@ -143,11 +143,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         tty = sys.stderr.isatty()
         last_line = ""
-        polled = 0.0
+        polled, last_jobs = 0.0, ""
         while True:
             if batch_poll_seconds and time.monotonic() - polled >= batch_poll_seconds:
                 polled = time.monotonic()  # the CLI asks Bedrock itself instead of waiting for beat
                 services.batch_poll(run_id=run_id)
+                jobs_line = batch_jobs_line(run_id)
+                if jobs_line != last_jobs:
+                    sys.stderr.write(("\n" if tty else "") + jobs_line + "\n")
+                    last_jobs = jobs_line
             progress = selectors.run_progress(run_id=run_id)
             line = progress_bar(progress, time.monotonic() - started)
             if tty:
@@ -164,6 +168,14 @@ class Command(BaseCommand):
                 raise CommandError(f"bake-off #{run_id} still {progress.status} after {timeout:.0f}s; "
                                    "it keeps running on the workers")
             time.sleep(0.25)
+
+
+def batch_jobs_line(run_id: int) -> str:
+    """One line naming each batch job's status (and Bedrock's message, e.g. why it failed)."""
+    jobs = BatchJob.objects.filter(run_id=run_id).order_by("run_model__position", "attempt")
+    return "batch jobs: " + "; ".join(
+        f"{job.model_id} #{job.attempt} {job.status}" + (f" ({job.message[:200]})" if job.message else "")
+        for job in jobs)
 
 
 def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 30) -> str:
