@@ -408,3 +408,15 @@ def test_command_says_why_a_job_cannot_be_submitted(sandbox, tmp_path, settings,
                      "--poll-seconds", "0.05", "--timeout", "2")
     err = capsys.readouterr().err
     assert "batch jobs: us.anthropic.claude-haiku-4-5-20251001-v1:0 #1 Pending (could not write s3://" in err
+
+
+def test_report_page_of_a_batch_run_compares_batch_and_on_demand_costs(
+        sandbox, models, django_capture_on_commit_callbacks, client, staff_user):
+    from django.urls import reverse
+
+    run = poll_until(launch(sandbox, models, django_capture_on_commit_callbacks, n=3),
+                     django_capture_on_commit_callbacks)
+    client.force_login(staff_user)
+    html = client.get(reverse("bakeoffs:report", args=[run.pk])).content.decode()
+    assert 'id="batch-note"' in html
+    assert "batch price" in html and "1 job," in html
