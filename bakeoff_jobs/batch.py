@@ -102,9 +102,20 @@ class RecordOutcome:
         return not self.error_code
 
 
+def _count(value: Any) -> int:
+    """A token count from an output record: a non-negative whole number, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _text(value: Any, limit: int | None = None) -> str:
+    text = value if isinstance(value, str) else ""
+    return text[:limit] if limit else text
+
+
 def parse_output_record(line: dict, family: str) -> RecordOutcome | None:
     """A `.jsonl.out` line: {"recordId", "modelInput", "modelOutput"} or {..., "error"}. None when
-    the line names no case of ours."""
+    the line names no case of ours. A modelOutput that is not the family's format is the record's
+    error, never a crash."""
     case_id = case_of_record(line.get("recordId"))
     if case_id is None:
         return None
@@ -115,15 +126,15 @@ def parse_output_record(line: dict, family: str) -> RecordOutcome | None:
         return RecordOutcome(case_id, error_code=str(error.get("errorCode") or "RecordError")[:80],
                              error_message=str(error.get("errorMessage") or "")[:2000])
     if family == "claude":
-        usage = output.get("usage") or {}
-        text = "".join(b.get("text", "") for b in output.get("content") or [] if isinstance(b, dict))
-        return RecordOutcome(case_id, text=text, stop_reason=str(output.get("stop_reason") or "")[:40],
-                             input_tokens=int(usage.get("input_tokens") or 0),
-                             output_tokens=int(usage.get("output_tokens") or 0))
-    return RecordOutcome(case_id, text=str(output.get("generation") or ""),
-                         stop_reason=str(output.get("stop_reason") or "")[:40],
-                         input_tokens=int(output.get("prompt_token_count") or 0),
-                         output_tokens=int(output.get("generation_token_count") or 0))
+        usage = output.get("usage") if isinstance(output.get("usage"), dict) else {}
+        content = output.get("content") if isinstance(output.get("content"), list) else []
+        text = "".join(_text(b.get("text")) for b in content if isinstance(b, dict))
+        return RecordOutcome(case_id, text=text, stop_reason=_text(output.get("stop_reason"), 40),
+                             input_tokens=_count(usage.get("input_tokens")),
+                             output_tokens=_count(usage.get("output_tokens")))
+    return RecordOutcome(case_id, text=_text(output.get("generation")), stop_reason=_text(output.get("stop_reason"), 40),
+                         input_tokens=_count(output.get("prompt_token_count")),
+                         output_tokens=_count(output.get("generation_token_count")))
 
 
 def parse_output_file(data: bytes, family: str) -> tuple[list[RecordOutcome], int]:
@@ -253,6 +264,8 @@ def read_output(s3, bucket: str, key: str) -> bytes | None:
         if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
             return None
         raise BatchError(f"could not read s3://{bucket}/{key}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise BatchError(f"could not read s3://{bucket}/{key}: {exc}") from exc
 
 
 def delete_prefix(s3, prefix: str) -> int:
@@ -295,5 +308,7 @@ def stop_job(client, job_arn: str) -> bool:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in {"ValidationException", "ConflictException"}:
             return False
+        raise BatchError(f"StopModelInvocationJob {job_arn} failed: {exc}") from exc
+    except BotoCoreError as exc:
         raise BatchError(f"StopModelInvocationJob {job_arn} failed: {exc}") from exc
     return True

@@ -732,7 +732,10 @@ def batch_poll(*, run_id: int | None = None) -> dict[int, str]:
         job.save(update_fields=["status", "message", "records_total", "records_processed", "records_succeeded",
                                 "records_failed", "submitted_at", "ended_at"])
         if job.ended:
-            batch_collect(job=job)
+            try:
+                batch_collect(job=job)
+            except batch_wire.BatchError as exc:  # e.g. S3 unreachable: read it on the next poll
+                log.warning("bake-off %s: output of %s not read: %s", job.run_id, job.job_name, exc)
         seen[job.pk] = job.status
     for rid in runs:
         BakeoffRun.objects.filter(pk=rid, status=RunStatus.RUNNING).update(last_progress_at=timezone.now())

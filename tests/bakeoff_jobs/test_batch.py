@@ -420,3 +420,32 @@ def test_report_page_of_a_batch_run_compares_batch_and_on_demand_costs(
     html = client.get(reverse("bakeoffs:report", args=[run.pk])).content.decode()
     assert 'id="batch-note"' in html
     assert "batch price" in html and "1 job," in html
+
+
+def test_an_output_record_in_a_foreign_shape_is_read_without_crashing():
+    lines = b"\n".join(json.dumps(line).encode() for line in [
+        {"recordId": "case1", "modelOutput": {"content": "Paris", "usage": {"input_tokens": -5, "output_tokens": "9"}}},
+        {"recordId": "case2", "modelOutput": {"content": [{"text": 7}], "usage": [], "stop_reason": {"x": 1}}},
+        {"recordId": "case3", "modelOutput": {"generation": ["x"], "prompt_token_count": True}},
+        {"recordId": "case4", "error": "boom"},
+        {"recordId": "other-7", "modelOutput": {}},
+    ])
+    outcomes, unreadable = batch_wire.parse_output_file(lines, "claude")
+    assert [(o.case_id, o.text, o.input_tokens, o.output_tokens, o.stop_reason) for o in outcomes[:3]] == [
+        (1, "", 0, 0, ""), (2, "", 0, 0, ""), (3, "", 0, 0, "")]
+    assert (outcomes[3].error_code, outcomes[3].error_message) == ("RecordError", "boom")
+    assert unreadable == 1  # a record id that names no case of ours
+
+
+def test_an_unreadable_output_store_is_read_again_on_the_next_poll(
+        sandbox, models, django_capture_on_commit_callbacks, settings):
+    run = launch(sandbox, models, django_capture_on_commit_callbacks, n=3)
+    wait_for_sandbox_jobs(sandbox, run, {"Completed"})
+    good = settings.BAKEOFF_BATCH_S3_ENDPOINT_URL
+    settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # S3 away for a moment
+    assert set(services.batch_poll(run_id=run.pk).values()) == {"Completed"}  # no crash, every job looked at
+    assert not BakeoffResult.objects.filter(run=run).exists()
+    assert run.batch_jobs.filter(results_read_at__isnull=True).count() == 2
+    settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = good
+    run = poll_until(run, django_capture_on_commit_callbacks)
+    assert run.status == RunStatus.FINISHED and BakeoffResult.objects.filter(run=run).count() == 6
