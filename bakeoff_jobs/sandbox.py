@@ -244,6 +244,7 @@ class SandboxConfig:
     batch_min_records: int = 100
     batch_hold: bool = False
     batch_fail_after: dict[str, int] = field(default_factory=dict)
+    batch_fail_status: str = "Failed"  # or "Expired": how a job cut short by batch_fail_after ends
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def set_model(self, pattern: str, **overrides: Any) -> ModelBehaviour:

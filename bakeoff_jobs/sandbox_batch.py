@@ -252,7 +252,9 @@ class BatchService:
         if job.stop.is_set():
             status, message = "Stopped", "Stopped by StopModelInvocationJob."
         elif fail_after is not None and len(out) < len(lines):
-            status, message = "Failed", "Internal error while processing the job."
+            status = config.batch_fail_status
+            message = ("The job did not finish within its timeout." if status == "Expired"
+                       else "Internal error while processing the job.")
         else:
             status, message = "Completed", ""
         self._set(job, status=status, message=message, end_time=_now())

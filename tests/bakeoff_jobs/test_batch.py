@@ -207,14 +207,16 @@ def wait_for_sandbox_jobs(sandbox, run, statuses, timeout=10.0) -> None:
     raise AssertionError(f"sandbox jobs of run {run.pk} never reached {statuses}")
 
 
-def test_a_failed_job_is_resumed_in_a_new_job_for_only_its_missing_pairs(
-        sandbox, models, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("ended", [BatchJobStatus.FAILED, BatchJobStatus.EXPIRED])
+def test_a_failed_or_expired_job_is_resumed_in_a_new_job_for_only_its_missing_pairs(
+        sandbox, models, django_capture_on_commit_callbacks, ended):
     sandbox.config.batch_fail_after = {"meta.*": 2}
+    sandbox.config.batch_fail_status = str(ended)
     run = launch(sandbox, models, django_capture_on_commit_callbacks, n=6)
     run = poll_until(run, django_capture_on_commit_callbacks,
                      done=lambda r: r.batch_jobs.filter(attempt=2).exists())
     first = run.batch_jobs.get(attempt=1, run_model__position=1)
-    assert first.status == BatchJobStatus.FAILED and first.results_read_at
+    assert first.status == ended and first.results_read_at and first.message
     stored = set(BakeoffResult.objects.filter(run_model=first.run_model).values_list("case_id", flat=True))
     assert len(stored) == 2
     second = run.batch_jobs.get(attempt=2)
