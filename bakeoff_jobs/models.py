@@ -327,6 +327,8 @@ class BakeoffRun(models.Model):
     sandbox = models.BooleanField(default=False, help_text="Calls went to the local sandbox, not Bedrock.")
     mode = models.CharField(max_length=10, choices=RunMode.choices, default=RunMode.ON_DEMAND,
                             help_text="Batch: each model runs as a Bedrock batch inference job at the batch price.")
+    batch_files_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run's batch input and output files were removed from S3.")
     # Live progress, kept on the row so a page reads it with one query.
     total_pairs = models.PositiveIntegerField(default=0)
     done_count = models.PositiveIntegerField(default=0)

@@ -775,3 +775,19 @@ def batch_files_delete(*, run_id: int) -> int:
     except (batch_wire.ClientError, batch_wire.BotoCoreError) as exc:
         log.warning("bake-off %s: batch files not removed: %s", run_id, exc)
         return 0
+
+
+def batch_files_expire(*, now=None) -> list[int]:
+    """Remove the S3 files of batch runs that ended more than BAKEOFF_BATCH_RETENTION_DAYS ago
+    (0 keeps them until the run is deleted). The runs and their results stay. Returns the run ids."""
+    days = settings.BAKEOFF_BATCH_RETENTION_DAYS
+    if days <= 0:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = list(BakeoffRun.objects.filter(
+        mode=RunMode.BATCH, status__in=(RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED),
+        finished_at__lt=cutoff, batch_files_removed_at__isnull=True).values_list("id", flat=True))
+    for run_id in expired:
+        batch_files_delete(run_id=run_id)
+        BakeoffRun.objects.filter(pk=run_id).update(batch_files_removed_at=timezone.now())
+    return expired

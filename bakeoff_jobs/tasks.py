@@ -99,6 +99,12 @@ def batch_files_delete_task(run_id: int) -> int:
     return services.batch_files_delete(run_id=run_id)
 
 
+@shared_task(name="bakeoff_jobs.batch_files_expire", acks_late=True)
+def batch_files_expire_task() -> list[int]:
+    """Periodic: finished batch runs' S3 files past BAKEOFF_BATCH_RETENTION_DAYS."""
+    return services.batch_files_expire()
+
+
 @shared_task(name="bakeoff_jobs.sync_catalog", acks_late=True)
 def catalog_sync_task() -> dict:
     """Periodic: follow Bedrock's lifecycle and profiles (idempotent; changes go to CatalogChange)."""

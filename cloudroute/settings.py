@@ -367,6 +367,12 @@ BAKEOFF_BATCH_POLL_SECONDS = env.float("BAKEOFF_BATCH_POLL_SECONDS", default=60)
 BAKEOFF_BATCH_TIMEOUT_HOURS = env.int("BAKEOFF_BATCH_TIMEOUT_HOURS", default=24)
 BAKEOFF_BATCH_MAX_JOBS = env.int("BAKEOFF_BATCH_MAX_JOBS", default=3)  # per model, then the rest on demand
 BAKEOFF_BATCH_DELETE_WITH_RUN = env.bool("BAKEOFF_BATCH_DELETE_WITH_RUN", default=True)
+# Days a finished batch run's S3 files are kept (0: until the run is deleted).
+BAKEOFF_BATCH_RETENTION_DAYS = env.int("BAKEOFF_BATCH_RETENTION_DAYS", default=0)
+CELERY_BEAT_SCHEDULE["bakeoff-batch-files-expire"] = {
+    "task": "bakeoff_jobs.batch_files_expire",
+    "schedule": 6 * 3600,
+}
 CELERY_BEAT_SCHEDULE["bakeoff-batch-poll"] = {
     "task": "bakeoff_jobs.batch_poll",
     "schedule": BAKEOFF_BATCH_POLL_SECONDS,

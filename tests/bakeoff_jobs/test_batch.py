@@ -451,3 +451,23 @@ def test_an_unreadable_output_store_is_read_again_on_the_next_poll(
     settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = good
     run = poll_until(run, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FINISHED and BakeoffResult.objects.filter(run=run).count() == 6
+
+
+def test_finished_runs_files_go_after_the_retention_days_and_the_results_stay(
+        sandbox, models, django_capture_on_commit_callbacks, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    run = poll_until(launch(sandbox, models, django_capture_on_commit_callbacks, n=3),
+                     django_capture_on_commit_callbacks)
+    prefix = batch_wire.run_prefix(run.pk)
+    assert services.batch_files_expire() == []  # 0 days: kept until the run is deleted
+    settings.BAKEOFF_BATCH_RETENTION_DAYS = 7
+    assert services.batch_files_expire(now=timezone.now() + timedelta(days=6)) == []
+    assert s3().list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"] >= 4
+    assert services.batch_files_expire(now=timezone.now() + timedelta(days=8)) == [run.pk]
+    assert s3().list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"] == 0
+    run.refresh_from_db()
+    assert run.batch_files_removed_at and BakeoffResult.objects.filter(run=run).count() == 6
+    assert services.batch_files_expire(now=timezone.now() + timedelta(days=9)) == []  # once
