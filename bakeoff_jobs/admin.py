@@ -16,6 +16,7 @@ from .catalog import catalog_edit, catalog_history_start
 from .models import (
     BakeoffResult,
     BakeoffRun,
+    BatchJob,
     CatalogChange,
     CatalogModel,
     EvalCase,
@@ -120,6 +121,12 @@ class RunModelInline(ReadOnlyInline):
               "cache_write_per_1m", "batch_discount", "prices_effective_date", "max_concurrency")
 
 
+class BatchJobInline(ReadOnlyInline):
+    model = BatchJob
+    fields = ("run_model", "attempt", "model_id", "status", "message", "job_arn", "records_total",
+              "records_succeeded", "records_failed", "submitted_at", "ended_at", "results_read_at")
+
+
 class StatusChangeInline(ReadOnlyInline):
     model = RunStatusChange
     fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
@@ -130,14 +137,14 @@ class BakeoffRunAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = "partner"
     list_display = ("id", "report_link", "eval_set", "engagement", "status", "progress", "sandbox",
                     "estimated_cost_usd", "created_at")
-    list_filter = ("status", "sandbox")
+    list_filter = ("status", "sandbox", "mode")
     list_select_related = ("eval_set", "engagement__intake", "partner")
-    readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "temperature", "max_tokens",
+    readonly_fields = ("eval_set", "engagement", "partner", "created_by", "status", "mode", "temperature", "max_tokens",
                        "bar_points", "endpoint_url", "sandbox", "total_pairs", "done_count", "failed_count",
                        "last_progress_at", "dispatch_count", "estimated_cost_usd", "estimated_cost_max_usd", "error", "created_at",
                        "started_at", "finished_at", "report_json")
     exclude = ("report",)
-    inlines = [RunModelInline, StatusChangeInline]
+    inlines = [RunModelInline, BatchJobInline, StatusChangeInline]
     actions = ["cancel_runs", "resume_runs", "share_with_founder", "stop_sharing_with_founder"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -111,6 +111,8 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
 def _launch_field(message: str) -> str:
     """Which launch field a refusal from bakeoff_launch is about."""
+    if "batch" in message.lower():
+        return "batch"
     if "judge" in message:
         return "judge"
     if "eval set" in message:
@@ -159,7 +161,7 @@ class BakeoffRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=data["models"], temperature=data["temperature"],
                 max_tokens=data["max_tokens"], judge=data.get("judge"),
-                cache_system_prompt=data["cache_system_prompt"], created_by=request.user,
+                cache_system_prompt=data["cache_system_prompt"], created_by=request.user, batch=data["batch"],
             )
         except services.BakeoffError as exc:
             raise exceptions.ValidationError({_launch_field(str(exc)): [str(exc)]}) from exc

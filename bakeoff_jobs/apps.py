@@ -10,3 +10,22 @@ class BakeoffJobsConfig(AppConfig):
         from . import notifications
 
         notifications.connect()
+
+        from django.db.models.signals import post_delete
+
+        from .models import BakeoffRun
+
+        post_delete.connect(_remove_batch_files, sender=BakeoffRun, dispatch_uid="bakeoff-batch-files")
+
+
+def _remove_batch_files(sender, instance, **_kwargs) -> None:
+    """A deleted batch run's S3 files go too (BAKEOFF_BATCH_DELETE_WITH_RUN), once the delete commits."""
+    from django.conf import settings
+    from django.db import transaction
+
+    if instance.mode != "batch" or not settings.BAKEOFF_BATCH_DELETE_WITH_RUN:
+        return
+    from .tasks import batch_files_delete_task
+
+    run_id = instance.pk
+    transaction.on_commit(lambda: batch_files_delete_task.delay(run_id), robust=True)

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .converse import _credentials_configured, is_local_endpoint
+from .converse import aws_client_kwargs
 from .model_data import (
     DEFAULT_CSV,
     GEO_PREFIXES,
@@ -207,13 +206,7 @@ def make_control_client(*, endpoint_url: str | None = None, region: str | None =
     if endpoint_url is None:
         endpoint_url = getattr(settings, "BEDROCK_CONTROL_ENDPOINT_URL", "") or None
     region = region or getattr(settings, "BEDROCK_REGION", "") or "us-east-1"
-    kwargs: dict[str, Any] = {"region_name": region,
-                              "config": Config(region_name=region, retries={"mode": "standard", "max_attempts": 3})}
-    if endpoint_url:
-        kwargs["endpoint_url"] = endpoint_url
-    if is_local_endpoint(endpoint_url) and not _credentials_configured():
-        kwargs.update(aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
-    return boto3.session.Session().client("bedrock", **kwargs)
+    return boto3.session.Session().client("bedrock", **aws_client_kwargs(endpoint_url, region))
 
 
 def _list_profiles(client) -> list[dict]:

@@ -97,6 +97,18 @@ def _credentials_configured() -> bool:
     return shared.exists() or config.exists()
 
 
+def aws_client_kwargs(endpoint_url: str | None, region: str) -> dict[str, Any]:
+    """boto3 client arguments for a control-plane or S3 client: standard retries, the endpoint when
+    one is set, and placeholder credentials for a local endpoint when none are configured."""
+    kwargs: dict[str, Any] = {"region_name": region,
+                              "config": Config(region_name=region, retries={"mode": "standard", "max_attempts": 3})}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    if is_local_endpoint(endpoint_url) and not _credentials_configured():
+        kwargs.update(aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    return kwargs
+
+
 def make_client(*, endpoint_url: str | None = None, region: str | None = None, max_pool_connections: int = 64):
     """A cached, thread-safe boto3 bedrock-runtime client (one per endpoint, region and pool size).
     endpoint_url None -> settings.BEDROCK_ENDPOINT_URL; an empty value means real AWS."""

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from matching.roles import access_of
 from matching.selectors import engagements_visible_to
@@ -107,10 +108,24 @@ class LaunchForm(forms.Form):
     temperature = forms.DecimalField(min_value=Decimal("0"), max_value=Decimal("1"), decimal_places=2,
                                      initial=Decimal("0"), help_text="0 gives the most repeatable answers.")
 
+    batch = forms.BooleanField(
+        required=False, label="Run as Bedrock batch jobs (about half the price; answers in hours, not minutes)")
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["eval_set"].queryset = eval_sets_visible_to(user)
         self.fields["models"].choices = model_picker_choices()
+        self.fields["batch"].help_text = (
+            f"Offered when every chosen model supports batch inference and the eval set has at least "
+            f"{settings.BAKEOFF_BATCH_MIN_RECORDS} cases (Bedrock's minimum per batch job).")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("batch") and cleaned.get("models") and cleaned.get("eval_set"):
+            refusal = services.batch_refusal(models=cleaned["models"], case_count=cleaned["eval_set"].cases.count())
+            if refusal:
+                self.add_error("batch", refusal)
+        return cleaned
 
     def clean_models(self):
         models = self.cleaned_data["models"]

@@ -297,6 +297,11 @@ RUN_MOVES: dict[str, frozenset[str]] = {
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+class RunMode(models.TextChoices):
+    ON_DEMAND = "on_demand", "On demand (Converse)"
+    BATCH = "batch", "Batch inference"
+
+
 class BakeoffRun(models.Model):
     """One bake-off: an eval set against two or more catalog models with fixed settings."""
 
@@ -320,6 +325,10 @@ class BakeoffRun(models.Model):
     )
     endpoint_url = models.CharField(max_length=300, blank=True, help_text="Empty: real Bedrock.")
     sandbox = models.BooleanField(default=False, help_text="Calls went to the local sandbox, not Bedrock.")
+    mode = models.CharField(max_length=10, choices=RunMode.choices, default=RunMode.ON_DEMAND,
+                            help_text="Batch: each model runs as a Bedrock batch inference job at the batch price.")
+    batch_files_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run's batch input and output files were removed from S3.")
     # Live progress, kept on the row so a page reads it with one query.
     total_pairs = models.PositiveIntegerField(default=0)
     done_count = models.PositiveIntegerField(default=0)
@@ -404,6 +413,73 @@ class RunModel(models.Model):
         return f"{self.invoked_id} in run {self.run_id}"
 
 
+class BatchJobStatus(models.TextChoices):
+    """Bedrock's ModelInvocationJobStatus, plus PENDING: the row is stored, the job not yet created."""
+
+    PENDING = "Pending", "Not yet submitted"
+    SUBMITTED = "Submitted", "Submitted"
+    VALIDATING = "Validating", "Validating"
+    SCHEDULED = "Scheduled", "Scheduled"
+    IN_PROGRESS = "InProgress", "In progress"
+    STOPPING = "Stopping", "Stopping"
+    COMPLETED = "Completed", "Completed"
+    PARTIALLY_COMPLETED = "PartiallyCompleted", "Partially completed"
+    FAILED = "Failed", "Failed"
+    STOPPED = "Stopped", "Stopped"
+    EXPIRED = "Expired", "Expired"
+
+
+BATCH_JOB_ENDED = frozenset({BatchJobStatus.COMPLETED, BatchJobStatus.PARTIALLY_COMPLETED, BatchJobStatus.FAILED,
+                             BatchJobStatus.STOPPED, BatchJobStatus.EXPIRED})
+
+
+class BatchJob(models.Model):
+    """One Bedrock batch inference job of one model of a run: the cases it carries, where its input
+    and output live in S3, and Bedrock's status. The row (with its idempotent client request token)
+    is stored before the job is created, so a worker killed at any point loses nothing."""
+
+    run = models.ForeignKey(BakeoffRun, on_delete=models.CASCADE, related_name="batch_jobs")
+    run_model = models.ForeignKey(RunModel, on_delete=models.CASCADE, related_name="batch_jobs")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    client_request_token = models.CharField(max_length=256, unique=True)
+    job_name = models.CharField(max_length=63)
+    job_arn = models.CharField(max_length=1011, blank=True)
+    model_id = models.CharField(max_length=200, help_text="The model or profile id the job invokes.")
+    status = models.CharField(max_length=20, choices=BatchJobStatus.choices, default=BatchJobStatus.PENDING)
+    message = models.TextField(blank=True)
+    case_ids = models.JSONField(default=list, help_text="Eval cases in the job's input file.")
+    input_uri = models.CharField(max_length=1024)
+    output_uri = models.CharField(max_length=1024)
+    records_total = models.PositiveIntegerField(null=True, blank=True)
+    records_processed = models.PositiveIntegerField(null=True, blank=True)
+    records_succeeded = models.PositiveIntegerField(null=True, blank=True)
+    records_failed = models.PositiveIntegerField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    results_read_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="When the output records were stored on the run.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "run_model", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["run_model", "attempt"], name="batchjob_once_per_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} ({self.status})"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in BATCH_JOB_ENDED
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.submitted_at is None or self.ended_at is None:
+            return None
+        return max(0.0, (self.ended_at - self.submitted_at).total_seconds())
+
+
 class ResultStatus(models.TextChoices):
     OK = "ok", "Answered"
     ERROR = "error", "Permanent error"
@@ -432,6 +508,8 @@ class BakeoffResult(models.Model):
     score_detail = models.TextField(blank=True)
     judge_input_tokens = models.PositiveIntegerField(default=0)
     judge_output_tokens = models.PositiveIntegerField(default=0)
+    batch_job = models.ForeignKey(BatchJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="results",
+                                  help_text="The batch job that answered (billed at the batch price).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -29,7 +29,14 @@ Keys:
                        the uncached input); "mean_input" is every prompt token (input + cache read
                        + cache write) per attempted case and "mean_output" output tokens per
                        attempted case (floats; null with no cases).
-  ``cost_total_usd``   on-demand cost of every attempted case at the model's prices (judge excluded).
+  ``cost_total_usd``   cost of every attempted case at the model's prices (judge excluded): the
+                       on-demand price, or for an answer from a batch job the batch price
+                       (on-demand × (1 − batch_discount)).
+  ``cost_on_demand_usd``  what the same tokens cost on demand (equals cost_total_usd in an
+                       on-demand run): the comparison for a batch run.
+  ``batch_jobs``       null in an on-demand run; else {"jobs", "duration_seconds": {"p50", "max"}}:
+                       the model's batch jobs and how long they took (submit to end), which
+                       replace per-call latency (``latency_ms`` is then null).
   ``cost_per_task_usd``         cost_total / cases (null with no cases).
   ``cost_per_solved_task_usd``  cost_total / solved (null when nothing was solved).
   ``monthly_usd``      {"on_demand", "batch", "cached"}: the founder's workload projected on this
@@ -146,6 +153,7 @@ class ResultRow:
     error: str | None = None
     judge_input_tokens: int = 0
     judge_output_tokens: int = 0
+    batch: bool = False  # answered by a batch job: billed at the batch price
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,8 @@ class ReportInputs:
     sandbox: bool = False
     bar_min_pass_rate: Decimal | None = None  # absolute bar in percent, e.g. Decimal("90")
     cache_hit_rate: Decimal = Decimal("1")
+    # Batch runs: per model key, the duration (seconds) of each of its batch jobs.
+    job_seconds: dict[str, list[float]] | None = None
 
 
 @dataclass
@@ -173,6 +183,7 @@ class _Tally:
     solved: int = 0
     errors: int = 0
     cost: Decimal = Decimal(0)
+    on_demand_cost: Decimal = Decimal(0)
     score_sum: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
@@ -189,13 +200,15 @@ class _Tally:
         self.output_tokens += row.output_tokens
         self.cache_read_tokens += row.cache_read_tokens
         self.cache_write_tokens += row.cache_write_tokens
-        self.cost += call_cost(
+        on_demand = call_cost(
             prices,
             input_tokens=row.input_tokens,
             output_tokens=row.output_tokens,
             cache_read_tokens=row.cache_read_tokens,
             cache_write_tokens=row.cache_write_tokens,
         )
+        self.on_demand_cost += on_demand
+        self.cost += on_demand * (1 - prices.batch_discount) if row.batch else on_demand
         if row.latency_ms is not None and not row.error:
             self.latencies.append(row.latency_ms)
 
@@ -237,6 +250,8 @@ def build_report(inputs: ReportInputs) -> dict:
         "sandbox": inputs.sandbox,
         "models": [
             _model_entry(model, overall[model.key], monthly[model.key], inputs.credits_usd, tranches)
+            | _batch_entry(overall[model.key], inputs.job_seconds)
+            | _batch_jobs_entry(model.key, inputs.job_seconds)
             for model in inputs.models
         ],
         "pairwise": _pairwise(inputs),
@@ -346,6 +361,22 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
         "batch_available": model.batch_available,
         "lifecycle": model.lifecycle or {"status": "active", "end_of_life_date": None},
     }
+
+
+def _batch_entry(tally: _Tally, job_seconds: dict | None) -> dict:
+    """The on-demand comparison; in a batch run, job durations stand in for per-call latency."""
+    entry: dict = {"cost_on_demand_usd": usd_display(tally.on_demand_cost)}
+    if job_seconds is not None:
+        entry["latency_ms"] = {"p50": None, "p95": None}
+    return entry
+
+
+def _batch_jobs_entry(key: str, job_seconds: dict | None) -> dict:
+    if job_seconds is None:
+        return {"batch_jobs": None}
+    seconds = job_seconds.get(key) or []
+    return {"batch_jobs": {"jobs": len(seconds), "duration_seconds": {
+        "p50": percentile(seconds, 50), "max": max(seconds) if seconds else None}}}
 
 
 def _pairwise(inputs: ReportInputs) -> list[dict]:

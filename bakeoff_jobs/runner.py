@@ -306,3 +306,19 @@ def _hand_back(rm: RunModel, case_ids: list[int], *, reason: str) -> int:
         log.info("bake-off %s: %s handed back %s cases of %s (%s)", rm.run_id, rm.invoked_id,
                  len(remaining), len(case_ids), reason)
     return len(remaining)
+
+
+def batch_judge(run: BakeoffRun) -> scorers.Judge | None:
+    """The LLM judge for a batch run's llm_judge cases: called on demand, through the same quotas."""
+    judge_model = run.run_models.filter(role=RunModelRole.JUDGE).first()
+    if judge_model is None:
+        return None
+    ctx = _Call(
+        run_model=judge_model,
+        call=CallSettings(max_tokens=512, temperature=0.0, cache_system_prompt=False),
+        client=bedrock.make_client(endpoint_url=run.endpoint_url or "",
+                                   max_pool_connections=client_pool_size(judge_model.max_concurrency)),
+        store=quotas.get_quota_store(),
+        stop=threading.Event(),
+    )
+    return _make_judge(ctx, judge_model)

@@ -237,6 +237,14 @@ class SandboxConfig:
     # What ListFoundationModels / ListInferenceProfiles answer (the published list by default).
     published: list[PublishedModel] = field(default_factory=lambda: list(PUBLISHED.values()))
     llm: bool = False
+    # Batch inference: the S3-compatible store jobs read and write (a local moto server), the
+    # smallest job Bedrock accepts, jobs held in progress until stopped, and per-model (glob)
+    # failures after that many records.
+    s3_endpoint_url: str = ""
+    batch_min_records: int = 100
+    batch_hold: bool = False
+    batch_fail_after: dict[str, int] = field(default_factory=dict)
+    batch_fail_status: str = "Failed"  # or "Expired": how a job cut short by batch_fail_after ends
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def set_model(self, pattern: str, **overrides: Any) -> ModelBehaviour:
@@ -478,7 +486,8 @@ class ConverseEngine:
             texts.extend(_texts(message.get("content") or []))
         return {"inputTokens": estimate_tokens("".join(texts))}
 
-    def converse(self, invoked_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def converse(self, invoked_id: str, body: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:
+        """wait=False: answer at once (a batch job's records), without the configured latency."""
         config = self.config
         base_id, spec = self._resolve(invoked_id)
         messages = body.get("messages")
@@ -501,6 +510,8 @@ class ConverseEngine:
         latency_ms = max(0.0, latency + jitter * jitter_draw)
 
         script_line = next((line for line in config.script if line.matches(prompt, invoked_id, base_id)), None)
+        if not wait:
+            latency_ms = 0.0
         if behaviour.fail_with:
             self._fail_after(behaviour.fail_with, latency_ms)
         if script_line is not None and script_line.error:
@@ -523,7 +534,8 @@ class ConverseEngine:
             text, stop_reason = self._truncate(text, max_tokens, stop)
             input_tokens = estimate_tokens(system_text + "".join(message_texts))
             output_tokens = min(max_tokens, estimate_tokens(text))
-            self.sleep(latency_ms / 1000)
+            if wait:
+                self.sleep(latency_ms / 1000)
         input_tokens = max(1, input_tokens - cache_read - cache_write)
         return {
             "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
@@ -567,6 +579,7 @@ class ConverseEngine:
 
 
 _PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|count-tokens)$")
+_JOB_PATH = re.compile(r"^/model-invocation-job(?:/(?P<job>[^/]+?))?(?P<stop>/stop)?$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -594,6 +607,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {"modelSummaries": foundation_model_summaries(published, query)})
             elif parts.path == "/inference-profiles":
                 self._send(200, list_inference_profiles(published, query))
+            elif parts.path == "/model-invocation-jobs":
+                self._require_auth()
+                self._send(200, self.server.batch.list(query))
+            elif (job := _JOB_PATH.match(parts.path)) and job.group("job") and not job.group("stop"):
+                self._require_auth()
+                self._send(200, self.server.batch.get(unquote(job.group("job"))))
             else:
                 raise SandboxError("ResourceNotFoundException", f"No route for GET {parts.path}")
         except SandboxError as error:
@@ -603,6 +622,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
+        job = _JOB_PATH.match(path)
+        if job:
+            self._batch_post(job, raw)
+            return
         match = _PATH.match(path)
         if not match:
             self._send_error(SandboxError("ResourceNotFoundException", f"No route for POST {path}"))
@@ -640,6 +663,27 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(200, response)
 
+    def _require_auth(self) -> None:
+        if "authorization" not in {k.lower() for k in self.headers.keys()}:
+            raise SandboxError("AccessDeniedException", "Missing Authentication Token")
+
+    def _batch_post(self, job: re.Match, raw: bytes) -> None:
+        """CreateModelInvocationJob (POST /model-invocation-job) and StopModelInvocationJob."""
+        try:
+            self._require_auth()
+            if job.group("job") and job.group("stop"):
+                self._send(200, self.server.batch.stop(unquote(job.group("job"))))
+                return
+            if job.group("job") or job.group("stop"):
+                raise SandboxError("ResourceNotFoundException", f"No route for POST {self.path}")
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                raise SandboxError("ValidationException", "The request body is not valid JSON.") from None
+            self._send(200, self.server.batch.create(body))
+        except SandboxError as error:
+            self._send_error(error)
+
     def _send_error(self, error: SandboxError) -> None:
         self._send(error.status, {"message": error.message}, {"x-amzn-ErrorType": f"{error.code}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
 
@@ -662,8 +706,11 @@ class SandboxServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], engine: ConverseEngine, verbose: bool = False) -> None:
+        from bakeoff_jobs.sandbox_batch import BatchService  # noqa: PLC0415 - it imports this module
+
         self.engine = engine
         self.verbose = verbose
+        self.batch = BatchService(engine)
         super().__init__(address, _Handler)
 
 

@@ -13,7 +13,16 @@ from . import costs
 from . import report as report_module
 from .costs import Prices
 from .model_data import min_cache_tokens
-from .models import BakeoffResult, BakeoffRun, CatalogModel, EvalSet, ResultStatus, RunModel, RunModelRole
+from .models import (
+    BakeoffResult,
+    BakeoffRun,
+    CatalogModel,
+    EvalSet,
+    ResultStatus,
+    RunMode,
+    RunModel,
+    RunModelRole,
+)
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,7 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
     rows = results_of_run.values_list(
         "case_id", "run_model_id", "status", "passed", "score", "latency_ms", "input_tokens", "output_tokens",
         "cache_read_tokens", "cache_write_tokens", "error_code", "judge_input_tokens", "judge_output_tokens",
+        "batch_job_id",
     )
     results = [
         report_module.ResultRow(
@@ -207,9 +217,9 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
             latency_ms=latency if status == ResultStatus.OK else None,
             input_tokens=inp, output_tokens=out, cache_read_tokens=cr, cache_write_tokens=cw,
             error=(code or "error") if status == ResultStatus.ERROR else None,
-            judge_input_tokens=ji, judge_output_tokens=jo,
+            judge_input_tokens=ji, judge_output_tokens=jo, batch=batch_job_id is not None,
         )
-        for case_id, rm_id, status, passed, score, latency, inp, out, cr, cw, code, ji, jo in rows
+        for case_id, rm_id, status, passed, score, latency, inp, out, cr, cw, code, ji, jo, batch_job_id in rows
     ]
     engagement = run.engagement
     return report_module.ReportInputs(
@@ -222,7 +232,16 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
         credit_tranches=engagement_credit_tranches(engagement),
         bar_points=Decimal(run.bar_points),
         sandbox=run.sandbox,
+        job_seconds=batch_job_seconds(run, keys) if run.mode == RunMode.BATCH else None,
     )
+
+
+def batch_job_seconds(run: BakeoffRun, keys: dict[int, str]) -> dict[str, list[float]]:
+    """Per candidate model key, how long each of its ended batch jobs took (seconds)."""
+    seconds: dict[str, list[float]] = {}
+    for job in run.batch_jobs.filter(ended_at__isnull=False, submitted_at__isnull=False):
+        seconds.setdefault(keys[job.run_model_id], []).append(job.duration_seconds)
+    return seconds
 
 
 def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
@@ -240,6 +259,7 @@ def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
         "estimated_cost_usd": None if run.estimated_cost_usd is None else str(run.estimated_cost_usd),
         "estimated_cost_max_usd": None if run.estimated_cost_max_usd is None else str(run.estimated_cost_max_usd),
         "endpoint": "sandbox" if run.sandbox else "bedrock",
+        "mode": run.mode,
     }
     return report
 

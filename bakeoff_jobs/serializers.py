@@ -49,7 +49,7 @@ class BakeoffRunSerializer(serializers.ModelSerializer):
         model = BakeoffRun
         fields = [
             "id", "eval_set", "engagement", "partner", "status", "temperature", "max_tokens", "bar_points",
-            "cache_system_prompt", "sandbox", "total_pairs", "done_count", "failed_count", "estimated_cost_usd",
+            "cache_system_prompt", "sandbox", "mode", "total_pairs", "done_count", "failed_count", "estimated_cost_usd",
             "estimated_cost_max_usd",
             "error", "models", "created_at", "started_at", "finished_at",
         ]
@@ -67,6 +67,9 @@ class BakeoffLaunchSerializer(serializers.Serializer):
     max_tokens = serializers.IntegerField(min_value=1, max_value=8192, default=512)
     judge = serializers.CharField(max_length=200, required=False, help_text="Judge model id for llm_judge cases.")
     cache_system_prompt = serializers.BooleanField(default=False)
+    batch = serializers.BooleanField(
+        default=False, help_text="Run each model as a Bedrock batch inference job at the batch price (every model "
+                                 "must offer batch; the eval set needs at least BAKEOFF_BATCH_MIN_RECORDS cases).")
 
 
 class RunProgressSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,14 +17,18 @@ from django.utils import timezone
 
 from cloudroute.inputs import text_problem
 
+from . import batch as batch_wire
 from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
 from .evalsets import parse_eval_file
 from .models import (
     ACTIVE_STATUSES,
+    BATCH_JOB_ENDED,
     RUN_MOVES,
     BakeoffResult,
+    BatchJob,
+    BatchJobStatus,
     BakeoffRun,
     CatalogModel,
     EvalCase,
@@ -31,6 +36,7 @@ from .models import (
     InferenceProfile,
     ResultStatus,
     RunModel,
+    RunMode,
     RunModelRole,
     RunStatus,
     RunStatusChange,
@@ -306,10 +312,12 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
                    max_tokens: int = 512, engagement=None, partner=None, created_by=None,
                    judge: CatalogModel | ModelChoice | str | None = None, bar_points: int = 2,
                    cache_system_prompt: bool = False, endpoint_url: str | None = None,
-                   count_tokens: bool = False, estimate: RunCostEstimate | None = None) -> BakeoffRun:
+                   count_tokens: bool = False, estimate: RunCostEstimate | None = None,
+                   batch: bool = False) -> BakeoffRun:
     """Create a run with the prices of the ids it will call frozen, and its estimate (typical and
     maximum; count_tokens: input tokens from CountTokens where the model supports it), and queue it
-    for the workers. A caller that showed an ``estimate`` for these models passes it on.""" 
+    for the workers. A caller that showed an ``estimate`` for these models passes it on.
+    batch: each model runs as a Bedrock batch inference job, billed (and estimated) at the batch price."""
     candidates = resolve_models(models)
     if len({m.pk for m in candidates}) != len(candidates):
         raise BakeoffError("Each model may appear only once in a bake-off.")
@@ -319,6 +327,14 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     case_count = eval_set.cases.count()
     if case_count == 0:
         raise BakeoffError("The eval set has no cases.")
+    if batch:
+        refusal = batch_refusal(models=candidates, case_count=case_count)
+        if refusal:
+            raise BakeoffError(refusal)
+        try:
+            batch_wire.require_configuration()
+        except batch_wire.BatchError as exc:
+            raise BakeoffError(str(exc)) from None
     needs_judge = eval_set.cases.filter(scorer="llm_judge").exists()
     judge_model = resolve_models([judge])[0] if judge else None
     if needs_judge and judge_model is None:
@@ -337,14 +353,19 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
         temperature=temperature, max_tokens=max_tokens, bar_points=bar_points,
         cache_system_prompt=cache_system_prompt, endpoint_url=endpoint_url,
         sandbox=is_local_endpoint(endpoint_url), total_pairs=case_count * len(candidates),
+        mode=RunMode.BATCH if batch else RunMode.ON_DEMAND,
     )
     if estimate is None or [(m.model_id, m.invoked_id) for m in estimate.models] != [
         (m.model_id, m.invoked_id) for m in candidates
     ]:
         estimate = bakeoff_estimate(eval_set=eval_set, models=candidates, max_tokens=max_tokens,
                                     endpoint_url=endpoint_url, count_tokens=count_tokens)
-    run.estimated_cost_usd = estimate.expected_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    run.estimated_cost_max_usd = estimate.upper_bound_usd.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    expected, most = estimate.expected_usd, estimate.upper_bound_usd
+    if batch:
+        expected = batch_estimate_usd(estimate, candidates)
+        most = batch_estimate_usd(estimate, candidates, worst_case=True)
+    run.estimated_cost_usd = expected.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    run.estimated_cost_max_usd = most.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
     for name in ("estimated_cost_usd", "estimated_cost_max_usd"):
         column = BakeoffRun._meta.get_field(name)
         if getattr(run, name) >= Decimal(10) ** (column.max_digits - column.decimal_places):
@@ -437,16 +458,28 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
         if run.status != RunStatus.RUNNING:
             return 0
         missing = missing_case_ids(run)
-        chunks = plan_chunks(run, missing)
-        if not chunks:
+        jobs: list[BatchJob] = []
+        if run.mode == RunMode.BATCH:
+            jobs, chunks = _batch_plan_locked(run, missing)
+            in_flight = run.batch_jobs.filter(results_read_at__isnull=True).exists()
+        else:
+            chunks, in_flight = plan_chunks(run, missing), False
+        if not chunks and not in_flight:
             transaction.on_commit(lambda: bakeoff_finalize(run_id=run.pk))
             return 0
+        if not chunks and not jobs:
+            return 0  # batch jobs in flight carry every missing pair
+        if jobs:
+            from .tasks import batch_submit_task
+
+            transaction.on_commit(lambda: [batch_submit_task.delay(job.pk) for job in jobs])
         BakeoffRun.objects.filter(pk=run.pk).update(
             dispatch_count=run.dispatch_count + 1, last_progress_at=timezone.now()
         )
         transaction.on_commit(lambda: [bakeoff_chunk_task.delay(rm_id, ids) for rm_id, ids in chunks])
-    sent = sum(len(ids) for _, ids in chunks)
-    log.info("bake-off %s: %s dispatched %s pairs in %s chunks", run.pk, reason, sent, len(chunks))
+    sent = sum(len(ids) for _, ids in chunks) + sum(len(job.case_ids) for job in jobs)
+    log.info("bake-off %s: %s dispatched %s pairs in %s chunks and %s batch jobs", run.pk, reason, sent,
+             len(chunks), len(jobs))
     return sent
 
 
@@ -491,6 +524,10 @@ def bakeoff_cancel(*, run: BakeoffRun, by=None, reason: str = "") -> bool:
     moved = _move(run, RunStatus.CANCELLED, by=by, reason=reason or "cancelled", finished_at=timezone.now())
     if moved:
         _queue_partial_report(run.pk)
+        if run.mode == RunMode.BATCH:
+            from .tasks import batch_stop_task
+
+            transaction.on_commit(lambda: batch_stop_task.delay(run.pk), robust=True)
     return moved
 
 
@@ -601,3 +638,252 @@ def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
             reason="shared with the founder" if shared else "no longer shared with the founder",
         )
     return run
+
+
+# --------------------------------------------------------------------------- batch inference
+
+
+def batch_refusal(*, models: Sequence[CatalogModel | ModelChoice], case_count: int) -> str | None:
+    """Why these models and this many cases cannot run as Bedrock batch jobs (None: they can)."""
+    no_batch = [as_choice(m).name for m in models if not as_choice(m).model.batch_supported]
+    if no_batch:
+        return f"Bedrock offers no batch inference for {', '.join(no_batch)}."
+    minimum = settings.BAKEOFF_BATCH_MIN_RECORDS
+    if case_count < minimum:
+        return (f"A Bedrock batch job needs at least {minimum} records (AWS quota); "
+                f"this eval set has {case_count} cases.")
+    return None
+
+
+def batch_estimate_usd(estimate: RunCostEstimate, models: Sequence[CatalogModel | ModelChoice], *,
+                       worst_case: bool = False) -> Decimal:
+    """The cost of a batch run: each model's estimate (typical, or at most) at its batch discount."""
+    discounts = {as_choice(m).invoked_id: as_choice(m).model.batch_discount for m in models}
+    return sum(((m.upper_bound_usd if worst_case else m.expected_usd) * (1 - discounts[m.invoked_id])
+                for m in estimate.models), Decimal(0))
+
+
+def _control_endpoint(run: BakeoffRun) -> str:
+    """The sandbox serves the control plane on its own port; real runs use the configured endpoint."""
+    return run.endpoint_url if run.sandbox else settings.BEDROCK_CONTROL_ENDPOINT_URL
+
+
+def _batch_plan_locked(run: BakeoffRun, missing: dict[int, list[int]]) -> tuple[list[BatchJob], list]:
+    """New batch jobs (stored, not yet submitted) for the missing pairs of each model without a job
+    in flight; pairs too few for a job, or a model whose jobs kept failing, go on demand."""
+    jobs: list[BatchJob] = []
+    on_demand: dict[int, list[int]] = {}
+    prefix = batch_wire.run_prefix(run.pk)
+    for rm in run.run_models.filter(role=RunModelRole.CANDIDATE):
+        ids = missing.get(rm.pk) or []
+        if not ids:
+            continue
+        previous = list(rm.batch_jobs.all())
+        if any(job.results_read_at is None for job in previous):
+            continue  # a job in flight (or its output not yet read) still covers these pairs
+        attempt = len(previous) + 1
+        if attempt > settings.BAKEOFF_BATCH_MAX_JOBS or len(ids) < settings.BAKEOFF_BATCH_MIN_RECORDS:
+            on_demand[rm.pk] = ids
+            continue
+        folder = f"{prefix}model-{rm.pk}/job-{attempt}/"
+        bucket = settings.BAKEOFF_BATCH_BUCKET
+        jobs.append(BatchJob.objects.create(
+            run=run, run_model=rm, attempt=attempt, model_id=rm.invoked_id, case_ids=ids,
+            client_request_token=batch_wire.client_request_token(run.pk, rm.pk, attempt),
+            job_name=batch_wire.job_name(run.pk, rm.pk, attempt),
+            input_uri=batch_wire.s3_uri(bucket, f"{folder}input/records.jsonl"),
+            output_uri=batch_wire.s3_uri(bucket, f"{folder}output/"),
+        ))
+    return jobs, plan_chunks(run, on_demand)
+
+
+def batch_submit(*, job_id: int) -> bool:
+    """Write the job's input records to S3 and create the Bedrock job with its derived client
+    request token (a second call returns the same job); stores the job ARN. Safe to repeat."""
+    job = BatchJob.objects.select_related("run", "run_model").filter(pk=job_id).first()
+    if job is None or job.job_arn or job.status != BatchJobStatus.PENDING or job.run.status != RunStatus.RUNNING:
+        return False
+    run = job.run
+    cases = EvalCase.objects.filter(pk__in=job.case_ids).order_by("line")
+    records = [(case.pk, batch_wire.model_input(
+        job.model_id, prompt=case.prompt, system_prompt=case.system_prompt, max_tokens=run.max_tokens,
+        temperature=float(run.temperature))) for case in cases]
+    try:
+        s3 = batch_wire.storage_client()
+        batch_wire.ensure_bucket(s3)
+        bucket, key = batch_wire.split_s3_uri(job.input_uri)
+        batch_wire.put_input(s3, key, batch_wire.input_jsonl(records))
+        arn = batch_wire.create_job(
+            batch_wire.control_client(_control_endpoint(run)), name=job.job_name, token=job.client_request_token,
+            model_id=job.model_id, input_uri=job.input_uri, output_uri=job.output_uri,
+        )
+    except batch_wire.BatchError as exc:
+        permanent = isinstance(exc.__cause__, batch_wire.ClientError)
+        log.warning("bake-off %s: batch job %s not submitted: %s", run.pk, job.job_name, exc)
+        fields = {"message": str(exc)[:2000]}
+        if permanent:  # Bedrock refused it: a new job or on-demand calls take the pairs
+            fields.update(status=BatchJobStatus.FAILED, ended_at=timezone.now())
+        BatchJob.objects.filter(pk=job.pk, job_arn="").update(**fields)
+        return False
+    now = timezone.now()
+    BatchJob.objects.filter(pk=job.pk, job_arn="").update(
+        job_arn=arn, status=BatchJobStatus.SUBMITTED, submitted_at=now, records_total=len(records))
+    BakeoffRun.objects.filter(pk=run.pk).update(last_progress_at=now)
+    return True
+
+
+def _job_time(value):
+    return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, timezone.utc)
+
+
+def batch_collect(*, job: BatchJob) -> int:
+    """Read the job's output records, score them and store each (case, model) once; per-record
+    errors are stored as errors. Reading the same file again stores nothing twice (one result per
+    pair, insert-if-absent), so a worker killed between reading and storing loses nothing."""
+    from .runner import batch_judge  # noqa: PLC0415 - the runner imports this module
+
+    run, rm = job.run, job.run_model
+    family = batch_wire.family_of(job.model_id)
+    data = None
+    if job.job_arn:
+        bucket, key = batch_wire.output_key(job.output_uri, job.job_arn, job.input_uri)
+        data = batch_wire.read_output(batch_wire.storage_client(), bucket, key)
+    outcomes, unreadable = batch_wire.parse_output_file(data or b"", family)
+    if unreadable:
+        log.warning("bake-off %s: %s unreadable lines in the output of %s", run.pk, unreadable, job.job_name)
+    wanted = set(job.case_ids)
+    cases = {c.pk: c for c in EvalCase.objects.filter(pk__in=[o.case_id for o in outcomes if o.case_id in wanted])}
+    judge = None
+    if any(c.scorer == "llm_judge" for c in cases.values()):
+        judge = batch_judge(run)
+    results = []
+    for outcome in outcomes:
+        case = cases.get(outcome.case_id)
+        if case is None:
+            continue
+        if not outcome.ok:
+            results.append(BakeoffResult(
+                run=run, run_model=rm, case=case, batch_job=job, status=ResultStatus.ERROR,
+                error_code=outcome.error_code, error_message=outcome.error_message, passed=False, score=0.0))
+            continue
+        result = BakeoffResult(
+            run=run, run_model=rm, case=case, batch_job=job, status=ResultStatus.OK, output=outcome.text,
+            stop_reason=outcome.stop_reason, input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens)
+        result.passed, result.score, result.score_detail = False, 0.0, ""
+        try:
+            from . import scorers  # noqa: PLC0415
+
+            score = scorers.score_output(case.scorer, output=outcome.text, expected=case.expected,
+                                         options=case.scorer_options or {}, judge=judge)
+        except Exception as exc:  # noqa: BLE001 - a scorer failure is the case's verdict, not the job's
+            result.score_detail = f"not scored: {exc}"[:2000]
+        else:
+            result.passed, result.score, result.score_detail = score.passed, score.score, (score.detail or "")[:2000]
+            result.judge_input_tokens = score.judge_input_tokens or 0
+            result.judge_output_tokens = score.judge_output_tokens or 0
+        results.append(result)
+    bakeoff_record_results(run_id=run.pk, results=results)
+    BatchJob.objects.filter(pk=job.pk, results_read_at__isnull=True).update(results_read_at=timezone.now())
+    return len(results)
+
+
+def batch_poll(*, run_id: int | None = None) -> dict[int, str]:
+    """One look at every batch job whose output is not yet stored (of one run, or all): submit the
+    ones not yet created, read Bedrock's status, collect the ended ones, and send pairs a failed,
+    stopped or expired job left missing to a new job (or on demand). Beat runs it; the CLI calls it
+    directly. Returns {job id: status}."""
+    jobs = BatchJob.objects.select_related("run", "run_model").filter(
+        results_read_at__isnull=True, run__status__in=(RunStatus.RUNNING, RunStatus.CANCELLED))
+    if run_id is not None:
+        jobs = jobs.filter(run_id=run_id)
+    seen: dict[int, str] = {}
+    runs: set[int] = set()
+    clients: dict[str, Any] = {}
+    for job in jobs:
+        runs.add(job.run_id)
+        if not job.job_arn:
+            if job.status == BatchJobStatus.PENDING and job.run.status == RunStatus.RUNNING:
+                batch_submit(job_id=job.pk)
+            elif job.status in BATCH_JOB_ENDED or job.run.status != RunStatus.RUNNING:
+                BatchJob.objects.filter(pk=job.pk).update(
+                    status=job.status if job.ended else BatchJobStatus.STOPPED, results_read_at=timezone.now())
+            seen[job.pk] = BatchJob.objects.get(pk=job.pk).status
+            continue
+        endpoint = _control_endpoint(job.run)
+        client = clients.get(endpoint) or clients.setdefault(endpoint, batch_wire.control_client(endpoint))
+        try:
+            answer = batch_wire.get_job(client, job.job_arn)
+        except batch_wire.BatchError as exc:
+            log.warning("bake-off %s: %s", job.run_id, exc)
+            seen[job.pk] = job.status
+            continue
+        job.status = answer.get("status") or job.status
+        job.message = (answer.get("message") or "")[:2000]
+        job.records_total = answer.get("totalRecordCount", job.records_total)
+        job.records_processed = answer.get("processedRecordCount", job.records_processed)
+        job.records_succeeded = answer.get("successRecordCount", job.records_succeeded)
+        job.records_failed = answer.get("errorRecordCount", job.records_failed)
+        job.submitted_at = _job_time(answer.get("submitTime")) or job.submitted_at
+        job.ended_at = _job_time(answer.get("endTime")) or (timezone.now() if job.ended else None)
+        job.save(update_fields=["status", "message", "records_total", "records_processed", "records_succeeded",
+                                "records_failed", "submitted_at", "ended_at"])
+        if job.ended:
+            try:
+                batch_collect(job=job)
+            except batch_wire.BatchError as exc:  # e.g. S3 unreachable: read it on the next poll
+                log.warning("bake-off %s: output of %s not read: %s", job.run_id, job.job_name, exc)
+        seen[job.pk] = job.status
+    for rid in runs:
+        BakeoffRun.objects.filter(pk=rid, status=RunStatus.RUNNING).update(last_progress_at=timezone.now())
+        run = BakeoffRun.objects.filter(pk=rid, status=RunStatus.RUNNING).first()
+        if run is not None:
+            bakeoff_dispatch(run=run, reason="batch poll")
+    return seen
+
+
+def batch_stop(*, run_id: int) -> int:
+    """StopModelInvocationJob for every job of the run still in flight (a cancelled run); a job not
+    yet created is marked stopped. Records the job answered before stopping are still collected."""
+    stopped = 0
+    for job in BatchJob.objects.select_related("run").filter(run_id=run_id, results_read_at__isnull=True):
+        if job.ended:
+            continue
+        if not job.job_arn:
+            BatchJob.objects.filter(pk=job.pk, job_arn="").update(status=BatchJobStatus.STOPPED,
+                                                                  ended_at=timezone.now())
+            continue
+        try:
+            if batch_wire.stop_job(batch_wire.control_client(_control_endpoint(job.run)), job.job_arn):
+                stopped += 1
+                BatchJob.objects.filter(pk=job.pk).exclude(status__in=BATCH_JOB_ENDED).update(
+                    status=BatchJobStatus.STOPPING)
+        except batch_wire.BatchError as exc:
+            log.warning("bake-off %s: %s", run_id, exc)
+    return stopped
+
+
+def batch_files_delete(*, run_id: int) -> int:
+    """Remove the S3 objects written for a run (its input and output files)."""
+    if not settings.BAKEOFF_BATCH_BUCKET:
+        return 0
+    try:
+        return batch_wire.delete_prefix(batch_wire.storage_client(), batch_wire.run_prefix(run_id))
+    except (batch_wire.ClientError, batch_wire.BotoCoreError) as exc:
+        log.warning("bake-off %s: batch files not removed: %s", run_id, exc)
+        return 0
+
+
+def batch_files_expire(*, now=None) -> list[int]:
+    """Remove the S3 files of batch runs that ended more than BAKEOFF_BATCH_RETENTION_DAYS ago
+    (0 keeps them until the run is deleted). The runs and their results stay. Returns the run ids."""
+    days = settings.BAKEOFF_BATCH_RETENTION_DAYS
+    if days <= 0:
+        return []
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    expired = list(BakeoffRun.objects.filter(
+        mode=RunMode.BATCH, status__in=(RunStatus.FINISHED, RunStatus.CANCELLED, RunStatus.FAILED),
+        finished_at__lt=cutoff, batch_files_removed_at__isnull=True).values_list("id", flat=True))
+    for run_id in expired:
+        batch_files_delete(run_id=run_id)
+        BakeoffRun.objects.filter(pk=run_id).update(batch_files_removed_at=timezone.now())
+    return expired

@@ -78,6 +78,33 @@ def bakeoff_resume_stuck_task(stale_seconds: float | None = None) -> dict:
     return {str(k): v for k, v in services.bakeoff_resume_stuck(stale_after=stale_after).items()}
 
 
+@shared_task(name="bakeoff_jobs.batch_submit", acks_late=True)
+def batch_submit_task(job_id: int) -> bool:
+    return services.batch_submit(job_id=job_id)
+
+
+@shared_task(name="bakeoff_jobs.batch_poll", acks_late=True)
+def batch_poll_task(run_id: int | None = None) -> dict:
+    """Periodic (BAKEOFF_BATCH_POLL_SECONDS): Bedrock's status of every batch job in flight."""
+    return {str(k): v for k, v in services.batch_poll(run_id=run_id).items()}
+
+
+@shared_task(name="bakeoff_jobs.batch_stop", acks_late=True)
+def batch_stop_task(run_id: int) -> int:
+    return services.batch_stop(run_id=run_id)
+
+
+@shared_task(name="bakeoff_jobs.batch_files_delete", acks_late=True)
+def batch_files_delete_task(run_id: int) -> int:
+    return services.batch_files_delete(run_id=run_id)
+
+
+@shared_task(name="bakeoff_jobs.batch_files_expire", acks_late=True)
+def batch_files_expire_task() -> list[int]:
+    """Periodic: finished batch runs' S3 files past BAKEOFF_BATCH_RETENTION_DAYS."""
+    return services.batch_files_expire()
+
+
 @shared_task(name="bakeoff_jobs.sync_catalog", acks_late=True)
 def catalog_sync_task() -> dict:
     """Periodic: follow Bedrock's lifecycle and profiles (idempotent; changes go to CatalogChange)."""

@@ -92,7 +92,7 @@ def launch(request: HttpRequest) -> HttpResponse:
                 run = services.bakeoff_launch(
                     eval_set=form.cleaned_data["eval_set"], models=models,
                     max_tokens=form.cleaned_data["max_tokens"], temperature=form.cleaned_data["temperature"],
-                    created_by=request.user, partner=_login_partner(request),
+                    created_by=request.user, partner=_login_partner(request), batch=form.cleaned_data["batch"],
                 )
             except services.BakeoffError as exc:
                 form.add_error(None, str(exc))
@@ -106,7 +106,8 @@ def launch(request: HttpRequest) -> HttpResponse:
         legacy = [{"name": m.name, "note": lifecycle_note(m.model.lifecycle_on())} for m in models
                   if m.model.lifecycle_on()["status"] == Lifecycle.LEGACY]
         estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,
-                    "legacy": legacy}
+                    "legacy": legacy,
+                    "batch_usd": services.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),
                "groups": _picker_rows(form)}
     return render(request, "bakeoff_jobs/launch.html", context, status=400 if form.errors else 200)
@@ -141,7 +142,7 @@ def _picker_rows(form: LaunchForm) -> list[dict]:
 def _estimate_key(cleaned: dict) -> str:
     """Names the settings an estimate was made for (eval set, models, max tokens, temperature)."""
     settings_shown = [cleaned["eval_set"].pk, sorted(m.invoked_id for m in cleaned["models"]), cleaned["max_tokens"],
-                      str(cleaned["temperature"])]
+                      str(cleaned["temperature"])] + (["batch"] if cleaned.get("batch") else [])
     return hashlib.sha256(json.dumps(settings_shown).encode()).hexdigest()[:32]
 
 

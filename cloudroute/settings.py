@@ -355,6 +355,34 @@ CELERY_BEAT_SCHEDULE["catalog-sync"] = {
     "task": "bakeoff_jobs.sync_catalog",
     "schedule": CATALOG_SYNC_HOURS * 3600,
 }
+# Batch bake-offs (Bedrock batch inference): input and output JSONL under this bucket and prefix,
+# read and written by Bedrock with the IAM service role below. Locally the sandbox serves the
+# control plane and a moto S3 server (manage.py bedrock_sandbox, S3 on port 8766).
+_BATCH_LOCAL = BEDROCK_CONTROL_ENDPOINT_URL.startswith("http://")
+BAKEOFF_BATCH_S3_ENDPOINT_URL = env.str(
+    "BAKEOFF_BATCH_S3_ENDPOINT_URL", default="http://127.0.0.1:8766" if _BATCH_LOCAL else "")
+BAKEOFF_BATCH_BUCKET = env.str("BAKEOFF_BATCH_BUCKET", default="cloudroute-bakeoff-batch" if _BATCH_LOCAL else "")
+BAKEOFF_BATCH_PREFIX = env.str("BAKEOFF_BATCH_PREFIX", default="bakeoff-batch").strip("/")
+BAKEOFF_BATCH_ROLE_ARN = env.str(
+    "BAKEOFF_BATCH_ROLE_ARN",
+    default="arn:aws:iam::000000000000:role/cloudroute-bakeoff-batch" if _BATCH_LOCAL else "")
+BAKEOFF_BATCH_REGION = env.str("BAKEOFF_BATCH_REGION", default=BEDROCK_REGION)
+# AWS quota "Minimum number of records per batch inference job" (100 by default, per model).
+BAKEOFF_BATCH_MIN_RECORDS = env.int("BAKEOFF_BATCH_MIN_RECORDS", default=100)
+BAKEOFF_BATCH_POLL_SECONDS = env.float("BAKEOFF_BATCH_POLL_SECONDS", default=60)
+BAKEOFF_BATCH_TIMEOUT_HOURS = env.int("BAKEOFF_BATCH_TIMEOUT_HOURS", default=24)
+BAKEOFF_BATCH_MAX_JOBS = env.int("BAKEOFF_BATCH_MAX_JOBS", default=3)  # per model, then the rest on demand
+BAKEOFF_BATCH_DELETE_WITH_RUN = env.bool("BAKEOFF_BATCH_DELETE_WITH_RUN", default=True)
+# Days a finished batch run's S3 files are kept (0: until the run is deleted).
+BAKEOFF_BATCH_RETENTION_DAYS = env.int("BAKEOFF_BATCH_RETENTION_DAYS", default=0)
+CELERY_BEAT_SCHEDULE["bakeoff-batch-files-expire"] = {
+    "task": "bakeoff_jobs.batch_files_expire",
+    "schedule": 6 * 3600,
+}
+CELERY_BEAT_SCHEDULE["bakeoff-batch-poll"] = {
+    "task": "bakeoff_jobs.batch_poll",
+    "schedule": BAKEOFF_BATCH_POLL_SECONDS,
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a real worker process started by the end-to-end tests shares it.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))

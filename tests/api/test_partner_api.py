@@ -120,3 +120,14 @@ def test_staff_see_pools_partners_and_pipeline_figures(world):
     assert [s["key"] for s in figures["funnel"]][:2] == ["intake", "matched"]
     assert figures["funnel"][0]["count"] == 2
     assert staff.get("/api/staff/pipeline/", {"date_from": "not a date"}).json()["fields"]["date_from"]
+
+
+def test_bakeoff_launch_as_batch_or_a_refusal_on_the_batch_field(world, settings):
+    alice = world.client("alice")
+    body = {"eval_set": world.eval_set_a.pk, "models": [m.model_id for m in world.models], "batch": True}
+    refused = alice.post("/api/bakeoffs/", body, format="json")
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["batch"]
+    assert "at least" in refused.json()["fields"]["batch"][0]
+    settings.BAKEOFF_BATCH_MIN_RECORDS = 1
+    launched = alice.post("/api/bakeoffs/", body, format="json")
+    assert launched.status_code == 201 and launched.json()["mode"] == "batch"

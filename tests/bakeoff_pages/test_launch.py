@@ -259,3 +259,37 @@ def test_launch_page_shows_the_range_and_says_a_sandbox_run_bills_nothing(client
     assert total.upper_bound_usd > total.expected_usd > 0
     assert "typical" in page and "at most" in page
     assert ("Sandbox run: it bills $0." in page) is bills_nothing
+
+
+def test_batch_choice_launches_a_batch_run_at_the_batch_estimate(client, alice, alpha, settings,
+                                                                 django_capture_on_commit_callbacks):
+    settings.BAKEOFF_BATCH_MIN_RECORDS = 4
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    models = [claude_haiku_45(), llama_8b()]
+    form = {"eval_set": eval_set.pk, "models": [m.pk for m in models], "max_tokens": 100, "temperature": "0",
+            "batch": "on"}
+    client.force_login(alice)
+    first = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    estimate = first.context["estimate"]
+    assert estimate["batch_usd"] == estimate["total"].expected_usd / 2  # both at a 0.5 batch discount
+    assert 'id="batch-estimate"' in first.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("bakeoffs:launch"), {**form, "confirm": "1", "estimate_of": estimate["key"]})
+    assert BakeoffRun.objects.get().mode == "batch"
+
+
+def test_batch_choice_is_refused_for_a_model_without_batch_or_a_small_set(client, alice, alpha, settings):
+    settings.BAKEOFF_BATCH_MIN_RECORDS = 5
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    haiku, llama = claude_haiku_45(), llama_8b()
+    form = {"eval_set": eval_set.pk, "models": [haiku.pk, llama.pk], "max_tokens": 100, "temperature": "0",
+            "batch": "on", "estimate": "1"}
+    client.force_login(alice)
+    small = client.post(reverse("bakeoffs:launch"), form)
+    assert small.status_code == 400 and "at least 5 records" in small.context["form"].errors["batch"][0]
+    settings.BAKEOFF_BATCH_MIN_RECORDS = 2
+    llama.batch_supported = False
+    llama.save()
+    no_batch = client.post(reverse("bakeoffs:launch"), form)
+    assert no_batch.status_code == 400 and "no batch inference for Llama" in no_batch.context["form"].errors["batch"][0]
+    assert not BakeoffRun.objects.exists()

