@@ -275,7 +275,11 @@ def test_batch_choice_launches_a_batch_run_at_the_batch_estimate(client, alice, 
     assert 'id="batch-estimate"' in first.content.decode()
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("bakeoffs:launch"), {**form, "confirm": "1", "estimate_of": estimate["key"]})
-    assert BakeoffRun.objects.get().mode == "batch"
+    run = BakeoffRun.objects.get()
+    assert run.mode == "batch"
+    # Both ends of the range are at the batch price: the typical estimate and the most it can cost.
+    assert run.estimated_cost_usd == estimate["batch_usd"].quantize(Decimal("0.000001"))
+    assert run.estimated_cost_max_usd == (estimate["total"].upper_bound_usd / 2).quantize(Decimal("0.000001"))
 
 
 def test_batch_choice_is_refused_for_a_model_without_batch_or_a_small_set(client, alice, alpha, settings):
