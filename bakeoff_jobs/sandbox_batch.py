@@ -31,6 +31,16 @@ def start_local_s3(host: str = "127.0.0.1", port: int = 0):
     from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not one log line per S3 request
+    if port:
+        # moto binds on its own thread and waits forever for a bind that failed: try the port here.
+        import socket  # noqa: PLC0415
+
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise OSError(f"the local S3 store cannot listen on {host}:{port} ({exc.strerror}); "
+                              "stop what uses it or pass another --s3-port") from exc
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -38,11 +38,15 @@ if [[ "$PORT" == "$SANDBOX_PORT" ]]; then
 fi
 # Unset follows the sandbox; set (also to empty, meaning real Bedrock) is kept as it is.
 BEDROCK_ENDPOINT_URL="${BEDROCK_ENDPOINT_URL-http://127.0.0.1:$SANDBOX_PORT}"
-export PORT SANDBOX_PORT BEDROCK_ENDPOINT_URL
+# The sandbox's local S3 store for batch bake-offs: the port after the sandbox's unless set.
+SANDBOX_S3_PORT="${SANDBOX_S3_PORT:-$((SANDBOX_PORT + 1))}"
+port_check SANDBOX_S3_PORT "$SANDBOX_S3_PORT"
+BAKEOFF_BATCH_S3_ENDPOINT_URL="${BAKEOFF_BATCH_S3_ENDPOINT_URL-http://127.0.0.1:$SANDBOX_S3_PORT}"
+export PORT SANDBOX_PORT BEDROCK_ENDPOINT_URL SANDBOX_S3_PORT BAKEOFF_BATCH_S3_ENDPOINT_URL
 VAR_DIR="${CLOUDROUTE_VAR_DIR:-var}"
 LOGINS="$VAR_DIR/demo-logins.txt"
 
-sandbox_cmd=(python manage.py bedrock_sandbox --port "$SANDBOX_PORT" --script demo/sandbox-script.jsonl
+sandbox_cmd=(python manage.py bedrock_sandbox --port "$SANDBOX_PORT" --s3-port "$SANDBOX_S3_PORT" --script demo/sandbox-script.jsonl
              --model-behaviour "$(cat demo/sandbox-models.json)")
 # -B embeds beat: the periodic sweeps (intakes left waiting, stuck bake-off runs) run locally too.
 worker_cmd=(celery -A cloudroute worker -B --schedule "$VAR_DIR/celerybeat-schedule" --loglevel=INFO --concurrency=2)
@@ -52,6 +56,7 @@ if (( dry_run )); then
   echo "PORT=$PORT"
   echo "SANDBOX_PORT=$SANDBOX_PORT"
   echo "BEDROCK_ENDPOINT_URL=$BEDROCK_ENDPOINT_URL"
+  echo "SANDBOX_S3_PORT=$SANDBOX_S3_PORT"
   echo "sandbox: ${sandbox_cmd[*]:0:5}"
   echo "worker: ${worker_cmd[*]}"
   echo "web: ${web_cmd[*]}"

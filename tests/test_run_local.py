@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "run-local.sh"
-_CLEARED = ("PORT", "SANDBOX_PORT", "BEDROCK_ENDPOINT_URL", "CLOUDROUTE_VAR_DIR")
+_CLEARED = ("PORT", "SANDBOX_PORT", "SANDBOX_S3_PORT", "BAKEOFF_BATCH_S3_ENDPOINT_URL", "BEDROCK_ENDPOINT_URL",
+            "CLOUDROUTE_VAR_DIR")
 
 
 def run(*args, **env):
@@ -41,6 +42,12 @@ def test_ports_come_from_the_environment_and_the_endpoint_follows_the_sandbox():
     assert plan["web"].endswith("runserver 127.0.0.1:9123")
     assert "--port 9456" in plan["sandbox"]
     assert plan["BEDROCK_ENDPOINT_URL"] == "http://127.0.0.1:9456"
+
+
+def test_the_sandboxs_s3_store_takes_the_next_port_so_two_runs_do_not_collide():
+    assert dry()["SANDBOX_S3_PORT"] == "8766"
+    assert dry(SANDBOX_PORT="9456")["SANDBOX_S3_PORT"] == "9457"
+    assert dry(SANDBOX_PORT="9456", SANDBOX_S3_PORT="9999")["SANDBOX_S3_PORT"] == "9999"
 
 
 def test_an_endpoint_that_is_set_is_kept_even_empty_for_real_bedrock():

@@ -280,3 +280,14 @@ def test_jitter_varies_latency_reproducibly(client, bedrock_sandbox):
 
     assert latencies() == first
     assert len(set(first)) > 1 and all(5 <= latency <= 35 for latency in first)
+
+
+def test_command_says_so_when_the_s3_port_is_taken_instead_of_waiting_for_it():
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
+            call_command("bedrock_sandbox", "--port", "0", "--s3-port", str(port))

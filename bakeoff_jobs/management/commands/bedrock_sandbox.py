@@ -60,15 +60,19 @@ class Command(BaseCommand):
             seed=options["seed"], script=script, models=behaviours, llm=options["llm"],
             batch_min_records=options["batch_min_records"],
         )
+        try:
+            server = make_server(config, options["host"], options["port"], verbose=options["verbose_log"])
+        except (RuntimeError, OSError) as exc:  # --llm without its packages, or the port is taken
+            raise CommandError(str(exc)) from exc
         s3 = None
         if options["s3_port"]:
             from bakeoff_jobs.sandbox_batch import start_local_s3
 
-            s3, config.s3_endpoint_url = start_local_s3(options["host"], options["s3_port"])
-        try:
-            server = make_server(config, options["host"], options["port"], verbose=options["verbose_log"])
-        except RuntimeError as exc:  # --llm without its packages
-            raise CommandError(str(exc)) from exc
+            try:
+                s3, config.s3_endpoint_url = start_local_s3(options["host"], options["s3_port"])
+            except OSError as exc:
+                server.server_close()
+                raise CommandError(str(exc)) from exc
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         host, port = server.server_address[:2]
         self.stdout.write(f"Bedrock sandbox on http://{host}:{port} ({len(script)} scripted answers"
