@@ -1,6 +1,8 @@
 """The report's chart geometry: the cheapest-at-each-quality frontier and axes that read well."""
 from decimal import Decimal
 
+import pytest
+
 from bakeoff_jobs.charts import Point, cost_quality_chart, frontier, latency_chart
 
 
@@ -41,3 +43,50 @@ def test_latency_boxes_carry_the_percentiles():
     [box] = chart["boxes"]
     assert (box["name"], box["min"], box["p50"], box["max"], box["count"]) == ("Model A", 100, 300, 500, 5)
     assert box["x_min"] < box["x_p25"] < box["x_p50"] < box["x_p75"] < box["x_p95"] <= box["x_max"]
+
+
+def _text_boxes(chart):
+    """(x0, x1, name) of every text the cost chart draws, from its anchor and estimated width."""
+    from bakeoff_jobs.charts import text_width
+
+    boxes = [(t["x"] - text_width(t["label"]) / 2, t["x"] + text_width(t["label"]) / 2, t["label"])
+             for t in chart["x_ticks"]]
+    for d in chart["dots"]:
+        w = text_width(d["label"])
+        x0 = d["label_x"] if d["anchor"] == "start" else d["label_x"] - w
+        boxes.append((x0, x0 + w, d["label"]))
+        boxes.append((d["x"] - 7, d["x"] + 7, "dot " + d["name"]))
+    return boxes
+
+
+MODELS = [
+    {"key": "a", "name": "Claude Opus 4.5 (global profile)", "cost_per_task_usd": "0.024000", "pass_rate": 1.0},
+    {"key": "b", "name": "Llama 3.1 8B Instruct", "cost_per_task_usd": "0.000008", "pass_rate": 0.0},
+    {"key": "c", "name": "Claude Haiku 4.5", "cost_per_task_usd": "0.002000", "pass_rate": 1.0},
+    {"key": "d", "name": "Mistral Large (24.07) with a long name", "cost_per_task_usd": "0.012000", "pass_rate": 0.5},
+]
+
+
+@pytest.mark.parametrize("width", [640, 360])
+def test_every_label_tick_and_dot_stays_inside_the_cost_charts_viewbox(width):
+    chart = cost_quality_chart(MODELS, width=width)
+    for x0, x1, name in _text_boxes(chart):
+        assert 0 <= x0 and x1 <= width, (name, x0, x1)
+    for d in chart["dots"]:
+        assert d["label_y"] - 12 >= 0 and d["label_y"] <= chart["height"]
+    labels = {(d["label_x"], d["label_y"]) for d in chart["dots"]}
+    assert len(labels) == len(chart["dots"])  # two dots at the same place do not share a label spot
+
+
+@pytest.mark.parametrize("width", [640, 360])
+def test_latency_axis_labels_fit_at_both_ends(width):
+    from bakeoff_jobs.charts import text_width
+
+    chart = latency_chart({"a": [120, 900, 1800], "b": [40, 60, 2950]},
+                          {"a": "Claude Sonnet 4.5 through its us. inference profile", "b": "Llama"}, width=width)
+    first, last = chart["ticks"][0], chart["ticks"][-1]
+    assert first["x"] - text_width(first["label"]) / 2 >= 0
+    assert last["x"] + text_width(last["label"]) / 2 <= width
+    for box in chart["boxes"]:
+        assert chart["left"] + text_width(box["label"]) <= width
+        assert 0 <= box["x_min"] <= box["x_max"] <= width
