@@ -75,7 +75,7 @@ def cost_quality_chart(models: list[dict], width: int = WIDTH) -> dict | None:
     steps = 2 if phone else 4
     tick_values = [max_cost * i / steps for i in range(steps + 1)]
     tick_labels = [_usd_tick(v, max_cost / steps) for v in tick_values]
-    left = LEFT if not phone else 52
+    left = LEFT if not phone else 58
     right_margin = max(RIGHT, text_width(tick_labels[-1]) / 2 + EDGE)
     plot_w, plot_h = width - left - right_margin, height - TOP - BOTTOM
 
@@ -110,26 +110,39 @@ def cost_quality_chart(models: list[dict], width: int = WIDTH) -> dict | None:
 
 
 def _place_labels(dots: list[dict], *, left: float, right: float, top: float, bottom: float) -> None:
-    """A name beside each dot: right of it when it fits, else left of it, else cut to the wider
-    side; above the dot (below it at the top edge), moved down past a label it would overlap."""
+    """A name beside each dot, above or below it (never on the dot's own line, where the frontier
+    runs), right of it or left of it: the first of those four spots that fits whole and overlaps no
+    label placed before; failing that, the name cut to the roomier side."""
     placed: list[tuple[float, float, float]] = []  # (x0, x1, baseline) of labels already placed
-    for dot in sorted(dots, key=lambda d: (d["y"], d["x"])):
-        room_right = right - (dot["x"] + 10)
-        room_left = dot["x"] - 10 - left
-        if text_width(dot["name"]) <= room_right:
-            label, anchor = dot["name"], "start"
-        elif text_width(dot["name"]) <= room_left:
-            label, anchor = dot["name"], "end"
-        elif room_right >= room_left:
-            label, anchor = _fit(dot["name"], room_right), "start"
-        else:
-            label, anchor = _fit(dot["name"], room_left), "end"
+
+    def spot(dot: dict, anchor: str, above: bool, label: str) -> tuple[float, float, float, float]:
         label_x = dot["x"] + 10 if anchor == "start" else dot["x"] - 10
-        x0, x1 = (label_x, label_x + text_width(label)) if anchor == "start" else (label_x - text_width(label), label_x)
-        baseline = dot["y"] - 10 if dot["y"] - 10 - FONT_PX >= top else dot["y"] + 4 + FONT_PX
-        while any(a < x1 and x0 < b and abs(baseline - base) < FONT_PX + 2 for a, b, base in placed):
-            baseline += FONT_PX + 2
-        baseline = min(baseline, bottom - 2)
+        width = text_width(label)
+        x0, x1 = (label_x, label_x + width) if anchor == "start" else (label_x - width, label_x)
+        baseline = dot["y"] - 10 if above else dot["y"] + 6 + FONT_PX
+        return label_x, x0, x1, baseline
+
+    def fits(x0: float, x1: float, baseline: float) -> bool:
+        return (x0 >= left and x1 <= right and baseline - FONT_PX >= top and baseline <= bottom - 2
+                and not any(a < x1 and x0 < b and abs(baseline - base) < FONT_PX + 2 for a, b, base in placed))
+
+    for dot in sorted(dots, key=lambda d: (d["y"], d["x"])):
+        choice = None
+        for anchor in ("start", "end"):
+            for above in (True, False):
+                label_x, x0, x1, baseline = spot(dot, anchor, above, dot["name"])
+                if choice is None and fits(x0, x1, baseline):
+                    choice = (dot["name"], anchor, label_x, x0, x1, baseline)
+        if choice is None:
+            room_right, room_left = right - (dot["x"] + 10), dot["x"] - 10 - left
+            anchor = "start" if room_right >= room_left else "end"
+            label = _fit(dot["name"], max(room_right, room_left))
+            above = dot["y"] - 10 - FONT_PX >= top
+            label_x, x0, x1, baseline = spot(dot, anchor, above, label)
+            while any(a < x1 and x0 < b and abs(baseline - base) < FONT_PX + 2 for a, b, base in placed):
+                baseline += FONT_PX + 2
+            choice = (label, anchor, label_x, x0, x1, min(baseline, bottom - 2))
+        label, anchor, label_x, x0, x1, baseline = choice
         placed.append((x0, x1, baseline))
         dot.update(label=label, label_x=round(label_x, 1), label_y=round(baseline, 1), anchor=anchor)
 
