@@ -156,3 +156,18 @@ def test_a_cheaper_router_on_too_few_cases_is_held_back_for_the_single_model():
     decision = recommendation.recommendation(_report([("a", 4, "small", 1.0, 1.0), ("b", 4, "big", 1.0, 1.0)]))
     assert decision["setup"] == "single_model" and decision["model"] == "big"
     assert decision["router_held_back"] is True and "too few cases" in decision["reason"]
+
+
+def test_the_founders_page_shares_the_wording_category_names_and_costs_per_1000_tasks(
+    client, pools, alpha, eager_celery, sandbox, django_capture_on_commit_callbacks
+):
+    from intake.links import status_path
+
+    engagement = _engagement(pools, alpha, monthly_requests=1000)
+    run = _run(alpha, sandbox, django_capture_on_commit_callbacks, cases=4, engagement=engagement,
+               categories=("hard-analysis", "triage"))
+    run.shared_with_founder = True
+    run.save(update_fields=["shared_with_founder"])
+    html = client.get(status_path(engagement.intake)).content.decode()
+    assert "Cost per 1,000 tasks" in html and per_1000(run.report["models"][0]["cost_per_task_usd"]) in html
+    assert "Hard analysis →" in html and "hard-analysis →" not in html
