@@ -81,9 +81,10 @@ def recommendation(report: dict, sizes: dict | None = None) -> dict | None:
     routed_models = list(dict.fromkeys(row["model"] for row in rows))
     router_cheaper = _cheaper(router)
     bar_points = Decimal(router.get("bar", {}).get("points_below_best") or 0)
+    blended, single_rate = router.get("blended_pass_rate"), router.get("single_best_pass_rate")
     router_good_enough = (
-        router.get("blended_pass_rate") is not None and router.get("single_best_pass_rate") is not None
-        and Decimal(str(router["blended_pass_rate"])) >= Decimal(str(router["single_best_pass_rate"])) - bar_points / 100
+        blended is not None and single_rate is not None
+        and Decimal(str(blended)) >= Decimal(str(single_rate)) - bar_points / 100
         and all(row.get("meets_bar", True) for row in rows)
     )
     too_thin = [c for c in sizes["categories"] if c["too_few"]]

@@ -31,7 +31,10 @@ def _page(client, user, run) -> str:
 def test_the_report_leads_with_the_recommended_setup_its_monthly_cost_runway_and_quality(
     client, alice, pools, alpha, eager_celery, sandbox, django_capture_on_commit_callbacks
 ):
-    run = _run(alpha, sandbox, django_capture_on_commit_callbacks, cases=6, engagement=_engagement(pools, alpha, monthly_requests=1000))
+    engagement = _engagement(pools, alpha, monthly_requests=1000)
+    run = _run(alpha, sandbox, django_capture_on_commit_callbacks, cases=6, engagement=engagement)
+    # --json prints run.report: the decision comes as new keys beside every existing one
+    assert {"sandbox", "run", "models", "pairwise", "judge", "router", "recommendation", "sample_size"} <= set(run.report)
     decision = run.report["recommendation"]
     # Haiku passes all 6, Llama fails one: Llama is cheaper but 16.7 points behind, so Haiku everywhere
     assert decision["setup"] == "single_model" and decision["model"] == claude_haiku_45().model_id
@@ -111,7 +114,8 @@ def test_a_report_stored_before_the_recommendation_gets_one_on_the_page(client, 
 
 
 @pytest.mark.parametrize("value, shown", [
-    ("0.000008", "$0.0080"), ("0.000017", "$0.017"), ("0.0005", "$0.50"), ("0.008", "$8.00"), ("1.2345", "$1,234.50"), ("0", "$0.00"),
+    ("0.000008", "$0.0080"), ("0.000017", "$0.017"), ("0.0005", "$0.50"), ("0.008", "$8.00"),
+    ("1.2345", "$1,234.50"), ("0", "$0.00"),
     ("0.0000004", "$0.00040"), (None, "—"),
 ])
 def test_cost_per_1000_tasks_formatting(value, shown):

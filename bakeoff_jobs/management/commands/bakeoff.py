@@ -180,7 +180,8 @@ def render_text(report: dict) -> str:
                      "it billed $0 (costs below are what Bedrock would charge).")
     names = {m["key"]: m["name"] for m in report.get("models", [])}
     sizes = report.get("sample_size") or recommendation.sample_size(report)
-    decision = report.get("recommendation") if "recommendation" in report else recommendation.recommendation(report, sizes)
+    decision = (report.get("recommendation") if "recommendation" in report
+                else recommendation.recommendation(report, sizes))
     lines.extend(_decision_lines(decision, report.get("router") or {}, sizes, names))
     lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} "
                  f"{'$/1k tasks':>11} {'$/1k solved':>11}")
@@ -243,13 +244,12 @@ def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dic
              f"  pass rate {'-' if rate is None else f'{rate:.1%}'} (95% interval {low:.0%}-{high:.0%}, "
              f"{decision['cases']} cases); {per_1000(decision.get('cost_per_task_usd'))} per 1,000 tasks",
              f"  {decision['reason']}"]
-    thin = [c for c in sizes["categories"] if c["too_few"]] + [p for p in sizes["pairs"] if p["too_few"]]
+    thin = [(category_name(c["category"]), c) for c in sizes["categories"] if c["too_few"]]
+    thin += [(f"{names.get(p['a'], p['a'])} vs {names.get(p['b'], p['b'])}", p) for p in sizes["pairs"] if p["too_few"]]
     if thin:
         lines.append("  WARNING: too few cases to tell the models apart in "
-                     + ", ".join(f"{category_name(c['category'])} ({c['cases']} cases, about {c['cases_needed']:,} needed)"
-                                 if "category" in c else
-                                 f"{c['a']} vs {c['b']} ({c['cases']} cases, about {c['cases_needed']:,} needed)"
-                                 for c in thin) + ".")
+                     + ", ".join(f"{what} ({c['cases']} cases, about {c['cases_needed']:,} needed)" for what, c in thin)
+                     + ".")
     return lines
 
 
