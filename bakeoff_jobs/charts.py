@@ -71,10 +71,12 @@ def cost_quality_chart(models: list[dict], width: int = WIDTH) -> dict | None:
         return None
     phone = width < WIDTH
     height = PHONE_HEIGHT if phone else HEIGHT
-    max_cost = _nice_max(float(max(p.cost for p in points)) * 1000 * 1.1)  # per 1,000 tasks
     steps = 2 if phone else 4
-    tick_values = [max_cost * i / steps for i in range(steps + 1)]
-    tick_labels = [_usd_tick(v, max_cost / steps) for v in tick_values]
+    tick_step = _nice_max(float(max(p.cost for p in points)) * 1000 * 1.1 / steps)  # per 1,000 tasks
+    steps = max(1, math.ceil(float(max(p.cost for p in points)) * 1000 * 1.1 / tick_step - 1e-9))
+    max_cost = tick_step * steps
+    tick_values = [tick_step * i for i in range(steps + 1)]
+    tick_labels = [_usd_tick(v, tick_step) for v in tick_values]
     left = LEFT if not phone else 58
     right_margin = max(RIGHT, text_width(tick_labels[-1]) / 2 + EDGE)
     plot_w, plot_h = width - left - right_margin, height - TOP - BOTTOM
@@ -110,51 +112,73 @@ def cost_quality_chart(models: list[dict], width: int = WIDTH) -> dict | None:
 
 
 def _place_labels(dots: list[dict], *, left: float, right: float, top: float, bottom: float) -> None:
-    """A name beside each dot, above or below it (never on the dot's own line, where the frontier
-    runs), right of it or left of it: the first of those four spots that fits whole and overlaps no
-    label placed before; failing that, the name cut to the roomier side."""
-    placed: list[tuple[float, float, float]] = []  # (x0, x1, baseline) of labels already placed
+    """A name beside each dot, right or left of it, above or below it (never on the dot's own line,
+    where the frontier runs): the nearest spot that fits whole and covers no dot and no label placed before,
+    moving one line further out at a time, then the name cut shorter; a label moved off its dot
+    gets a leader line back to it. Failing every spot, the name is cut to the roomier side."""
+    step = FONT_PX + 2
+    # (x0, x1, y0, y1) of what a label must not cover: every dot, then each label once placed
+    taken: list[tuple[float, float, float, float]] = [(d["x"] - 8, d["x"] + 8, d["y"] - 8, d["y"] + 8) for d in dots]
 
-    def spot(dot: dict, anchor: str, above: bool, label: str) -> tuple[float, float, float, float]:
+    def spot(dot: dict, anchor: str, baseline: float, label: str) -> tuple[float, float, float, float]:
         label_x = dot["x"] + 10 if anchor == "start" else dot["x"] - 10
         width = text_width(label)
         x0, x1 = (label_x, label_x + width) if anchor == "start" else (label_x - width, label_x)
-        baseline = dot["y"] - 10 if above else dot["y"] + 6 + FONT_PX
         return label_x, x0, x1, baseline
 
-    def fits(x0: float, x1: float, baseline: float) -> bool:
-        return (x0 >= left and x1 <= right and baseline - FONT_PX >= top and baseline <= bottom - 2
-                and not any(a < x1 and x0 < b and abs(baseline - base) < FONT_PX + 2 for a, b, base in placed))
+    def free(x0: float, x1: float, baseline: float) -> bool:
+        y0, y1 = baseline - FONT_PX, baseline + 3
+        return not any(a < x1 and x0 < b and c < y1 and y0 < d for a, b, c, d in taken)
+
+    def inside(x0: float, x1: float, baseline: float) -> bool:
+        return x0 >= left and x1 <= right and baseline - FONT_PX >= top and baseline <= bottom - 2
 
     for dot in sorted(dots, key=lambda d: (d["y"], d["x"])):
+        above, below = dot["y"] - 10, dot["y"] + 6 + FONT_PX
+        baselines = [(b, k) for k in range(int(bottom // step)) for b in (above - k * step, below + k * step)]
         choice = None
-        for anchor in ("start", "end"):
-            for above in (True, False):
-                label_x, x0, x1, baseline = spot(dot, anchor, above, dot["name"])
-                if choice is None and fits(x0, x1, baseline):
-                    choice = (dot["name"], anchor, label_x, x0, x1, baseline)
+        names = list(dict.fromkeys([dot["name"], *(_fit(dot["name"], room) for room in (150, 100, 60))]))
+        for name in names:  # the whole name anywhere near first, then shorter and shorter
+            for baseline, away in baselines:
+                for anchor in ("start", "end"):
+                    label_x, x0, x1, base = spot(dot, anchor, baseline, name)
+                    if inside(x0, x1, base) and free(x0, x1, base):
+                        choice = (name, anchor, label_x, x0, x1, base, away)
+                        break
+                if choice:
+                    break
+            if choice:
+                break
         if choice is None:
             room_right, room_left = right - (dot["x"] + 10), dot["x"] - 10 - left
             anchor = "start" if room_right >= room_left else "end"
             label = _fit(dot["name"], max(room_right, room_left))
-            above = dot["y"] - 10 - FONT_PX >= top
-            label_x, x0, x1, baseline = spot(dot, anchor, above, label)
-            while any(a < x1 and x0 < b and abs(baseline - base) < FONT_PX + 2 for a, b, base in placed):
-                baseline += FONT_PX + 2
-            choice = (label, anchor, label_x, x0, x1, min(baseline, bottom - 2))
-        label, anchor, label_x, x0, x1, baseline = choice
-        placed.append((x0, x1, baseline))
-        dot.update(label=label, label_x=round(label_x, 1), label_y=round(baseline, 1), anchor=anchor)
+            baseline = above if above - FONT_PX >= top else below
+            label_x, x0, x1, baseline = spot(dot, anchor, baseline, label)
+            choice = (label, anchor, label_x, x0, x1, min(baseline, bottom - 2), 0)
+        label, anchor, label_x, x0, x1, baseline, away = choice
+        taken.append((x0, x1, baseline - FONT_PX, baseline + 3))
+        dot.update(label=label, label_x=round(label_x, 1), label_y=round(baseline, 1), anchor=anchor,
+                   leader=None)
+        if away:  # from the dot's edge towards the label's near end
+            target_y = baseline - FONT_PX / 2
+            dot["leader"] = {"x1": dot["x"], "y1": round(dot["y"] + (7 if target_y > dot["y"] else -7), 1),
+                             "x2": round(label_x - (2 if anchor == "start" else -2), 1),
+                             "y2": round(target_y, 1)}
 
 
 def _usd_tick(value: float, step: float) -> str:
-    """Enough decimals that neighbouring ticks differ ($0.0005, $0.001, …; $2.50, $5.00, $1,000)."""
+    """Enough decimals that neighbouring ticks differ, at least cents: $0.0005, $0.001; $0.025,
+    $0.05, $0.075, $0.10; $2.50; $1,000."""
     if value == 0:
         return "$0"
+    if step >= 10:
+        return f"${value:,.0f}"
     decimals = max(2, -math.floor(math.log10(step)) + 1)
-    if decimals > 2:
-        return "$" + f"{value:,.{decimals}f}".rstrip("0").rstrip(".")
-    return f"${value:,.0f}" if step >= 10 else f"${value:,.2f}"
+    text = f"{value:,.{decimals}f}"
+    while decimals > 2 and text.endswith("0"):
+        text, decimals = text[:-1], decimals - 1
+    return "$" + text
 
 
 def latency_chart(latencies: dict[str, list[int]], names: dict[str, str], width: int = WIDTH) -> dict | None:

@@ -28,6 +28,32 @@ def report_url(live_server, pools, alpha, alice, eager_celery, sandbox):  # noqa
     return f"/bakeoffs/{run.pk}/"
 
 
+@pytest.fixture
+def crowded_report_url(live_server, pools, alpha, alice, eager_celery, sandbox):  # noqa: F811
+    """Five models with long names, a legacy one among them, at a volume whose costs run to
+    thousands of dollars a month and whose runway reads in months."""
+    import datetime as dt
+
+    from bakeoff_jobs.catalog import catalog_load
+    from bakeoff_jobs.models import CatalogModel
+
+    catalog_load()
+    CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(
+        end_of_life_date=dt.date.today() + dt.timedelta(days=90))
+    models = [CatalogModel.objects.get(model_id=model_id) for model_id in (
+        "anthropic.claude-opus-4-1-20250805-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "anthropic.claude-haiku-4-5-20251001-v1:0", "meta.llama4-maverick-17b-instruct-v1:0",
+        "meta.llama3-3-70b-instruct-v1:0")]
+    engagement = _engagement(pools, alpha, monthly_requests=10_000_000)
+    eval_set = eval_set_with_cases(12, engagement=engagement, partner=alpha,
+                                   categories=("extraction", "hard-analysis", "customer_support_triage"))
+    run = services.bakeoff_launch(eval_set=eval_set, models=models, endpoint_url=sandbox.url, max_tokens=64,
+                                  created_by=alice)
+    run.refresh_from_db()
+    assert run.status == "finished", run.error
+    return f"/bakeoffs/{run.pk}/"
+
+
 def _open(page, live_server, report_url):
     log_in(page, live_server, "alice", next_path=report_url)
     expect(page.locator("#decision")).to_be_visible()
@@ -57,7 +83,9 @@ def test_the_report_opens_on_the_decision_with_its_cost_runway_quality_and_warni
     expect(page.locator("#cases tbody tr")).to_have_count(8)
 
 
-def test_key_columns_are_fully_visible_at_1280_px_without_a_sideways_scroll(page, live_server, report_url):
+@pytest.mark.parametrize("which", ["report_url", "crowded_report_url"])
+def test_key_columns_are_fully_visible_at_1280_px_without_a_sideways_scroll(page, live_server, request, which):
+    report_url = request.getfixturevalue(which)
     page.set_viewport_size({"width": 1280, "height": 900})
     _open(page, live_server, report_url)
     scroller = page.locator("#summary-scroll")
@@ -88,8 +116,10 @@ def _clipped(page, svg_id: str) -> list:
     }""", svg_id)
 
 
+@pytest.mark.parametrize("which", ["report_url", "crowded_report_url"])
 @pytest.mark.parametrize("width, suffix", [(375, "-phone"), (1280, "")])
-def test_charts_fit_with_no_clipped_label_or_point(page, live_server, report_url, width, suffix, shoot):
+def test_charts_fit_with_no_clipped_label_or_point(page, live_server, request, which, width, suffix, shoot):
+    report_url = request.getfixturevalue(which)
     page.set_viewport_size({"width": width, "height": 800})
     _open(page, live_server, report_url)
     for chart in ("cost-quality-chart", "latency-chart"):
@@ -100,4 +130,4 @@ def test_charts_fit_with_no_clipped_label_or_point(page, live_server, report_url
         assert box["x"] >= 0 and box["x"] + box["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), \
         "the page scrolls sideways"
-    shoot(page, f"report-charts-{width}")
+    shoot(page, f"report-charts-{which}-{width}")
