@@ -137,8 +137,10 @@ def _report(rates_by_category, *, monthly=("1.00", "2.00"), bar="2"):
             for c, n, m, best, r in rates_by_category]
     total = sum(n for _, n, *_ in rates_by_category)
     return {
-        "models": [{"key": "big", "name": "Big", "cases": total, "pass_rate": 1.0},
-                   {"key": "small", "name": "Small", "cases": total, "pass_rate": 0.99}],
+        "models": [{"key": key, "name": key.title(), "invoked_id": key, "cases": total, "pass_rate": rate,
+                    "pass_rate_ci95": [0.9, 1.0], "latency_ms": {"p50": 100, "p95": 200}, "errors": 0,
+                    "cost_per_task_usd": cost, "cost_per_solved_task_usd": cost}
+                   for key, rate, cost in (("big", 1.0, "0.002"), ("small", 0.99, "0.0005"))],
         "pairwise": [{"a": "big", "b": "small", "cases": total, "a_only": 1, "b_only": 0, "p_value": 1.0,
                       "significant": False}],
         "router": {"bar": {"points_below_best": bar, "min_pass_rate_pct": None}, "by_category": rows,
@@ -175,3 +177,17 @@ def test_the_founders_page_shares_the_wording_category_names_and_costs_per_1000_
     html = client.get(status_path(engagement.intake)).content.decode()
     assert "Cost per 1,000 tasks" in html and per_1000(run.report["models"][0]["cost_per_task_usd"]) in html
     assert "Hard analysis →" in html and "hard-analysis →" not in html
+
+
+def test_the_top_block_recommends_the_router_when_it_is_cheaper_on_enough_cases(client, alice, finished_run):
+    report = _report([("hard-analysis", 100, "small", 1.0, 0.99), ("triage", 100, "big", 1.0, 1.0)],
+                     monthly=("1234.5", "2500"))
+    report["router"].update(credit_validity_months=12, runway_covers_validity={"router": True, "single_best": False},
+                            runway_months_counting_expiry={"router": "12.00", "single_best": "9.50"})
+    type(finished_run).objects.filter(pk=finished_run.pk).update(report=report)
+    html = _page(client, alice, finished_run)
+    top = html[html.index('id="decision"'):html.index('id="summary-heading"')]
+    assert "Route by category" in top and "Hard analysis → Small; Triage → Big" in top
+    assert "$1,234.50" in top and "covers the whole validity (12 months)" in top
+    assert "over 200 cases" in top and 'id="small-sample-warning"' not in top
+    assert "RECOMMENDATION: route by category: Hard analysis -> Small; Triage -> Big." in render_text(report)
