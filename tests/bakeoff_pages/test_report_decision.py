@@ -177,6 +177,12 @@ def test_the_founders_page_shares_the_wording_category_names_and_costs_per_1000_
     html = client.get(status_path(engagement.intake)).content.decode()
     assert "Cost per 1,000 tasks" in html and per_1000(run.report["models"][0]["cost_per_task_usd"]) in html
     assert "Hard analysis →" in html and "hard-analysis →" not in html
+    # the founder reads the partner's recommendation: one model here, the router held back
+    assert run.report["recommendation"]["setup"] == "single_model"
+    founder_says = html[html.index('id="bakeoff-recommendation"'):]
+    assert founder_says.startswith('id="bakeoff-recommendation"><strong>Recommendation:</strong> Claude Haiku 4.5 for '
+                                   'everything, about $1.10 a month; credit runway: covers the whole validity (24 months).')
+    assert "rests on too few of your prompts to rely on yet" in founder_says
 
 
 def test_the_top_block_recommends_the_router_when_it_is_cheaper_on_enough_cases(client, alice, finished_run):
