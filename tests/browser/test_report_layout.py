@@ -57,6 +57,8 @@ def crowded_report_url(live_server, pools, alpha, alice, eager_celery, sandbox):
 def _open(page, live_server, report_url):
     log_in(page, live_server, "alice", next_path=report_url)
     expect(page.locator("#decision")).to_be_visible()
+    page.wait_for_load_state("load")  # measure the page as styled, not before its stylesheet applies
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") != "none"
 
 
 def test_the_report_opens_on_the_decision_with_its_cost_runway_quality_and_warning(page, live_server, report_url,
