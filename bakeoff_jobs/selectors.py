@@ -10,6 +10,7 @@ from matching.models import FilingRoute
 from matching.roles import scope_to
 
 from . import costs
+from . import recommendation as recommendation_module
 from . import report as report_module
 from .costs import Prices
 from .model_data import min_cache_tokens
@@ -261,6 +262,8 @@ def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
         "endpoint": "sandbox" if run.sandbox else "bedrock",
         "mode": run.mode,
     }
+    report["sample_size"] = recommendation_module.sample_size(report)
+    report["recommendation"] = recommendation_module.recommendation(report, report["sample_size"])
     return report
 
 

@@ -17,10 +17,11 @@ from matching.admin_scoping import partner_or_staff_required
 from matching.roles import partner_of
 from matching.selectors import engagements_visible_to
 
-from . import charts, picker, selectors, services
-from .model_data import lifecycle_note
+from . import charts, picker, recommendation, selectors, services
 from .forms import EvalSetUploadForm, LaunchForm
+from .model_data import lifecycle_note
 from .models import BakeoffRun, Lifecycle, RunStatus
+from .templatetags.bakeoff_format import runway
 
 CASES_PER_PAGE = 20
 
@@ -188,11 +189,10 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "models": models,
         "names": names,
         "candidates": selectors.run_candidates(run),
+        **_decision_context(data, names),
         "cost_chart": charts.cost_quality_chart(models),
-        "latency_chart": charts.latency_chart(selectors.run_latencies(run), names) if run.report else None,
-        "router": data.get("router"),
-        "pairwise": [{**p, "a_name": names.get(p["a"], p["a"]), "b_name": names.get(p["b"], p["b"])}
-                     for p in data.get("pairwise", [])],
+        "cost_chart_phone": charts.cost_quality_chart(models, width=charts.PHONE_WIDTH),
+        **_latency_charts(run, names),
         "case_rows": case_rows,
         "case_total": case_total,
         "case_offset": offset,
@@ -205,6 +205,42 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         and request.user.has_perm("bakeoff_jobs.change_bakeoffrun"),
     }
     return render(request, "bakeoff_jobs/report.html", context)
+
+
+def _latency_charts(run: BakeoffRun, names: dict) -> dict:
+    latencies = selectors.run_latencies(run) if run.report else {}
+    return {"latency_chart": charts.latency_chart(latencies, names),
+            "latency_chart_phone": charts.latency_chart(latencies, names, width=charts.PHONE_WIDTH)}
+
+
+def _decision_context(data: dict, names: dict) -> dict:
+    """The recommendation the report leads with and the small-sample notes beside the router and
+    the pairwise tests (computed from the figures for a report stored before they were kept)."""
+    if not data:
+        return {"router": None, "pairwise": [], "decision": None, "thin_categories": [], "thin_pairs": []}
+    sizes = data.get("sample_size") or recommendation.sample_size(data)
+    decision = data.get("recommendation")
+    if decision is None and "recommendation" not in data:
+        decision = recommendation.recommendation(data, sizes)
+    router = data.get("router")
+    if router:
+        router = {**router, "by_category": [{**row, **size} for row, size in
+                                            zip(router.get("by_category") or [], sizes["categories"])]}
+    pairwise = [{**p, **size, "a_name": names.get(p["a"], p["a"]), "b_name": names.get(p["b"], p["b"])}
+                for p, size in zip(data.get("pairwise") or [], sizes["pairs"])]
+    if decision:
+        variant = "router" if decision["setup"] == "router" else "single_best"
+        decision = {**decision, "runway": runway(router, variant),
+                    "names": [names.get(key, key) for key in decision["models"]],
+                    "routes": [row for row in (router or {}).get("by_category", [])]
+                    if decision["setup"] == "router" else []}
+    return {
+        "router": router,
+        "pairwise": pairwise,
+        "decision": decision,
+        "thin_categories": [row for row in (router or {}).get("by_category", []) if row.get("too_few")],
+        "thin_pairs": [p for p in pairwise if p.get("too_few")],
+    }
 
 
 @partner_or_staff_required

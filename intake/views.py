@@ -103,4 +103,5 @@ def founder_bakeoff_summary(run) -> dict:
         "routes": [{**row, "model_name": names.get(row["model"], row["model"])} for row in router.get("by_category", [])],
         "single_best_name": names.get(router.get("single_best_model"), ""),
         "sandbox": report.get("sandbox", False),
+        "recommendation": report.get("recommendation"),
     }

@@ -66,3 +66,42 @@ def runway(entry, variant) -> str:
     if counted is None:  # a report stored before expiry was counted
         counted = (entry.get("runway_months") or {}).get(variant)
     return months(counted)
+
+
+@register.filter
+def per_1000(cost_per_task) -> str:
+    """A per-task cost as dollars per 1,000 tasks: "0.000008" → "$0.0080", "0.000017" → "$0.017",
+    "0.008" → "$8.00", "1.2345" → "$1,234.50". Below a dollar, two significant digits (never "$0.00")."""
+    if cost_per_task is None or cost_per_task == "":
+        return "—"
+    try:
+        amount = Decimal(str(cost_per_task)) * 1000
+    except InvalidOperation:
+        return str(cost_per_task)
+    if amount == 0:
+        return "$0.00"
+    if abs(amount) >= 1:
+        return f"${amount:,.2f}"
+    digits = max(2, -amount.adjusted() + 1)  # two significant digits below a dollar
+    return f"${amount:.{digits}f}"
+
+
+@register.filter
+def money(value) -> str:
+    """Dollars with separators and cents: "75000" → "$75,000.00"; "—" when unknown."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"${Decimal(str(value)):,.2f}"
+    except InvalidOperation:
+        return str(value)
+
+
+@register.filter
+def category_name(slug) -> str:
+    """A category as people write it: "hard-analysis" → "Hard analysis", "pii_redaction" →
+    "Pii redaction", "PII-redaction" → "PII redaction"; the empty category is "Uncategorised"."""
+    words = " ".join(str(slug or "").replace("-", " ").replace("_", " ").split())
+    if not words:
+        return "Uncategorised"
+    return words[0].upper() + words[1:]

@@ -74,3 +74,61 @@ def test_paired_comparison_not_significant_and_needs_same_cases():
     assert paired_comparison([True, False], [False, True])["significant_at_0_05"] is False
     with pytest.raises(ValueError):
         paired_comparison([True], [True, False])
+
+
+# --------------------------------------------------------------------------- sample size
+
+def _exact_mcnemar_power(n: int, a_only: float, b_only: float) -> float:
+    """P(exact McNemar p < 0.05) over n paired cases, summed exactly (test-only reference)."""
+    import math
+
+    from bakeoff_jobs.stats import mcnemar_exact
+
+    discordant = a_only + b_only
+    split = a_only / discordant
+    power = 0.0
+    for d in range(n + 1):
+        p_d = math.comb(n, d) * discordant**d * (1 - discordant) ** (n - d)
+        if p_d < 1e-12:
+            continue
+        for k in range(d + 1):
+            if mcnemar_exact(k, d - k) < 0.05:
+                power += p_d * math.comb(d, k) * split**k * (1 - split) ** (d - k)
+    return power
+
+
+def test_the_exact_test_needs_six_discordant_cases_to_call_anything_real():
+    from bakeoff_jobs.stats import min_discordant_for_significance
+
+    assert min_discordant_for_significance() == 6
+    assert mcnemar_exact(5, 0) >= 0.05 > mcnemar_exact(6, 0)
+
+
+def test_connor_sample_size_by_hand():
+    from bakeoff_jobs.stats import mcnemar_cases_needed
+
+    # p_d = 0.3, δ = 0.1: (1.96·√0.3 + 0.8416·√0.29)² / 0.01 = (1.0735 + 0.4532)² / 0.01 = 233.1 → 234
+    assert mcnemar_cases_needed(0.2, 0.1) == 234
+    # one-sided disagreement at 10%: (1.96·√0.1 + 0.8416·√0.09)² / 0.01 = 76.1 → 77 (above 6 / 0.1 = 60)
+    assert mcnemar_cases_needed(0.1, 0.0) == 77
+    assert mcnemar_cases_needed(0.0, 0.1) == 77  # symmetric
+    assert mcnemar_cases_needed(0.15, 0.15) is None  # no gap: no number of cases shows one
+
+
+@pytest.mark.parametrize("a_only, b_only", [(0.1, 0.0), (0.2, 0.1), (0.3, 0.05)])
+def test_the_cases_needed_give_about_80_percent_power_on_the_exact_test(a_only, b_only):
+    from bakeoff_jobs.stats import mcnemar_cases_needed
+
+    n = mcnemar_cases_needed(a_only, b_only)
+    assert _exact_mcnemar_power(n, a_only, b_only) >= 0.7
+    assert _exact_mcnemar_power(n // 2, a_only, b_only) < 0.7
+
+
+def test_a_category_tied_at_100_percent_is_sized_for_a_ten_point_gap():
+    from bakeoff_jobs.stats import cases_needed_for_gap
+
+    assert cases_needed_for_gap(1.0) == 77  # 100% against 90%
+    assert cases_needed_for_gap(0.0) == 77  # 0% against 10%: same split the other way
+    assert cases_needed_for_gap(0.6) > cases_needed_for_gap(0.95)  # mid rates are noisier
+    with pytest.raises(ValueError):
+        cases_needed_for_gap(1.2)

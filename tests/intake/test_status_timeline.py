@@ -60,5 +60,5 @@ def test_bakeoff_summary_appears_only_once_shared(client, engagement, django_cap
     assert "Model bake-off" not in client.get(status_path(engagement.intake)).content.decode()
     bakeoff.bakeoff_share(run=run, shared=True)
     html = client.get(status_path(engagement.intake)).content.decode()
-    assert "Model bake-off" in html and "Claude Haiku 4.5" in html and "triage → Claude Haiku 4.5" in html
+    assert "Model bake-off" in html and "Claude Haiku 4.5" in html and "Triage → Claude Haiku 4.5" in html
     assert "41.7 months" in html

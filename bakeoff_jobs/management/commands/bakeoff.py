@@ -13,11 +13,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from bakeoff_jobs import selectors, services
+from bakeoff_jobs import recommendation, selectors, services
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
-from bakeoff_jobs.templatetags.bakeoff_format import runway
+from bakeoff_jobs.templatetags.bakeoff_format import category_name, money, per_1000, runway
 
 
 def _decimal(text: str) -> Decimal:
@@ -217,7 +217,13 @@ def render_text(report: dict) -> str:
     if report.get("sandbox"):
         lines.append("SANDBOX RUN: answers came from the local Converse sandbox, not Amazon Bedrock; "
                      "it billed $0 (costs below are what Bedrock would charge).")
-    lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} {'$/task':>10} {'$/solved':>10}")
+    names = {m["key"]: m["name"] for m in report.get("models", [])}
+    sizes = report.get("sample_size") or recommendation.sample_size(report)
+    decision = (report.get("recommendation") if "recommendation" in report
+                else recommendation.recommendation(report, sizes))
+    lines.extend(_decision_lines(decision, report.get("router") or {}, sizes, names))
+    lines.append(f"{'model':48} {'pass':>6} {'95% CI':>13} {'p50 ms':>7} {'p95 ms':>7} "
+                 f"{'$/1k tasks':>11} {'$/1k solved':>11}")
     for m in report.get("models", []):
         ci = m.get("pass_rate_ci95") or [0, 0]
         lat = m.get("latency_ms") or {}
@@ -225,7 +231,7 @@ def render_text(report: dict) -> str:
         lines.append(
             f"{m['invoked_id'][:48]:48} {'-' if rate is None else f'{rate:.0%}':>6} "
             f"{f'{ci[0]:.0%}-{ci[1]:.0%}':>13} {_num(lat.get('p50')):>7} {_num(lat.get('p95')):>7} "
-            f"{m.get('cost_per_task_usd') or '-':>10} {m.get('cost_per_solved_task_usd') or '-':>10}"
+            f"{per_1000(m.get('cost_per_task_usd')):>11} {per_1000(m.get('cost_per_solved_task_usd')):>11}"
         )
     if (report.get("run") or {}).get("mode") == "batch":
         lines.append("Batch inference: each model ran as a Bedrock batch job, billed at the batch price.")
@@ -238,7 +244,7 @@ def render_text(report: dict) -> str:
         monthly = (m.get("monthly_usd") or {}).get("on_demand")
         if monthly is not None:
             lasts = runway(m, "on_demand")
-            lines.append(f"{m['name']}: ${monthly} a month on demand at the founder's volume"
+            lines.append(f"{m['name']}: {money(monthly)} a month on demand at the founder's volume"
                          + ("" if lasts == "—" else f"; credit runway {lasts}"))
     for m in report.get("models", []):
         note = lifecycle_note(m.get("lifecycle"))
@@ -246,20 +252,51 @@ def render_text(report: dict) -> str:
             lines.append(f"{m['name']} ({m['invoked_id']}) is {note}.")
         if m.get("batch_available") is False:
             lines.append(f"{m['name']}: Bedrock offers no batch inference for it (no batch projection).")
-    for pair in report.get("pairwise", []):
-        lines.append(f"{pair['a']} vs {pair['b']}: p={pair['p_value']:.3g}"
-                     f"{' (significant)' if pair.get('significant') else ''}")
+    for pair, size in zip(report.get("pairwise", []), sizes["pairs"]):
+        verdict = " (significant)" if pair.get("significant") else ""
+        if size["too_few"]:
+            verdict = f" (too few cases to tell: about {size['cases_needed']:,} needed)"
+        lines.append(f"{pair['a']} vs {pair['b']}: p={pair['p_value']:.3g}{verdict}")
     router = report.get("router") or {}
-    for entry in router.get("by_category", []):
-        lines.append(f"route {entry['category'] or '(uncategorised)'!s:20} -> {entry['model']}")
+    for entry, size in zip(router.get("by_category", []), sizes["categories"]):
+        thin = f"  (too few cases: {entry['cases']}, about {size['cases_needed']:,} needed)" if size["too_few"] else ""
+        lines.append(f"route {category_name(entry['category'])!s:20} -> {entry['model']}{thin}")
     if router.get("blended_cost_per_task_usd"):
-        lines.append(f"router ${router['blended_cost_per_task_usd']}/task vs single model "
-                     f"{router.get('single_best_model')} ${router.get('single_best_cost_per_task_usd')}/task")
+        lines.append(f"router {per_1000(router['blended_cost_per_task_usd'])} per 1,000 tasks vs single model "
+                     f"{router.get('single_best_model')} {per_1000(router.get('single_best_cost_per_task_usd'))}"
+                     " per 1,000 tasks")
     if (router.get("monthly_usd") or {}).get("router") is not None:
         lasts = runway(router, "router")
-        lines.append(f"router ${router['monthly_usd']['router']} a month"
+        lines.append(f"router {money(router['monthly_usd']['router'])} a month"
                      + ("" if lasts == "—" else f"; credit runway {lasts}"))
     return "\n".join(lines)
+
+
+def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dict) -> list[str]:
+    """The recommendation first, in the report page's words, then any small-sample warning."""
+    if not decision:
+        return []
+    if decision["setup"] == "router":
+        setup = "route by category: " + "; ".join(
+            f"{category_name(row['category'])} -> {names.get(row['model'], row['model'])}"
+            for row in router.get("by_category", []))
+    else:
+        setup = f"use {names.get(decision['model'], decision['model'])} for every task"
+    low, high = decision["pass_rate_ci95"]
+    rate = decision.get("pass_rate")
+    lines = [f"RECOMMENDATION: {setup}.",
+             f"  monthly (on demand, founder's volume): {money(decision.get('monthly_usd'))}; "
+             f"credit runway: {runway(router, 'router' if decision['setup'] == 'router' else 'single_best')}",
+             f"  pass rate {'-' if rate is None else f'{rate:.1%}'} (95% interval {low:.0%}-{high:.0%}, "
+             f"{decision['cases']} cases); {per_1000(decision.get('cost_per_task_usd'))} per 1,000 tasks",
+             f"  {decision['reason']}"]
+    thin = [(category_name(c["category"]), c) for c in sizes["categories"] if c["too_few"]]
+    thin += [(f"{names.get(p['a'], p['a'])} vs {names.get(p['b'], p['b'])}", p) for p in sizes["pairs"] if p["too_few"]]
+    if thin:
+        lines.append("  WARNING: too few cases to tell the models apart in "
+                     + ", ".join(f"{what} ({c['cases']} cases, about {c['cases_needed']:,} needed)" for what, c in thin)
+                     + ".")
+    return lines
 
 
 def _num(value) -> str:
