@@ -7,6 +7,11 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class CloudRouteAdminSite(admin.AdminSite):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .admin_forms import CloudRouteLoginForm  # forms need the app registry, ready by now
+
+        self.login_form = CloudRouteLoginForm
     def has_permission(self, request) -> bool:
         from matching.roles import access_of
 

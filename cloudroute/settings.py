@@ -332,6 +332,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers print through the root handler only (its default adds a console handler
+    # of its own under DEBUG, so every 4xx was printed twice).
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)

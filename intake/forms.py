@@ -73,7 +73,8 @@ class IntakeForm(forms.ModelForm):
         required=False,
         max_length=20,
         validators=[validate_aws_account_id],
-        help_text="12 digits, found in the AWS console's account menu.",
+        help_text="12 digits, found in the AWS console's account menu. Some credit pools (AWS Activate) need one; "
+                  "without it they say how to get one.",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "123456789012"}),
     )
 

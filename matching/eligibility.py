@@ -56,7 +56,12 @@ class VerdictWording:
 
     @property
     def next_step(self) -> str:
-        return verdict_next_step(self.route, self.is_eligible)
+        return verdict_next_step(self.route, self.is_eligible, failed_rules=self._failed_rules())
+
+    def _failed_rules(self) -> list[str]:
+        """The kinds of the rules this verdict failed (stored verdicts keep their reasons as dicts)."""
+        return [r["rule"] if isinstance(r, dict) else r.rule
+                for r in self.reasons if not (r["passed"] if isinstance(r, dict) else r.passed)]
 
     @property
     def counts_as_expected(self) -> bool:
@@ -316,9 +321,21 @@ def verdict_headline(route: str, eligible: bool) -> str:
     return "you qualify" if eligible else "not eligible"
 
 
-def verdict_next_step(route: str, eligible: bool) -> str:
-    """The founder's next step for one pool (pages and emails give the pool's apply link beside it)."""
+# Conditions a founder can meet today, and how: an ineligible verdict that fails only these says so.
+FOUNDER_CAN_MEET = {
+    "requires_aws_account": "create an AWS account (it is free) and give us its 12-digit account id",
+    "requires_website": "publish a company website and give us its address",
+}
+
+
+def verdict_next_step(route: str, eligible: bool, failed_rules: list[str] | tuple[str, ...] = ()) -> str:
+    """The founder's next step for one pool (pages and emails give the pool's apply link beside it).
+    An ineligible verdict whose only gaps are ones the founder can close today says how to close them."""
     if not eligible:
+        if failed_rules and all(kind in FOUNDER_CAN_MEET for kind in failed_rules):
+            steps = "; ".join(dict.fromkeys(FOUNDER_CAN_MEET[kind] for kind in failed_rules))
+            return (f"You can still qualify: {steps}. Reply to your status email with it and we will "
+                    "check this pool again.")
         return "No next step for this pool: the conditions it needs and you do not meet are listed."
     if route == FilingRoute.SELF_SERVE:
         return "Apply yourself on AWS's form; your partner does not file this one."

@@ -20,6 +20,8 @@ PUBLIC, PARTNER_OR_STAFF, STAFF_ONLY = "public", "partner or staff", "staff"
 PAGES = {
     "intake:home": PUBLIC,
     "intake:status": PUBLIC,  # the founder's signed link is the credential (tests/intake)
+    ":favicon": PUBLIC,
+    "staff:home": STAFF_ONLY,
     "staff:pipeline": STAFF_ONLY,
     "staff:pipeline_csv": STAFF_ONLY,
     "staff:engagements": STAFF_ONLY,
@@ -60,7 +62,7 @@ def page_url(name, firms):
         return status_path(firms["engagement"].intake)
     route = dict(page_routes())[name]
     owner = firms["engagement"] if name.startswith("workspace:") else firms["run"]
-    return reverse(name, args=[owner.pk] if "<int:pk>" in route else [])
+    return reverse(name.removeprefix(":"), args=[owner.pk] if "<int:pk>" in route else [])
 
 
 @pytest.fixture
