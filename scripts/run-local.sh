@@ -65,7 +65,17 @@ if (( dry_run )); then
 fi
 
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+# Stops what it started: SIGTERM to each, up to 30 s for the worker's warm shutdown, then SIGKILL.
+cleanup() {
+  trap - EXIT INT TERM
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "${pids[@]}" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
 # The sandbox answers the demo eval set (demo/support-eval-set.jsonl) with per-model accuracy,
@@ -73,7 +83,10 @@ trap cleanup EXIT INT TERM
 "${sandbox_cmd[@]}" &
 pids+=($!)
 mkdir -p "$VAR_DIR"
-"${worker_cmd[@]}" &
+# The worker in a process group of its own: a signal sent to this script's whole group (Ctrl-C,
+# kill -- -PGID) reaches only its main process, through cleanup. Signalled directly, its pool
+# processes die under it and billiard's pool waits forever for a lock one of them held.
+setsid "${worker_cmd[@]}" &
 pids+=($!)
 "${web_cmd[@]}" &
 pids+=($!)

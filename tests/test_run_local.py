@@ -3,6 +3,7 @@ at the sandbox's port unless told otherwise, refuses a bad port by name, and pri
 last, once the sandbox, the worker and the web server have printed their start-up lines. The settings
 follow the same variables."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -130,3 +131,49 @@ def test_the_demo_logins_are_printed_last_after_every_banner(tmp_path):
     assert output.rstrip().endswith("=" * 80), output  # nothing after the logins block
     assert process.returncode is not None
 
+
+
+FAKE_CELERY_RECORDING = """#!/usr/bin/env bash
+echo "$$ $(ps -o pgid= -p $$ | tr -d ' ')" > "{record}"
+echo "WORKER BANNER"; echo "celery@local ready."; exec sleep 600
+"""
+
+
+def test_a_signal_to_the_whole_group_reaches_the_worker_only_through_the_script(tmp_path):
+    """Signalled directly (kill -- -PGID), a real worker's pool processes die under it and billiard's
+    pool hangs on a lock one of them held: the worker has a process group of its own, and the script
+    stops it (and everything else) when it is stopped."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "worker"
+    for name, body in (("python", FAKE_PYTHON.format(python=sys.executable)),
+                       ("celery", FAKE_CELERY_RECORDING.format(record=record))):
+        (bin_dir / name).write_text(body)
+        (bin_dir / name).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", PORT=str(_free_port()), SANDBOX_PORT=str(_free_port()),
+               CLOUDROUTE_VAR_DIR=str(tmp_path / "var"), RUN_LOCAL_SETTLE_SECONDS="0")
+    process = subprocess.Popen([str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # up: the banner block is printed once everything answers
+            if process.stdout.readline().startswith("CloudRoute: http://"):
+                break
+        worker_pid, worker_pgid = map(int, record.read_text().split())
+        assert worker_pgid != os.getpgid(process.pid)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker_pid, signal.SIGKILL)
+        raise AssertionError("the worker outlived the script")
