@@ -489,10 +489,11 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
 
 
 def lane_count(queues: dict[int, list[int]]) -> int:
-    """Lanes to start: BAKEOFF_LANES, else one per model with work (one worker process each spreads
-    the calls' CPU); never more than there are pairs. Any one lane can keep every model busy."""
+    """Lanes to start: BAKEOFF_LANES and at least one per model with work (a lane per worker process
+    spreads the calls' CPU); never more than there are pairs. Any one lane can keep every model
+    busy, and a lane that starts when the queues are empty ends at once."""
     pairs = sum(len(ids) for ids in queues.values())
-    return max(1, min(settings.BAKEOFF_LANES or len(queues), pairs))
+    return max(1, min(max(settings.BAKEOFF_LANES, len(queues)), pairs))
 
 
 def _start_lanes(run_id: int, queues: dict[int, list[int]]) -> None:
