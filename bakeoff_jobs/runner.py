@@ -498,6 +498,12 @@ def run_lane(*, run_id: int) -> ChunkOutcome:
         outcome.reason = hand_back
         return outcome
     outcome.cancelled = stop.is_set()
+    if outcome.cancelled and not BakeoffRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+        try:  # cancelled: nobody will take the rest (a resume refills the queues from the results)
+            for pk in lanes:
+                store.work_reset(quotas.work_queue_key(pk), [])
+        except quotas.QUOTA_STORE_ERRORS:
+            pass  # Redis's copy expires on its own
     return outcome
 
 

@@ -1,6 +1,7 @@
 """Lanes: every model's quota stays busy from the first call to the last, whatever the placement of
 the run's tasks on workers, and with either kind of throttling no pair is lost or stored twice."""
 import math
+import re
 import time
 
 import pytest
@@ -91,3 +92,17 @@ def test_the_work_queue_gives_each_case_to_one_taker_and_takes_returns():
     store.work_return(key, ["2"])
     assert sorted(store.work_take(key, 5)) == ["2", "3"]
     assert store.work_take(key, 5) == []
+
+
+def test_a_cancelled_runs_lanes_empty_its_work_queues(start_worker, sandbox):
+    sandbox.config.latency_ms = 200
+    models = [claude_haiku_45(max_concurrency=1), llama_8b(max_concurrency=1)]
+    worker = start_worker()
+    run = services.bakeoff_launch(eval_set=eval_set_with_cases(30), models=models, endpoint_url=sandbox.url)
+    wait_for(lambda: BakeoffResult.objects.filter(run=run).exists())
+    services.bakeoff_cancel(run=run)
+    lanes_done = re.compile(rb"bakeoff_jobs\.lane\[[^\]]+\] succeeded")
+    wait_for(lambda: len(lanes_done.findall(worker.log_path.read_bytes())) == services.lane_count({1: [1] * 60}))
+    store = quotas.get_quota_store()
+    for pk in run.run_models.values_list("pk", flat=True):
+        assert store.work_take(quotas.work_queue_key(pk), 1000) == []
