@@ -1,6 +1,7 @@
-"""The chunk engine: one model over a slice of cases, calls in flight up to the model's concurrency,
-each holding a quota slot shared by every worker; results are scored as they arrive and stored in
-batches, once per (case, model)."""
+"""The call engine. Lanes (on-demand runs) take every model's cases off shared per-model work
+queues; chunks (a batch run's on-demand rest) run one model over a fixed slice. Either way calls in
+flight stay within the model's concurrency, each holding a quota slot shared by every worker;
+results are scored as they arrive and stored in batches, once per (case, model)."""
 from __future__ import annotations
 
 import logging
