@@ -56,6 +56,15 @@ class QuotaStore(Protocol):
     def in_use(self, key: str) -> int:
         """Unexpired leases held on `key`."""
 
+    def work_reset(self, key: str, items: list[str]) -> None:
+        """Replaces the work queue `key` with `items` (in order)."""
+
+    def work_take(self, key: str, count: int) -> list[str]:
+        """Takes up to `count` items off the front of the work queue `key`; each goes to one caller."""
+
+    def work_return(self, key: str, items: list[str]) -> None:
+        """Puts items taken but not done back on the work queue `key`."""
+
 
 def _check_limits(limit: int | None = None, rpm: int | None = None, tpm: int | None = None) -> None:
     for name, value in (("limit", limit), ("rpm", rpm), ("tpm", tpm)):
@@ -144,6 +153,9 @@ return 0
 """
 
 
+WORK_QUEUE_TTL_SECONDS = 2 * 24 * 3600  # a run's queue outlives any run; a resume refills it
+
+
 class RedisQuotaStore:
     """Quotas in Redis; each check-and-record is one Lua script, so it is atomic for all workers,
     and time is Redis's own clock, so workers' clocks need not agree."""
@@ -191,6 +203,27 @@ class RedisQuotaStore:
         seconds, micros = self.redis.time()
         return self.redis.zcount(slots, f"({seconds * 1000 + micros // 1000}", "+inf")
 
+    def work_reset(self, key: str, items: list[str]) -> None:
+        work = self._key(key, "work")
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(work)
+            if items:
+                pipe.rpush(work, *items)
+                pipe.expire(work, WORK_QUEUE_TTL_SECONDS)
+            pipe.execute()
+
+    def work_take(self, key: str, count: int) -> list[str]:
+        taken = self.redis.lpop(self._key(key, "work"), max(1, count)) or []
+        return [item.decode() if isinstance(item, bytes) else item for item in taken]
+
+    def work_return(self, key: str, items: list[str]) -> None:
+        if items:
+            work = self._key(key, "work")
+            with self.redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(work, *items)
+                pipe.expire(work, WORK_QUEUE_TTL_SECONDS)
+                pipe.execute()
+
 
 class FileQuotaStore:
     """Quotas in a SQLite file for one machine with no server: every check-and-record is one
@@ -208,6 +241,9 @@ class FileQuotaStore:
             db.execute("CREATE TABLE IF NOT EXISTS quota_event (key TEXT NOT NULL, at REAL NOT NULL,"
                        " tokens INTEGER NOT NULL)")
             db.execute("CREATE INDEX IF NOT EXISTS quota_event_key ON quota_event (key, at)")
+            db.execute("CREATE TABLE IF NOT EXISTS quota_work (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                       " key TEXT NOT NULL, item TEXT NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS quota_work_key ON quota_work (key, seq)")
 
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread, and a fresh one in a forked child.
@@ -288,11 +324,37 @@ class FileQuotaStore:
             db.execute("INSERT INTO quota_event (key, at, tokens) VALUES (?, ?, ?)", (key, now, tokens))
             return 0.0
 
+    def work_reset(self, key: str, items: list[str]) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM quota_work WHERE key = ?", (key,))
+            db.executemany("INSERT INTO quota_work (key, item) VALUES (?, ?)", [(key, i) for i in items])
+
+    def work_take(self, key: str, count: int) -> list[str]:
+        with self._transaction() as db:
+            rows = db.execute("SELECT seq, item FROM quota_work WHERE key = ? ORDER BY seq LIMIT ?",
+                              (key, max(1, count))).fetchall()
+            db.executemany("DELETE FROM quota_work WHERE seq = ?", [(seq,) for seq, _ in rows])
+            return [item for _, item in rows]
+
+    def work_return(self, key: str, items: list[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("INSERT INTO quota_work (key, item) VALUES (?, ?)", [(key, i) for i in items])
+
     def in_use(self, key: str) -> int:
         (held,) = self._connection().execute(
             "SELECT COUNT(*) FROM quota_slot WHERE key = ? AND expires_at > ?", (key, time.time())
         ).fetchone()
         return held
+
+
+def work_queue_key(run_model_id: int) -> str:
+    """The queue of a run-model's cases still to call, shared by every lane of the run."""
+    return f"bakeoff-work:{run_model_id}"
+
+
+def lane_set_key(run_model_id: int) -> str:
+    """Leases of the lanes serving a run-model now: each lane's share is the concurrency over their count."""
+    return f"bakeoff-lanes:{run_model_id}"
 
 
 _stores: dict[tuple[int, str, str], QuotaStore] = {}

@@ -178,6 +178,7 @@ class ModelBehaviour:
     latency_ms: float | None = None
     jitter_ms: float | None = None
     throttle_rate: float | None = None
+    throttle_after_latency: bool | None = None
     error_rate: float | None = None
     accuracy: float = 1.0
     fail_with: str | None = None  # every call fails with this error code
@@ -229,6 +230,9 @@ class SandboxConfig:
     latency_ms: float = 200.0
     jitter_ms: float = 0.0
     throttle_rate: float = 0.0
+    # False: a throttled call is refused at once; True: only after the call's latency, as a loaded
+    # service can (the call then costs its caller a full latency and still has no answer).
+    throttle_after_latency: bool = False
     error_rate: float = 0.0
     seed: str = "cloudroute"
     script: list[ScriptLine] = field(default_factory=list)
@@ -517,6 +521,9 @@ class ConverseEngine:
         if script_line is not None and script_line.error:
             self._fail_after(script_line.error, latency_ms)
         if throttle_draw < throttle_rate:
+            after = behaviour.throttle_after_latency
+            if config.throttle_after_latency if after is None else after:
+                self.sleep(latency_ms / 1000)
             raise SandboxError("ThrottlingException")
         if error_draw < error_rate:
             self._fail_after(SERVER_ERRORS[int(error_draw * 1e6) % len(SERVER_ERRORS)], latency_ms)

@@ -459,15 +459,17 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
             return 0
         missing = missing_case_ids(run)
         jobs: list[BatchJob] = []
+        queues: dict[int, list[int]] = {}
         if run.mode == RunMode.BATCH:
             jobs, chunks = _batch_plan_locked(run, missing)
             in_flight = run.batch_jobs.filter(results_read_at__isnull=True).exists()
         else:
-            chunks, in_flight = plan_chunks(run, missing), False
-        if not chunks and not in_flight:
+            chunks, in_flight = [], False
+            queues = {rm_id: ids for rm_id, ids in missing.items() if ids}
+        if not chunks and not queues and not in_flight:
             transaction.on_commit(lambda: bakeoff_finalize(run_id=run.pk))
             return 0
-        if not chunks and not jobs:
+        if not chunks and not jobs and not queues:
             return 0  # batch jobs in flight carry every missing pair
         if jobs:
             from .tasks import batch_submit_task
@@ -477,10 +479,34 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
             dispatch_count=run.dispatch_count + 1, last_progress_at=timezone.now()
         )
         transaction.on_commit(lambda: [bakeoff_chunk_task.delay(rm_id, ids) for rm_id, ids in chunks])
+        if queues:
+            transaction.on_commit(lambda: _start_lanes(run.pk, queues))
     sent = sum(len(ids) for _, ids in chunks) + sum(len(job.case_ids) for job in jobs)
-    log.info("bake-off %s: %s dispatched %s pairs in %s chunks and %s batch jobs", run.pk, reason, sent,
-             len(chunks), len(jobs))
+    sent += sum(len(ids) for ids in queues.values())
+    log.info("bake-off %s: %s dispatched %s pairs in %s chunks, %s lanes and %s batch jobs", run.pk, reason,
+             sent, len(chunks), lane_count(queues) if queues else 0, len(jobs))
     return sent
+
+
+def lane_count(queues: dict[int, list[int]]) -> int:
+    """Lanes to start: BAKEOFF_LANES and at least one per model with work (a lane per worker process
+    spreads the calls' CPU); never more than there are pairs. Any one lane can keep every model
+    busy, and a lane that starts when the queues are empty ends at once."""
+    pairs = sum(len(ids) for ids in queues.values())
+    return max(1, min(max(settings.BAKEOFF_LANES, len(queues)), pairs))
+
+
+def _start_lanes(run_id: int, queues: dict[int, list[int]]) -> None:
+    """Fill each model's shared work queue with its missing cases (a resume replaces what a dead
+    lane left behind), then queue the lanes that pull from them."""
+    from .quotas import get_quota_store, work_queue_key
+    from .tasks import bakeoff_lane_task
+
+    store = get_quota_store()
+    for rm_id, ids in queues.items():
+        store.work_reset(work_queue_key(rm_id), [str(i) for i in ids])
+    for _ in range(lane_count(queues)):
+        bakeoff_lane_task.delay(run_id)
 
 
 def bakeoff_resume(*, run_id: int) -> int:

@@ -61,6 +61,14 @@ def bakeoff_chunk_task(run_model_id: int, case_ids: list[int]) -> dict:
             "handed_back": outcome.handed_back}
 
 
+@shared_task(name="bakeoff_jobs.lane", acks_late=True, reject_on_worker_lost=True)
+def bakeoff_lane_task(run_id: int) -> dict:
+    from .runner import run_lane
+
+    outcome = run_lane(run_id=run_id)
+    return {"stored": outcome.stored, "cancelled": outcome.cancelled, "handed_back": outcome.handed_back}
+
+
 @shared_task(name="bakeoff_jobs.partial_report", acks_late=True, soft_time_limit=300, time_limit=360)
 def bakeoff_partial_report_task(run_id: int) -> bool:
     """A cancelled run's report over the cases every model finished; idempotent."""

@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (each with --worker-concurrency)")
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="share of calls the sandbox throttles")
+    parser.add_argument("--throttle-after-latency", action="store_true",
+                        help="the sandbox throttles only after the call's latency, not at once")
     return parser.parse_args(argv)
 
 
@@ -85,7 +87,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
 
     sandbox = start_in_thread(SandboxConfig(
         latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
-        throttle_rate=args.throttle_rate,
+        throttle_rate=args.throttle_rate, throttle_after_latency=args.throttle_after_latency,
     ))
     os.environ["BEDROCK_ENDPOINT_URL"] = sandbox.url  # the worker's configured endpoint
     call_command("migrate", verbosity=0, interactive=False)
@@ -148,7 +150,8 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     print(f"run #{run.pk}: {run.status}, {stored} results ({run.done_count} ok, {run.failed_count} failed) "
           f"of {run.total_pairs}; sandbox calls={calls} (throttled {sandbox.calls(outcome='ThrottlingException')})")
     print(f"{args.cases} cases x {args.models} models, concurrency {args.concurrency}/model, "
-          f"latency {args.latency_ms:.0f} ms, throttling {args.throttle_rate:.0%}, {args.workers} worker(s) "
+          f"latency {args.latency_ms:.0f} ms, throttling {args.throttle_rate:.0%}"
+          f"{' after the latency' if args.throttle_after_latency else ''}, {args.workers} worker(s) "
           f"--pool {args.pool} -c {worker_concurrency}, db {os.environ['DATABASE_URL'].split(':')[0]}, "
           f"broker {os.environ.get('CELERY_BROKER_URL', 'filesystem')}")
     if run.status != RunStatus.FINISHED or stored != run.total_pairs:

@@ -340,9 +340,10 @@ LOGGING = {
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Bake-off engine --------------------------------------------------------------------------
-BAKEOFF_CHUNK_SIZE = env.int("BAKEOFF_CHUNK_SIZE", default=500)  # cases per (model, slice) task
+BAKEOFF_CHUNK_SIZE = env.int("BAKEOFF_CHUNK_SIZE", default=500)  # cases per (model, slice) task (batch runs' rest)
+BAKEOFF_LANES = env.int("BAKEOFF_LANES", default=4)  # lane tasks per on-demand run (at least one per model)
 BAKEOFF_MAX_ATTEMPTS = env.int("BAKEOFF_MAX_ATTEMPTS", default=10)  # per call, throttling included
-BAKEOFF_MAX_THREADS_PER_CHUNK = env.int("BAKEOFF_MAX_THREADS_PER_CHUNK", default=64)
+BAKEOFF_MAX_THREADS_PER_CHUNK = env.int("BAKEOFF_MAX_THREADS_PER_CHUNK", default=256)  # per chunk or lane
 BAKEOFF_SLOT_LEASE_SECONDS = env.int("BAKEOFF_SLOT_LEASE_SECONDS", default=330)
 BAKEOFF_SLOT_TIMEOUT_SECONDS = env.float("BAKEOFF_SLOT_TIMEOUT_SECONDS", default=60)
 BAKEOFF_FLUSH_SECONDS = env.float("BAKEOFF_FLUSH_SECONDS", default=0.5)

@@ -291,3 +291,26 @@ def test_command_says_so_when_the_s3_port_is_taken_instead_of_waiting_for_it():
         port = taken.getsockname()[1]
         with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
             call_command("bedrock_sandbox", "--port", "0", "--s3-port", str(port))
+
+
+@pytest.mark.parametrize("after_latency", [False, True])
+def test_throttling_comes_at_once_or_after_the_calls_latency(client, bedrock_sandbox, after_latency):
+    bedrock_sandbox.config.latency_ms = 300
+    bedrock_sandbox.config.throttle_rate = 1.0
+    bedrock_sandbox.config.throttle_after_latency = after_latency
+    started = time.monotonic()
+    assert error_of(lambda: ask(client))[0] == "ThrottlingException"
+    took = time.monotonic() - started
+    assert (took >= 0.3) if after_latency else (took < 0.2), took
+
+
+def test_a_model_can_throttle_after_latency_while_others_throttle_at_once(client, bedrock_sandbox):
+    bedrock_sandbox.config.latency_ms = 300
+    bedrock_sandbox.config.throttle_rate = 1.0
+    bedrock_sandbox.config.set_model("us.meta.*", throttle_after_latency=True)
+    started = time.monotonic()
+    error_of(lambda: ask(client, model=SONNET))
+    at_once = time.monotonic() - started
+    started = time.monotonic()
+    error_of(lambda: ask(client, model=LLAMA))
+    assert at_once < 0.2 <= 0.3 <= time.monotonic() - started

@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--jitter-ms", type=float, default=0.0, help="latency varies by up to ± this")
         parser.add_argument("--throttle-rate", type=float, default=0.0,
                             help="share of calls answered with ThrottlingException (0..1)")
+        parser.add_argument("--throttle-after-latency", action="store_true",
+                            help="throttle only after the call's latency (as a loaded service can), not at once")
         parser.add_argument("--error-rate", type=float, default=0.0,
                             help="share of calls answered with a 5xx server error (0..1)")
         parser.add_argument("--seed", default="cloudroute", help="changes every random draw")
@@ -56,7 +58,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         config = SandboxConfig(
             latency_ms=options["latency_ms"], jitter_ms=options["jitter_ms"],
-            throttle_rate=options["throttle_rate"], error_rate=options["error_rate"],
+            throttle_rate=options["throttle_rate"], throttle_after_latency=options["throttle_after_latency"],
+            error_rate=options["error_rate"],
             seed=options["seed"], script=script, models=behaviours, llm=options["llm"],
             batch_min_records=options["batch_min_records"],
         )
