@@ -1,34 +1,16 @@
 """Display filters for the staff pages: money with separators and currency, waiting times in
 hours or days, percentages."""
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
+from .money import _decimal, money_text
+
 register = template.Library()
-
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 @register.filter
 def money(value, currency: str = "USD") -> str:
-    """"$25,000" for whole amounts, "$1,234.50" otherwise; "—" for none. Other currencies by code."""
-    amount = _decimal(value)
-    if amount is None:
-        return "—" if value in (None, "") else str(value)
-    cents = amount.quantize(Decimal("0.01"))
-    text = f"{abs(cents):,.0f}" if cents == cents.to_integral_value() else f"{abs(cents):,.2f}"
-    code = (currency or "USD").upper()
-    text = f"{SYMBOLS[code]}{text}" if code in SYMBOLS else f"{text} {code}"
-    return f"-{text}" if cents < 0 else text
+    """The one money format of every page (matching.templatetags.money)."""
+    return money_text(value, currency)
 
 
 @register.filter
