@@ -13,6 +13,7 @@ from django.utils import timezone
 from .model_data import END_OF_LIFE, LEGACY, is_global_profile, profile_scope
 
 from .evalsets import MAX_CASE_ID_CHARS, MAX_CATEGORY_CHARS
+from .hosting import CustomModel, CustomPricing, GpuHosting, SelfHostedEndpoint  # noqa: F401  (models of the app)
 
 PRICE = {"max_digits": 12, "decimal_places": 6, "validators": [MinValueValidator(0)]}
 
@@ -40,6 +41,14 @@ class Lifecycle(models.TextChoices):
     END_OF_LIFE = END_OF_LIFE, "End of life"
 
 
+class CatalogKind(models.TextChoices):
+    """How a catalog entry is served, and so how a call reaches it and how it is priced."""
+
+    BEDROCK = "bedrock", "Bedrock foundation model"
+    SELF_HOSTED = "self_hosted", "Self-hosted (OpenAI-compatible endpoint)"
+    CUSTOM = "custom", "Bedrock custom model (imported or fine-tuned)"
+
+
 class CatalogModelQuerySet(models.QuerySet):
     def offered(self, *, on: dt.date | None = None) -> "CatalogModelQuerySet":
         """Models a new run may use on that day (today by default): staff keep them active, Bedrock
@@ -62,7 +71,16 @@ class CatalogModel(models.Model):
     (``sync_catalog``); prices are staff-edited, each edit with its effective date (CatalogChange)."""
 
     name = models.CharField(max_length=120)
-    model_id = models.CharField(max_length=200, unique=True, help_text="Bedrock base model id.")
+    kind = models.CharField(max_length=20, choices=CatalogKind.choices, default=CatalogKind.BEDROCK)
+    model_id = models.CharField(
+        max_length=200, unique=True,
+        help_text="Catalog id: the Bedrock base model id, or a name of its own for a self-hosted or custom entry.",
+    )
+    owner_partner = models.ForeignKey(
+        "matching.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="own_catalog_models",
+        help_text="Empty: managed by CloudRoute staff and offered to every firm. Set: a firm's own entry, "
+                  "visible to that firm only.",
+    )
     inference_profile_id = models.CharField(
         max_length=200, blank=True, help_text="Cross-region inference profile id, e.g. us.anthropic.…"
     )
@@ -399,6 +417,19 @@ class RunModel(models.Model):
     batch_discount = models.DecimalField(max_digits=4, decimal_places=3)
     batch_supported = models.BooleanField(default=True, help_text="Bedrock offered batch for the model at launch.")
     prices_effective_date = models.DateField()
+    kind = models.CharField(max_length=20, choices=CatalogKind.choices, default=CatalogKind.BEDROCK)
+    # Self-hosted and custom-model pricing, frozen at launch like the token prices (empty for Bedrock models).
+    gpu_type = models.CharField(max_length=60, blank=True)
+    gpu_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    gpu_hour_price = models.DecimalField(null=True, blank=True, **PRICE)
+    hosting = models.CharField(max_length=20, blank=True)
+    custom_pricing = models.CharField(max_length=30, blank=True)
+    model_units = models.PositiveSmallIntegerField(null=True, blank=True)
+    model_unit_hour_price = models.DecimalField(null=True, blank=True, **PRICE)
+    commitment_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    training_cost_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                            validators=[MinValueValidator(0)])
+    amortisation_months = models.PositiveSmallIntegerField(null=True, blank=True)
     max_concurrency = models.PositiveIntegerField()
     requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
     tokens_per_minute = models.PositiveIntegerField(null=True, blank=True)
@@ -521,3 +552,4 @@ class BakeoffResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_model} × case {self.case_id}: {self.status}"
+
