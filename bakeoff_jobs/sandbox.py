@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +26,7 @@ from bakeoff_jobs.costs import approx_tokens
 from bakeoff_jobs.model_data import END_OF_LIFE, PublishedModel, published_models, split_invoked_id
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
+FLIGHT_LOG_EVENTS = 100_000  # the newest call starts and ends kept for tests and benchmarks
 
 # Error code -> (HTTP status, message), as Bedrock Runtime returns them for Converse.
 ERRORS: dict[str, tuple[int, str]] = {
@@ -374,6 +375,10 @@ class SandboxState:
         self.cache: dict[tuple[str, str], float] = {}  # (foundation model, prefix hash) -> expiry
         self.in_flight = 0
         self.max_in_flight = 0
+        self.model_in_flight: Counter[str] = Counter()
+        # (model id, "start" or "end", that model's calls in flight after the event), oldest first:
+        # the order in which a client kept each model's slots busy, whatever the machine's speed.
+        self.flight_log: deque[tuple[str, str, int]] = deque(maxlen=FLIGHT_LOG_EVENTS)
 
     def reset(self) -> None:
         with self.lock:
@@ -381,6 +386,20 @@ class SandboxState:
             self.attempts.clear()
             self.cache.clear()
             self.max_in_flight = self.in_flight
+            self.flight_log.clear()
+
+    def call_started(self, model_id: str) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.model_in_flight[model_id] += 1
+            self.flight_log.append((model_id, "start", self.model_in_flight[model_id]))
+
+    def call_ended(self, model_id: str) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            self.model_in_flight[model_id] -= 1
+            self.flight_log.append((model_id, "end", self.model_in_flight[model_id]))
 
     def record(self, model_id: str, outcome: str) -> None:
         with self.lock:
@@ -640,9 +659,7 @@ class _Handler(BaseHTTPRequestHandler):
         model_id = unquote(match.group("model"))
         engine = self.server.engine
         state = engine.state
-        with state.lock:
-            state.in_flight += 1
-            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        state.call_started(model_id)
         error: SandboxError | None = None
         try:
             if "authorization" not in {k.lower() for k in self.headers.keys()}:
@@ -663,8 +680,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             # The call leaves flight once answered, before the answer is written: a client that reads
             # it and at once starts its next call must not be counted twice by a slow write.
-            with state.lock:
-                state.in_flight -= 1
+            state.call_ended(model_id)
         if error is not None:
             self._send_error(error)
         else:

@@ -1,8 +1,6 @@
 """Lanes: every model's quota stays busy from the first call to the last, whatever the placement of
 the run's tasks on workers, and with either kind of throttling no pair is lost or stored twice."""
-import math
 import re
-import time
 
 import pytest
 from django.db.models import Count
@@ -17,7 +15,6 @@ from .worker import settled, start_worker, wait_for  # noqa: F401 - fixture
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 CASES, CONCURRENCY, LATENCY_S = 40, 4, 0.15
-IDEAL_S = math.ceil(CASES / CONCURRENCY) * LATENCY_S  # 1.5 s: every model's 4 slots busy throughout
 
 
 @pytest.fixture
@@ -33,24 +30,35 @@ def each_pair_once(run) -> bool:
     return len(pairs) == run.total_pairs and {p["n"] for p in pairs} == {1}
 
 
-def timed_run(sandbox, workers) -> float:
+def settled_run(sandbox, workers):
     models = [claude_haiku_45(max_concurrency=CONCURRENCY), llama_8b(max_concurrency=CONCURRENCY)]
     eval_set = eval_set_with_cases(CASES)
-    started = time.monotonic()
     run = services.bakeoff_launch(eval_set=eval_set, models=models, endpoint_url=sandbox.url)
-    run = wait_for(lambda: settled(run.pk), timeout=30)
-    wall = time.monotonic() - started
+    run = wait_for(lambda: settled(run.pk), timeout=60)
     for worker in workers:
         worker.stop()
     assert run.status == RunStatus.FINISHED and (run.done_count, run.failed_count) == (2 * CASES, 0)
     assert each_pair_once(run)
-    return wall
+    return run
 
 
-def test_wall_time_does_not_depend_on_placement(start_worker, sandbox):
-    """One worker running one task at a time (before: chunks one after another, ~2.4x), two workers
-    of one slot, and two of two slots with 3-case chunks (before: chunks of one model sharing its
-    slots while the other model's waited): each run takes the ideal plus the fixed broker hops."""
+def slot_use(flight_log) -> dict[str, dict]:
+    """Per model: where its first call started in the log, and the most of its calls ever in flight."""
+    use: dict[str, dict] = {}
+    for position, (model_id, event, in_flight) in enumerate(flight_log):
+        seen = use.setdefault(model_id, {"first_start": position, "most_in_flight": 0})
+        seen["most_in_flight"] = max(seen["most_in_flight"], in_flight)
+    return use
+
+
+def test_every_model_keeps_its_slots_busy_whatever_the_placement(start_worker, sandbox):
+    """One worker running one task at a time (before: one model's chunk after the other's), two
+    workers of one slot, and two of two slots with 3-case chunks (before: chunks of one model sharing
+    its slots while the other model's waited). Judged by the order of the sandbox's call starts and
+    ends, not by a clock, so a loaded machine cannot fail it: in every placement both models start in
+    the first wave, before any call has answered, and each fills its quota but never exceeds it.
+    (Wall times are measured by bench/bakeoff.py: 1.73-1.76 s each here, against 4.14, 2.13 and
+    1.99 s before.)"""
     placements = {
         "one worker, one slot": [{"concurrency": 1}],
         "two workers, one slot each": [{"concurrency": 1}, {"concurrency": 1}],
@@ -59,15 +67,16 @@ def test_wall_time_does_not_depend_on_placement(start_worker, sandbox):
             {"concurrency": 2, "extra_env": {"BAKEOFF_CHUNK_SIZE": "3"}},
         ],
     }
-    walls = {}
     for name, specs in placements.items():
         workers = [start_worker(**spec) for spec in specs]
-        sandbox.state.max_in_flight = 0
-        walls[name] = timed_run(sandbox, workers)
-        assert sandbox.state.max_in_flight <= 2 * CONCURRENCY  # the quotas still hold across workers
-    # Measured 1.73-1.76 s each (before: 4.14, 2.13 and 1.99 s); the rest is broker hops and the report.
-    assert all(wall <= IDEAL_S + 0.45 for wall in walls.values()), walls
-    assert max(walls.values()) - min(walls.values()) <= 0.4, walls
+        sandbox.state.reset()
+        settled_run(sandbox, workers)
+        log = list(sandbox.state.flight_log)
+        first_answer = next(position for position, (_, event, _) in enumerate(log) if event == "end")
+        use = slot_use(log)
+        assert len(use) == 2, (name, use)
+        assert all(seen["first_start"] < first_answer for seen in use.values()), (name, use, first_answer)
+        assert all(seen["most_in_flight"] == CONCURRENCY for seen in use.values()), (name, use)
 
 
 @pytest.mark.parametrize("after_latency", [False, True], ids=["throttled-at-once", "throttled-after-latency"])
@@ -76,7 +85,7 @@ def test_throttling_of_either_kind_loses_and_repeats_no_pair(start_worker, sandb
     sandbox.config.throttle_rate = 0.3
     sandbox.config.throttle_after_latency = after_latency
     workers = [start_worker(concurrency=2), start_worker(concurrency=1)]
-    timed_run(sandbox, workers)
+    settled_run(sandbox, workers)
     throttled = sandbox.calls(outcome="ThrottlingException")
     assert throttled > 0
     assert sandbox.calls(outcome="ok") == 2 * CASES  # every answer was stored, none asked for twice
