@@ -22,6 +22,7 @@ from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
 from .evalsets import parse_eval_file
+from .hosting import custom_snapshot
 from .models import (
     ACTIVE_STATUSES,
     BATCH_JOB_ENDED,
@@ -298,11 +299,11 @@ def refuse_unoffered(choices: Sequence[ModelChoice], *, role: str = "model") -> 
 def _snapshot(run: BakeoffRun, choice: ModelChoice, *, role: str, position: int) -> RunModel:
     model = choice.model
     return RunModel(
-        run=run, catalog_model=model, role=role, position=position, invoked_id=choice.invoked_id,
+        run=run, catalog_model=model, role=role, position=position, invoked_id=choice.invoked_id, kind=model.kind,
         batch_discount=model.batch_discount, batch_supported=model.batch_supported,
         prices_effective_date=model.effective_date,
         max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
-        tokens_per_minute=model.tokens_per_minute, **choice.prices(),
+        tokens_per_minute=model.tokens_per_minute, **choice.prices(), **custom_snapshot(model),
     )
 
 

@@ -90,3 +90,16 @@ def eval_set_with_cases(n: int, *, categories=("extraction", "triage"), **kwargs
         EvalCaseFactory(eval_set=eval_set, line=i + 1, prompt=f"Case {i}: say Paris", expected="Paris",
                         category=categories[i % len(categories)])
     return eval_set
+
+
+FINE_TUNED_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/meta.llama3-1-8b-instruct-v1:0:128k/ft4x2a"
+
+
+def custom_model(*, name="Support Llama (fine-tuned)", model_arn=FINE_TUNED_ARN, catalog=None, **pricing):
+    """A catalog entry of kind custom (a Bedrock custom model called by its ARN) with its pricing."""
+    from bakeoff_jobs.hosting import CustomModel
+
+    entry = catalog_model(name=name, model_id=f"custom.{name.lower().replace(' ', '-')[:40]}", kind="custom",
+                          inference_profile_id="", **(catalog or {}))
+    CustomModel.objects.update_or_create(catalog_model=entry, defaults={"model_arn": model_arn, **pricing})
+    return CatalogModel.objects.get(pk=entry.pk)
