@@ -128,7 +128,7 @@ from bakeoff_jobs.costs import (
     usd_display,
 )
 from bakeoff_jobs.hosting_costs import call_hours_cost
-from bakeoff_jobs.report_hosting import Hosting, Usage, hosting_entry, model_monthly
+from bakeoff_jobs.report_hosting import Hosting, Usage, hosting_entry, model_monthly, volume_costs
 from bakeoff_jobs.stats import paired_comparison, percentile, wilson_interval
 
 
@@ -290,7 +290,8 @@ def build_report(inputs: ReportInputs) -> dict:
         ],
         "pairwise": _pairwise(inputs),
         "judge": _judge_entry(inputs),
-        "router": _router(inputs, overall, by_category, monthly, tranches),
+        "router": _router(inputs, overall, by_category, monthly, tranches,
+                          *volume_costs(models, inputs.workload, monthly, {k: t.usage for k, t in overall.items()})),
     }
 
 
@@ -452,8 +453,12 @@ def _judge_entry(inputs: ReportInputs) -> dict | None:
 # --------------------------------------------------------------------------- router
 
 
-def _choose(tallies: dict[str, _Tally], inputs: ReportInputs) -> tuple[str, str, bool] | None:
-    """(chosen key, best key, chosen meets the bar) among models that attempted something."""
+def _choose(tallies: dict[str, _Tally], inputs: ReportInputs,
+            at_volume: dict[str, Decimal] | None = None) -> tuple[str, str, bool] | None:
+    """(chosen key, best key, chosen meets the bar) among models that attempted something.
+    ``at_volume``: when given, models are ranked by their cost per request at the founder's volume
+    (their month / monthly requests; a model billed by the hour always on), not by the run's cost."""
+    at_volume = at_volume or {}
     candidates = {key: tally for key, tally in tallies.items() if tally.attempted}
     if not candidates:
         return None
@@ -468,19 +473,19 @@ def _choose(tallies: dict[str, _Tally], inputs: ReportInputs) -> tuple[str, str,
     if not clearing:  # only possible with an absolute bar nobody reaches
         clearing = [key for key, tally in candidates.items() if tally.pass_rate == best_rate]
     chosen = min(
-        clearing, key=lambda k: (candidates[k].cost_per_task, -candidates[k].pass_rate, k)
+        clearing, key=lambda k: (at_volume.get(k, candidates[k].cost_per_task), -candidates[k].pass_rate, k)
     )
     return chosen, best, meets_bar
 
 
-def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> dict:
+def _router(inputs: ReportInputs, overall, by_category, monthly, tranches, at_volume, monthly_at_share) -> dict:
     case_counts: dict[str, int] = {}
     for case in inputs.cases:
         case_counts[case.category] = case_counts.get(case.category, 0) + 1
 
     routed = []
     for category, count in case_counts.items():
-        choice = _choose(by_category.get(category, {}), inputs)
+        choice = _choose(by_category.get(category, {}), inputs, at_volume)
         if choice is not None:
             routed.append((category, count, *choice))
     routed_cases = sum(count for _, count, *_ in routed)
@@ -488,21 +493,13 @@ def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> di
     rows = []
     blended_cost = Decimal(0)
     blended_rate = Fraction(0)
-    router_monthly: Decimal | None = Decimal(0)
-    router_credited = Decimal(0)  # the part of router_monthly that credits pay
-    specs = {model.key: model for model in inputs.models}
+    routed_to: dict[str, int] = {}  # cases each chosen model serves
     for category, count, chosen, best, meets_bar in routed:
         tallies = by_category[category]
         share = Fraction(count, routed_cases)
         blended_cost += tallies[chosen].cost_per_task * count / routed_cases
         blended_rate += tallies[chosen].pass_rate * share
-        projection = monthly[chosen]
-        if projection is None or router_monthly is None:
-            router_monthly = None
-        else:
-            router_monthly += projection.on_demand * count / routed_cases
-            if _credits_pay(specs[chosen]):
-                router_credited += projection.on_demand * count / routed_cases
+        routed_to[chosen] = routed_to.get(chosen, 0) + count
         rows.append(
             {
                 "category": category,
@@ -517,7 +514,21 @@ def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> di
             }
         )
 
-    single = _choose(overall, inputs)
+    # Each model's month at the share of the traffic it serves: per token that share of its month;
+    # billed by the hour, the GPUs (or units) that share needs (a fixed Provisioned Throughput in full).
+    router_monthly: Decimal | None = Decimal(0)
+    router_credited = Decimal(0)  # the part of router_monthly that credits pay
+    specs = {model.key: model for model in inputs.models}
+    for key, count in routed_to.items():
+        cost = monthly_at_share(key, Decimal(count) / routed_cases) if monthly[key] is not None else None
+        if cost is None or router_monthly is None:
+            router_monthly = None
+            continue
+        router_monthly += cost
+        if _credits_pay(specs[key]):
+            router_credited += cost
+
+    single = _choose(overall, inputs, at_volume)
     single_key = single[0] if single else None
     single_tally = overall[single_key] if single else _Tally()
     single_monthly = monthly[single_key].on_demand if single and monthly[single_key] else None

@@ -29,6 +29,7 @@ its runway figures are null when credits do not pay for it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -126,6 +127,28 @@ def model_monthly(prices: Prices, hosting: Hosting | None, workload: Workload | 
                                      avg_output_tokens=avg_out, tokens_per_second=throughput.tokens_per_second,
                                      training_monthly=hosting.training_monthly)
     return MonthlyProjection(on_demand=projection.always_on, batch=None, cached=None), projection
+
+
+def volume_costs(specs: dict, workload: Workload | None, monthly: dict, usages: dict[str, Usage]):
+    """With a model billed by the hour in the comparison: every model's cost per request at the founder's
+    volume (its month / monthly requests; hours kept up cost the same busy or idle), which the report
+    ranks models by instead of the run's cost; and a model's month at a share of the founder's traffic
+    (for the router: per token that share of its month; by the hour the GPUs or units that share needs,
+    a fixed Provisioned Throughput in full). ``specs``: report ModelSpecs by key."""
+    hourly = {key for key, model in specs.items() if model.hosting is not None and model.hosting.capacity is not None}
+    at_volume = {key: projection.on_demand / workload.monthly_requests for key, projection in monthly.items()
+                 if projection is not None and workload and workload.monthly_requests
+                 and any(monthly.get(h) is not None for h in hourly)}
+
+    def monthly_at_share(key: str, share: Decimal) -> Decimal | None:
+        if key not in hourly:
+            return monthly[key].on_demand * share
+        model = specs[key]
+        part = dataclasses.replace(workload, monthly_requests=workload.monthly_requests * share)
+        projection, _ = model_monthly(model.prices, model.hosting, part, usages[key])
+        return None if projection is None else projection.on_demand
+
+    return at_volume, monthly_at_share
 
 
 def hosting_entry(hosting: Hosting | None, usage: Usage, monthly: MonthlyProjection | None,

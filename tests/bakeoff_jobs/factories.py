@@ -111,7 +111,7 @@ def self_hosted_model(*, name="Llama 3.1 8B on our GPUs", **catalog):
                          inference_profile_id="", input_per_1m=Decimal("0"), output_per_1m=Decimal("0"), **catalog)
 
 
-def run_with_results(engagement, models, answers: dict, **frozen_by_model) -> "BakeoffRun":
+def run_with_results(engagement, models, answers: dict, categories=("",), **frozen_by_model) -> "BakeoffRun":
     """A launched (not executed) run on one case per answer, with its results stored as a worker would:
     answers[model] = [(passed, input tokens, output tokens, wall ms), …], one per case in order.
     frozen_by_model[str(model.pk)] = RunModel fields the launch froze (a self-hosted endpoint's GPUs …)."""
@@ -119,7 +119,7 @@ def run_with_results(engagement, models, answers: dict, **frozen_by_model) -> "B
     from bakeoff_jobs.models import BakeoffResult, RunModel
 
     cases = max(len(rows) for rows in answers.values())
-    eval_set = eval_set_with_cases(cases, categories=("",), engagement=engagement)
+    eval_set = eval_set_with_cases(cases, categories=categories, engagement=engagement)
     run = services.bakeoff_launch(eval_set=eval_set, models=models, engagement=engagement)
     case_rows = list(eval_set.cases.order_by("line"))
     for model, rows in answers.items():

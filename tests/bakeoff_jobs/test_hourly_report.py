@@ -143,3 +143,39 @@ def test_an_on_demand_custom_model_is_priced_per_token_with_its_training_amortis
     assert pt["monthly_usd"] == {"on_demand": "1400.000000", "batch": None, "cached": None}
     assert pt["hosting"]["billing"] == "tokens"
     assert pt["hosting"]["monthly"]["amortised_training_usd"] == "200.000000"
+
+
+def test_gpus_that_sit_idle_at_a_small_volume_are_not_recommended_over_per_token_bedrock():
+    # The run's GPU-seconds make a task cheap ($0.000833 against Haiku's $0.0022), but the founder sends
+    # 5,000 requests a month: one deployment always on is $2,190, Haiku 5,000 × (800 × 1.10 + 200 × 5.50)
+    # / 1e6 = 5,000 × 0.00198 = $9.90. Per request at that volume: $0.438 against $0.00198 → Haiku.
+    engagement = EngagementFactory()  # 5,000 requests of 800 in / 200 out
+    haiku, ours = claude_haiku_45(), self_hosted_model()
+    run = run_with_results(engagement, [haiku, ours],
+                           {haiku: HAIKU_ROWS, ours: [(True, 1000, 100, 2000), (True, 1000, 200, 4000),
+                                                      (True, 1000, 300, 6000)]},
+                           **{str(ours.pk): {**GPUS, "hosting": "ec2"}})
+    report = report_of(run)
+    gpu = entry(report, ours.name)
+    assert gpu["cost_per_task_usd"] == "0.000833" and gpu["monthly_usd"]["on_demand"] == "2190.000000"
+    assert entry(report, haiku.name)["monthly_usd"]["on_demand"] == "9.900000"
+    assert report["router"]["single_best_model"] == haiku.model_id
+    assert report["recommendation"]["monthly_usd"] == "9.900000"
+
+
+def test_a_router_pays_for_the_gpus_its_share_of_the_traffic_needs_not_a_share_of_an_always_on_month():
+    # Two categories: the GPUs pass one, Haiku the other, so the router sends half the 2,000,000
+    # requests to each.
+    engagement = EngagementFactory(**WORKLOAD)
+    haiku, ours = claude_haiku_45(), self_hosted_model()
+    run = run_with_results(engagement, [haiku, ours],
+                           {haiku: [(False, 1000, 200, 900), (True, 1000, 200, 900)],
+                            ours: [(True, 1000, 200, 2000), (False, 1000, 200, 2000)]},
+                           categories=("extraction", "triage"), **{str(ours.pk): {**GPUS, "hosting": "ec2"}})
+    report = report_of(run)
+    routes = {row["category"]: row["model"] for row in report["router"]["by_category"]}
+    assert routes == {"extraction": ours.model_id, "triage": haiku.model_id}
+    # GPUs: 400 tokens / (4 s / 4) = 400 t/s; their half, 1e6 × 500 = 5e8 tokens / 2,628,000 s = 190.26 t/s,
+    # needs 1 deployment kept up: 2 × $1.50 × 730 = $2,190 (half of the whole volume's month would be $1,095).
+    # Haiku: half of $7,700 = $3,850. Router: $6,040.
+    assert report["router"]["monthly_usd"]["router"] == "6040.000000"
