@@ -111,7 +111,8 @@ def launch(request: HttpRequest) -> HttpResponse:
                     "batch_usd": services.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),
                "groups": _picker_rows(form),
-               "needs": picker.need_suggestions(engagement.intake if engagement is not None else None)}
+               "needs": picker.need_suggestions(engagement.intake if engagement is not None else None),
+               "can_register": request.user.has_perm("bakeoff_jobs.add_catalogmodel")}
     return render(request, "bakeoff_jobs/launch.html", context, status=400 if form.errors else 200)
 
 

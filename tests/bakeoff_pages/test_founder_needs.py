@@ -23,21 +23,28 @@ GPUS = {"gpu_type": "NVIDIA L4", "gpu_count": 2, "gpu_hour_price": Decimal("1.50
 
 
 def test_the_launch_page_suggests_a_candidate_for_each_need_with_where_to_register_one(client, alice, alpha):
+    from django.contrib.auth import get_user_model
+
     tuned = custom_model(name="Support Llama tuned")
     claude_haiku_45(), llama_8b()
     engagement = EngagementFactory(partner=alpha, intake__needs_open_weights=True, intake__needs_fine_tuning=True)
     client.force_login(alice)
     page = client.get(reverse("bakeoffs:launch"), {"engagement": engagement.pk})
-    html = page.content.decode()
+    html = unescape(page.content.decode())
     assert page.status_code == 200
-    # No self-hosted entry yet: say so, and link to registering one.
+    # No self-hosted entry yet: say so, and who registers one (the partner may not edit the catalog).
     assert 'id="need-open_weights"' in html and "The founder asked for open weights." in html
     assert "No self-hosted (openai-compatible endpoint) candidate is in the catalog yet." in html
-    assert f'href="{reverse("admin:bakeoff_jobs_catalogmodel_add")}?kind=self_hosted"' in html
+    assert "CloudRoute staff register the startup's self-hosted endpoint in the catalog on request." in html
+    assert "?kind=self_hosted" not in html
     # A custom model is offered: name it to pick.
     assert 'id="need-fine_tuning"' in html and "The founder asked for fine-tuning." in html
     assert f'<strong class="need-pick">{tuned.name}</strong>' in html
-    assert f'href="{reverse("admin:bakeoff_jobs_catalogmodel_add")}?kind=custom"' in html
+    # Staff, who may add catalog entries, get the links to register one.
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+    html = client.get(reverse("bakeoffs:launch"), {"engagement": engagement.pk}).content.decode()
+    add = reverse("admin:bakeoff_jobs_catalogmodel_add")
+    assert f'href="{add}?kind=self_hosted"' in html and f'href="{add}?kind=custom"' in html
 
 
 def test_no_need_stated_no_suggestion(client, alice, alpha):
