@@ -86,6 +86,13 @@ def test_the_decision_block_answers_the_open_weights_need_with_the_gpus_cost_and
     assert "credits do not pay for GPUs outside AWS" in html
     assert 'id="hosting-table"' in html and "<strong>not paid by credits</strong> (GPUs outside AWS)" in html
     assert "200.00 tokens/s" in html and "4 GPUs" in html
+    # Shared with the founder, their status page answers the same need in the same words.
+    from intake.links import status_path
+
+    BakeoffRun.objects.filter(pk=run.pk).update(shared_with_founder=True)
+    client.logout()
+    founder_page = unescape(client.get(status_path(engagement.intake)).content.decode())
+    assert needs[0]["text"] in founder_page and "not paid by credits (GPUs outside AWS)" in founder_page
 
 
 def test_a_report_without_stated_needs_says_nothing_about_them(client, alice, alpha):
