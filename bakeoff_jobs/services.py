@@ -31,6 +31,7 @@ from .models import (
     BatchJob,
     BatchJobStatus,
     BakeoffRun,
+    CatalogKind,
     CatalogModel,
     EvalCase,
     EvalSet,
@@ -672,6 +673,11 @@ def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
 
 def batch_refusal(*, models: Sequence[CatalogModel | ModelChoice], case_count: int) -> str | None:
     """Why these models and this many cases cannot run as Bedrock batch jobs (None: they can)."""
+    # A self-hosted endpoint has no batch jobs, and a custom model's capacity is billed by the hour (or
+    # its deployment per token on demand): batch bake-offs take Bedrock foundation models only.
+    hosted = [as_choice(m).name for m in models if as_choice(m).model.kind != CatalogKind.BEDROCK]
+    if hosted:
+        return f"Batch bake-offs take Bedrock foundation models only, not {', '.join(hosted)}."
     no_batch = [as_choice(m).name for m in models if not as_choice(m).model.batch_supported]
     if no_batch:
         return f"Bedrock offers no batch inference for {', '.join(no_batch)}."

@@ -127,3 +127,11 @@ def test_a_custom_entry_without_its_arn_is_not_offered():
     assert "without its ARN" in bare.not_offered_reason()
     with pytest.raises(services.BakeoffError, match="without its ARN"):
         services.bakeoff_launch(eval_set=eval_set_with_cases(1), models=[claude_haiku_45(), bare])
+
+
+def test_a_custom_model_is_not_run_as_a_batch_job(settings):
+    settings.BAKEOFF_BATCH_MIN_RECORDS = 1
+    with pytest.raises(services.BakeoffError, match="Batch bake-offs take Bedrock foundation models only, not "
+                                                    "Support Llama"):
+        services.bakeoff_launch(eval_set=eval_set_with_cases(2), models=[claude_haiku_45(), custom_model()],
+                                batch=True)
