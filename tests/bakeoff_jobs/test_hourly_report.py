@@ -179,3 +179,17 @@ def test_a_router_pays_for_the_gpus_its_share_of_the_traffic_needs_not_a_share_o
     # needs 1 deployment kept up: 2 × $1.50 × 730 = $2,190 (half of the whole volume's month would be $1,095).
     # Haiku: half of $7,700 = $3,850. Router: $6,040.
     assert report["router"]["monthly_usd"]["router"] == "6040.000000"
+
+
+def test_the_bakeoff_command_s_text_says_what_the_gpus_need_cost_and_that_credits_do_not_pay():
+    from bakeoff_jobs.management.commands.bakeoff import render_text
+
+    engagement, haiku, ours, run = gpu_run("outside_aws", [(True, 1000, 100, 2000), (True, 1000, 200, 4000),
+                                                           (True, 1000, 300, 6000)])
+    engagement.intake.needs_open_weights = True
+    engagement.intake.save(update_fields=["needs_open_weights"])
+    text = render_text(report_of(BakeoffRun.objects.get(pk=run.pk)))
+    assert f"{ours.name}: $4,380.00 a month always on at the founder's volume" in text
+    assert ("  2 GPU(s) at $1.500000/h each; measured 200.00 output tokens/s at 4 in flight; the volume needs "
+            "4 GPU(s): $4,380.00 always on, $4,166.67 at utilisation; not paid by AWS credits (GPUs outside AWS)") in text
+    assert f"  You asked for open weights: {ours.name} solved 100% of 3 cases" in text

@@ -244,13 +244,15 @@ def render_text(report: dict) -> str:
         monthly = (m.get("monthly_usd") or {}).get("on_demand")
         if monthly is not None:
             lasts = runway(m, "on_demand")
-            lines.append(f"{m['name']}: {money(monthly)} a month on demand at the founder's volume"
-                         + ("" if lasts == "—" else f"; credit runway {lasts}"))
+            hourly = ((m.get("hosting") or {}).get("monthly") or {}).get("always_on_usd") is not None
+            lines.append(f"{m['name']}: {money(monthly)} a month {'always on' if hourly else 'on demand'} at the "
+                         f"founder's volume" + ("" if lasts == "—" else f"; credit runway {lasts}"))
+        lines.extend(_hosting_lines(m))
     for m in report.get("models", []):
         note = lifecycle_note(m.get("lifecycle"))
         if note:
             lines.append(f"{m['name']} ({m['invoked_id']}) is {note}.")
-        if m.get("batch_available") is False:
+        if m.get("batch_available") is False and not m.get("hosting"):
             lines.append(f"{m['name']}: Bedrock offers no batch inference for it (no batch projection).")
     for pair, size in zip(report.get("pairwise", []), sizes["pairs"]):
         verdict = " (significant)" if pair.get("significant") else ""
@@ -272,6 +274,23 @@ def render_text(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _hosting_lines(m: dict) -> list[str]:
+    """A self-hosted or custom model's hours: measured throughput, what the volume needs, who pays."""
+    hosting = m.get("hosting")
+    if not hosting or hosting.get("units") is None:
+        return []
+    monthly = hosting.get("monthly") or {}
+    unit = "GPU" if hosting["billing"] == "gpu_hours" else "unit"
+    line = (f"  {hosting['units']} {unit}(s) at ${hosting['unit_hour_price_usd']}/h each; measured "
+            f"{hosting.get('output_tokens_per_second') or '-'} output tokens/s at {hosting['concurrency']} in flight")
+    if monthly.get("units_needed"):
+        line += (f"; the volume needs {monthly['units_needed']} {unit}(s): {money(monthly['always_on_usd'])} always on, "
+                 f"{money(monthly['at_utilisation_usd'])} at utilisation")
+    if monthly.get("commitment_total_usd"):
+        line += f"; {hosting['commitment_months']}-month commitment {money(monthly['commitment_total_usd'])}"
+    return [line + ("" if hosting["credits_pay"] else "; not paid by AWS credits (GPUs outside AWS)")]
+
+
 def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dict) -> list[str]:
     """The recommendation first, in the report page's words, then any small-sample warning."""
     if not decision:
@@ -290,6 +309,7 @@ def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dic
              f"  pass rate {'-' if rate is None else f'{rate:.1%}'} (95% interval {low:.0%}-{high:.0%}, "
              f"{decision['cases']} cases); {per_1000(decision.get('cost_per_task_usd'))} per 1,000 tasks",
              f"  {decision['reason']}"]
+    lines += [f"  {need['text']}" for need in decision.get("needs") or []]
     thin = [(category_name(c["category"]), c) for c in sizes["categories"] if c["too_few"]]
     thin += [(f"{names.get(p['a'], p['a'])} vs {names.get(p['b'], p['b'])}", p) for p in sizes["pairs"] if p["too_few"]]
     if thin:
