@@ -171,18 +171,28 @@ def founder_needs(report: dict) -> list[dict]:
 
 
 def _need_sentence(model: dict) -> str:
-    hosting = model["hosting"]
-    monthly = hosting.get("monthly") or {}
     solved = (f"{model['name']} solved {pct(model.get('pass_rate'), 0)} of {model.get('cases') or 0} cases at "
               f"{usd(model.get('cost_per_solved_task_usd'))} per solved task")
+    cost = hosting_cost_text(model)
+    return f"{solved}{', ' if cost.startswith('paid') or cost.startswith('not') else '; '}{cost}"
+
+
+def hosting_cost_text(model: dict) -> str:
+    """What a self-hosted or custom model costs a month at the stated volume, and who pays (report
+    page, founder's page, and the ``bakeoff`` command's text)."""
+    hosting = model["hosting"]
+    monthly = hosting.get("monthly") or {}
     paid = ("paid by AWS credits" + (" (EC2 in the startup's account)" if hosting["where"] == "ec2" else "")
             if hosting.get("credits_pay") else "not paid by AWS credits (GPUs outside AWS)")
+    training = monthly.get("amortised_training_usd")
+    training = Decimal(training) if training else Decimal(0)
     if monthly.get("always_on_usd") is None:
-        cost = "" if not monthly else f", {money_text(model['monthly_usd'].get('on_demand'))} a month at the stated volume"
-        training = monthly.get("amortised_training_usd")
-        if training and Decimal(training):
+        if not monthly:
+            return paid
+        cost = f"{money_text(model['monthly_usd'].get('on_demand'))} a month at the stated volume"
+        if training:
             cost += f" with {money_text(training)} a month of training amortised"
-        return f"{solved}{cost}, {paid}"
+        return f"{cost}, {paid}"
     if hosting["billing"] == "provisioned":
         cost = (f"{hosting['units']} model unit{'s' if hosting['units'] != 1 else ''} of Provisioned Throughput "
                 f"cost {money_text(monthly['always_on_usd'])} a month")
@@ -196,10 +206,9 @@ def _need_sentence(model: dict) -> str:
         count = monthly["units_needed"]
         cost = (f"{count} {units}{'s' if count != 1 else ''} always on cost {money_text(monthly['always_on_usd'])} a "
                 f"month ({money_text(monthly['at_utilisation_usd'])} at the measured utilisation)")
-    training = monthly.get("amortised_training_usd")
-    if training and Decimal(training):
+    if training:
         cost += f", training amortised at {money_text(training)} a month included"
-    return f"{solved}; {cost}, {paid}"
+    return f"{cost}, {paid}"
 
 
 def _cheaper(router: dict) -> bool:

@@ -17,6 +17,7 @@ from bakeoff_jobs import recommendation, selectors, services
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
+from bakeoff_jobs.recommendation import hosting_cost_text
 from bakeoff_jobs.templatetags.bakeoff_format import category_name, money, per_1000, runway
 
 
@@ -277,18 +278,11 @@ def render_text(report: dict) -> str:
 def _hosting_lines(m: dict) -> list[str]:
     """A self-hosted or custom model's hours: measured throughput, what the volume needs, who pays."""
     hosting = m.get("hosting")
-    if not hosting or hosting.get("units") is None:
+    if not hosting:
         return []
-    monthly = hosting.get("monthly") or {}
-    unit = "GPU" if hosting["billing"] == "gpu_hours" else "unit"
-    line = (f"  {hosting['units']} {unit}(s) at ${hosting['unit_hour_price_usd']}/h each; measured "
-            f"{hosting.get('output_tokens_per_second') or '-'} output tokens/s at {hosting['concurrency']} in flight")
-    if monthly.get("units_needed"):
-        line += (f"; the volume needs {monthly['units_needed']} {unit}(s): {money(monthly['always_on_usd'])} always on, "
-                 f"{money(monthly['at_utilisation_usd'])} at utilisation")
-    if monthly.get("commitment_total_usd"):
-        line += f"; {hosting['commitment_months']}-month commitment {money(monthly['commitment_total_usd'])}"
-    return [line + ("" if hosting["credits_pay"] else "; not paid by AWS credits (GPUs outside AWS)")]
+    measured = (f"{hosting['output_tokens_per_second']} output tokens/s at {hosting['concurrency']} in flight; "
+                if hosting.get("output_tokens_per_second") else "")
+    return [f"  {measured}{hosting_cost_text(m)}"]
 
 
 def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dict) -> list[str]:
