@@ -118,7 +118,9 @@ def engagement_spend_projection(engagement) -> SpendProjection | None:
     all state (``costs.workload_projection``): on the single best model of the run shared with the
     founder (else the latest finished run), at that run's frozen prices; before any bake-off, on the
     model the founder named first (else the newest mid-tier Claude) at the catalog's effective price
-    of the id it would be invoked through. None without a workload (or a price)."""
+    of the id it would be invoked through. A self-hosted or custom best model is projected by the same
+    function as in the report (``report_hosting.model_monthly``: its GPUs or units always on, amortised
+    training included). None without a workload (or a price)."""
     workload = engagement_workload(engagement)
     if workload is None:
         return None
