@@ -19,6 +19,7 @@ from .models import (
     BatchJob,
     CatalogChange,
     CatalogModel,
+    CustomModel,
     EvalCase,
     EvalSet,
     InferenceProfile,
@@ -52,6 +53,20 @@ class CatalogChangeInline(ReadOnlyInline):
     fields = ("changed_at", "source", "changed_by", "changes", "note")
 
 
+class CustomModelInline(admin.StackedInline):
+    """A catalog entry of kind "Bedrock custom model": its ARN and how Bedrock bills it (validated by
+    CustomModel.clean: Provisioned Throughput needs units and a price, commitments are 0, 1 or 6 months)."""
+
+    model = CustomModel
+    fk_name = "catalog_model"
+    extra = 0
+    max_num = 1
+    fields = ("model_arn", "source", "base_model", "pricing", "model_units", "model_unit_hour_price",
+              "commitment_months", "training_cost_usd", "amortisation_months")
+    autocomplete_fields = ("base_model",)
+    verbose_name = "Bedrock custom model (for kind “Bedrock custom model”)"
+
+
 class CatalogModelForm(forms.ModelForm):
     class Meta:
         model = CatalogModel
@@ -81,7 +96,7 @@ class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "model_id", "inference_profile_id")
     list_editable = ("is_active",)
     readonly_fields = ("inference_types", "input_modalities", "output_modalities", "listed_by_bedrock", "synced_at")
-    inlines = [InferenceProfileInline, CatalogChangeInline]
+    inlines = [CustomModelInline, InferenceProfileInline, CatalogChangeInline]
 
     def save_model(self, request, obj, form, change):
         if not change:

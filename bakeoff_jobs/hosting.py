@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -82,3 +83,41 @@ class CustomModel(models.Model):
 
     def __str__(self) -> str:
         return self.model_arn
+
+    def clean(self) -> None:
+        errors = {}
+        if self.commitment_months not in COMMITMENT_MONTHS:
+            errors["commitment_months"] = "Provisioned Throughput commits for 0 (none), 1 or 6 months."
+        if self.pricing == CustomPricing.PROVISIONED:
+            if not self.model_units:
+                errors["model_units"] = "Provisioned Throughput needs the number of model units bought."
+            if self.model_unit_hour_price is None:
+                errors["model_unit_hour_price"] = "Provisioned Throughput needs the price of a model unit per hour."
+        elif self.source == self.Source.IMPORTED and (not self.model_units or self.model_unit_hour_price is None):
+            # Imported models bill per Custom Model Unit per minute while a copy is active, not per token
+            # (https://docs.aws.amazon.com/bedrock/latest/userguide/import-model-calculate-cost.html).
+            errors["model_units"] = ("An imported model on demand needs its Custom Model Units per copy and the "
+                                     "price of one unit per hour (the per-minute price × 60).")
+        if self.pricing != CustomPricing.PROVISIONED and self.commitment_months:
+            errors["commitment_months"] = "Only Provisioned Throughput has a commitment; on demand has none."
+        if self.model_arn and not self.model_arn.startswith("arn:"):
+            errors["model_arn"] = "Give the full ARN (arn:aws:bedrock:<region>:<account>:…)."
+        if errors:
+            raise ValidationError(errors)
+
+
+# Provisioned Throughput commitment terms Bedrock sells: none, one month or six months
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html).
+COMMITMENT_MONTHS = (0, 1, 6)
+
+
+def custom_snapshot(catalog_model) -> dict:
+    """A custom entry's pricing as a run freezes it on its RunModel (nothing for other kinds)."""
+    custom = getattr(catalog_model, "custom", None) if catalog_model.kind == "custom" else None
+    if custom is None:
+        return {}
+    return {
+        "custom_pricing": custom.pricing, "model_units": custom.model_units,
+        "model_unit_hour_price": custom.model_unit_hour_price, "commitment_months": custom.commitment_months,
+        "training_cost_usd": custom.training_cost_usd, "amortisation_months": custom.amortisation_months,
+    }

@@ -45,6 +45,20 @@ def min_cache_tokens(model_id: str, *, supports_caching: bool) -> int | None:
     return CACHE_MIN_TOKENS.get(model_id, DEFAULT_CACHE_MIN_TOKENS)
 
 
+# ARN resource types a Converse call may name for a custom model: the custom model itself, an imported
+# one (Custom Model Import), its on-demand deployment, or the Provisioned Throughput bought for it
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/use-custom-model-on-demand.html,
+# https://docs.aws.amazon.com/bedrock/latest/userguide/prov-thru-use.html).
+CUSTOM_ARN_RESOURCES = ("custom-model", "imported-model", "custom-model-deployment", "provisioned-model")
+
+
+def is_custom_model_arn(invoked_id: str) -> bool:
+    """Whether the id is the ARN of a Bedrock custom model (or its deployment or Provisioned Throughput)."""
+    if not invoked_id.startswith("arn:"):
+        return False
+    return invoked_id.split(":", 5)[-1].partition("/")[0] in CUSTOM_ARN_RESOURCES
+
+
 def split_invoked_id(invoked_id: str) -> tuple[str, str | None]:
     """(foundation model id, profile prefix or None) of an id or ARN a Converse call names."""
     if invoked_id.startswith("arn:"):

@@ -146,7 +146,12 @@ class CatalogModel(models.Model):
 
     @property
     def invoked_id(self) -> str:
-        """The id an on-demand call goes to by default."""
+        """The id an on-demand call goes to by default: a custom model's ARN (the model's, its on-demand
+        deployment's or its Provisioned Throughput's, as staff entered it) is the Converse modelId."""
+        if self.kind == CatalogKind.CUSTOM:
+            custom = getattr(self, "custom", None)
+            if custom is not None and custom.model_arn:
+                return custom.model_arn
         if self.requires_profile and self.inference_profile_id:
             return self.inference_profile_id
         return self.model_id
@@ -178,6 +183,8 @@ class CatalogModel(models.Model):
         day = day or timezone.localdate()
         if not self.is_active:
             return f"{self.name} is not offered any more"
+        if self.kind == CatalogKind.CUSTOM and getattr(self, "custom", None) is None:
+            return f"{self.name} is a custom model without its ARN (add it in the catalog)"
         if self.end_of_life_date is not None and self.end_of_life_date <= day:
             return f"{self.name} reached end of life on Bedrock on {self.end_of_life_date.isoformat()}"
         if self.lifecycle_status == Lifecycle.END_OF_LIFE:

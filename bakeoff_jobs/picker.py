@@ -108,3 +108,34 @@ def picker_groups() -> list[PickerGroup]:
             groups[key].rows.append(PickerRow(value=str(model.pk) if n == 0 else invoked_id, invoked_id=invoked_id,
                                               prices=model.invoked_prices(invoked_id), is_profile=n > 0, **common))
     return list(groups.values())
+
+
+@dataclass
+class NeedSuggestion:
+    """The founder asked for open weights or fine-tuning: the candidates that answer it, or how to add one."""
+
+    need: str  # "open_weights" | "fine_tuning"
+    asked: str
+    kind: str  # the catalog kind that answers it
+    kind_label: str
+    candidates: list[CatalogModel]
+    register_url: str
+
+
+def need_suggestions(intake, *, offered=None) -> list[NeedSuggestion]:
+    """For each need the intake states, the offered self-hosted (open weights) or custom (fine-tuning)
+    entries to pick, and where to register one."""
+    from django.urls import reverse
+
+    from .models import CatalogKind
+
+    if intake is None:
+        return []
+    entries = list(offered if offered is not None else CatalogModel.objects.offered())
+    add_url = reverse("admin:bakeoff_jobs_catalogmodel_add")
+    wanted = [("open_weights", intake.needs_open_weights, "open weights", CatalogKind.SELF_HOSTED),
+              ("fine_tuning", intake.needs_fine_tuning, "fine-tuning", CatalogKind.CUSTOM)]
+    return [NeedSuggestion(need=need, asked=asked, kind=kind, kind_label=CatalogKind(kind).label,
+                           candidates=[m for m in entries if m.kind == kind],
+                           register_url=f"{add_url}?kind={kind}")
+            for need, stated, asked, kind in wanted if stated]

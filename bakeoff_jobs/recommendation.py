@@ -14,14 +14,23 @@ keys existed gets them on the page too. ``build_report`` adds them to the report
   ``monthly_usd``      on-demand monthly cost at the founder's workload (null without one).
   ``runway_months``, ``runway_months_counting_expiry``, ``runway_covers_validity``,
   ``credit_validity_months``  against the matched credits, as ``router`` gives them.
+  ``credits_pay``      false when AWS credits do not pay for (some of) the setup's models (GPUs
+                       outside AWS): its runway then counts only the part credits pay.
   ``router_held_back`` true when the router would be cheaper but its per-category choices rest on
                        too few cases (the single model is recommended instead).
   ``reason``           one sentence saying why.
+  ``needs``            per need the founder stated on the intake (``report["founder_needs"]``:
+                       open weights, fine-tuning), {"need", "models" (keys of the candidates that
+                       answer it), "text" (what the bake-off says about it, or that it had no such
+                       candidate)}; [] when no need was stated or the report predates the key.
 
   The router is recommended when it calls two or more models, costs less than the single best
   model (monthly at the founder's volume, else per task), passes no fewer cases than the bar
   allows below the single model, and no routed category rests on too few cases; otherwise the
   single best model.
+
+``founder_needs``  {"open_weights", "fine_tuning"}: what the founder's intake asked for (added by
+  ``selectors.run_report``; missing in reports stored before it, which then state no need).
 
 ``sample_size``  where the data is too thin to tell models apart (exact McNemar at 0.05, 80% power,
   ``bakeoff_jobs.stats``):
@@ -37,6 +46,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bakeoff_jobs.costs import usd_display
+from bakeoff_jobs.templatetags.bakeoff_format import pct, usd
+from matching.templatetags.money import money_text
 from bakeoff_jobs.stats import PLANNING_GAP, cases_needed_for_gap, mcnemar_cases_needed, wilson_interval
 
 ROUTER_KEYS = ("runway_months", "runway_months_counting_expiry", "runway_covers_validity")
@@ -126,7 +137,78 @@ def recommendation(report: dict, sizes: dict | None = None) -> dict | None:
         "credit_validity_months": router.get("credit_validity_months"),
         "router_held_back": bool(router_worth_it and too_thin),
         "reason": reason,
+        "credits_pay": all(models.get(key, {}).get("credits_pay", True)
+                           for key in (routed_models if use_router else [single_key])),
+        "needs": founder_needs(report),
     }
+
+
+NEEDS = {
+    # need: (what the founder asked for, the kind of candidate that answers it, what to add when none did)
+    "open_weights": ("open weights", "self_hosted",
+                     "add a self-hosted candidate (the open-weights model on the startup's own GPUs) to price it "
+                     "per GPU-hour beside Bedrock"),
+    "fine_tuning": ("fine-tuning", "custom",
+                    "add the startup's Bedrock custom model (fine-tuned or imported, by its ARN) to price it "
+                    "beside the base models"),
+}
+
+
+def founder_needs(report: dict) -> list[dict]:
+    """What the bake-off says about each need the founder stated (see ``needs`` above)."""
+    stated = report.get("founder_needs") or {}
+    found = []
+    for need, (asked, kind, advice) in NEEDS.items():
+        if not stated.get(need):
+            continue
+        models = [m for m in report.get("models") or [] if (m.get("hosting") or {}).get("kind") == kind]
+        if not models:
+            text = f"You asked for {asked}, but this bake-off had no such candidate: {advice}."
+        else:
+            text = f"You asked for {asked}: " + "; ".join(_need_sentence(m) for m in models) + "."
+        found.append({"need": need, "models": [m["key"] for m in models], "text": text})
+    return found
+
+
+def _need_sentence(model: dict) -> str:
+    solved = (f"{model['name']} solved {pct(model.get('pass_rate'), 0)} of {model.get('cases') or 0} cases at "
+              f"{usd(model.get('cost_per_solved_task_usd'))} per solved task")
+    cost = hosting_cost_text(model)
+    return f"{solved}{', ' if cost.startswith('paid') or cost.startswith('not') else '; '}{cost}"
+
+
+def hosting_cost_text(model: dict) -> str:
+    """What a self-hosted or custom model costs a month at the stated volume, and who pays (report
+    page, founder's page, and the ``bakeoff`` command's text)."""
+    hosting = model["hosting"]
+    monthly = hosting.get("monthly") or {}
+    paid = ("paid by AWS credits" + (" (EC2 in the startup's account)" if hosting["where"] == "ec2" else "")
+            if hosting.get("credits_pay") else "not paid by AWS credits (GPUs outside AWS)")
+    training = monthly.get("amortised_training_usd")
+    training = Decimal(training) if training else Decimal(0)
+    if monthly.get("always_on_usd") is None:
+        if not monthly:
+            return paid
+        cost = f"{money_text(model['monthly_usd'].get('on_demand'))} a month at the stated volume"
+        if training:
+            cost += f" with {money_text(training)} a month of training amortised"
+        return f"{cost}, {paid}"
+    if hosting["billing"] == "provisioned":
+        cost = (f"{hosting['units']} model unit{'s' if hosting['units'] != 1 else ''} of Provisioned Throughput "
+                f"cost {money_text(monthly['always_on_usd'])} a month")
+        if monthly.get("commitment_total_usd"):
+            cost += (f" ({hosting['commitment_months']}-month commitment: "
+                     f"{money_text(monthly['commitment_total_usd'])})")
+        if monthly.get("capacity_short"):
+            cost += ", too few units for the stated volume"
+    else:
+        units = "GPU" if hosting["billing"] == "gpu_hours" else "Custom Model Unit"
+        count = monthly["units_needed"]
+        cost = (f"{count} {units}{'s' if count != 1 else ''} always on cost {money_text(monthly['always_on_usd'])} a "
+                f"month ({money_text(monthly['at_utilisation_usd'])} at the measured utilisation)")
+    if training:
+        cost += f", training amortised at {money_text(training)} a month included"
+    return f"{cost}, {paid}"
 
 
 def _cheaper(router: dict) -> bool:

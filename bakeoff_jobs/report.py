@@ -61,6 +61,13 @@ Keys:
                        its "batch" monthly and runway figures are then null.
   ``lifecycle``        {"status": "active" | "legacy" | "end_of_life", "end_of_life_date": ISO
                        date or null}: the model's Bedrock lifecycle when the report was built.
+  ``hosting``          null for a Bedrock foundation model; for a self-hosted or Bedrock custom
+                       model how it is billed, its measured throughput and its GPUs (or units)
+                       per month (``bakeoff_jobs.report_hosting``). A model billed by the hour
+                       costs each task its share of the hours (``hosting_costs``), not its tokens,
+                       and its ``monthly_usd.on_demand`` is the always-on figure.
+  ``credits_pay``      false when AWS credits do not pay for the model (GPUs outside AWS): its
+                       runway figures are then null.
 
 ``pairwise`` one entry per pair of models (a before b in model order), over the cases both attempted:
   ``a``, ``b`` model keys; ``cases`` paired cases; ``a_only`` cases a solved and b did not;
@@ -95,7 +102,9 @@ Keys:
            Σ share × the chosen model's on-demand monthly projection (so each request is priced
            at the workload's token sizes on the model that would serve it). Null without a
            workload.
-  ``runway_months``  {"router", "single_best"}: credits_usd / those monthly costs (null as above).
+  ``runway_months``  {"router", "single_best"}: credits_usd / those monthly costs (null as above),
+           counting only what credits pay (a route to GPUs outside AWS is left out; null when
+           credits pay none of it).
   ``runway_months_counting_expiry``, ``runway_covers_validity``, ``credit_validity_months``: as
            per model, for {"router", "single_best"}.
 """
@@ -117,8 +126,9 @@ from bakeoff_jobs.costs import (
     runway_counting_expiry,
     runway_months,
     usd_display,
-    workload_projection,
 )
+from bakeoff_jobs.hosting_costs import call_hours_cost
+from bakeoff_jobs.report_hosting import Hosting, Usage, hosting_entry, model_monthly, volume_costs
 from bakeoff_jobs.stats import paired_comparison, percentile, wilson_interval
 
 
@@ -131,6 +141,7 @@ class ModelSpec:
     min_cache_tokens: int | None = None  # None: the model has no prompt caching
     batch_available: bool = True  # False: Bedrock offers no batch inference for the model
     lifecycle: dict | None = None  # {"status", "end_of_life_date"} from the catalog
+    hosting: Hosting | None = None  # self-hosted or custom model: how it is billed (report_hosting)
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,7 @@ class ResultRow:
     judge_input_tokens: int = 0
     judge_output_tokens: int = 0
     batch: bool = False  # answered by a batch job: billed at the batch price
+    call_ms: int | None = None  # the call's wall time (else latency): what capacity billed by the hour costs
 
 
 @dataclass(frozen=True)
@@ -189,9 +201,11 @@ class _Tally:
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    call_ms: int = 0
     latencies: list[int] = field(default_factory=list)
 
-    def add(self, row: ResultRow, prices: Prices) -> None:
+    def add(self, row: ResultRow, model: ModelSpec) -> None:
+        prices = model.prices
         self.attempted += 1
         self.solved += row.passed is True
         self.errors += bool(row.error)
@@ -200,6 +214,14 @@ class _Tally:
         self.output_tokens += row.output_tokens
         self.cache_read_tokens += row.cache_read_tokens
         self.cache_write_tokens += row.cache_write_tokens
+        self.call_ms += row.call_ms or 0
+        capacity = model.hosting.capacity if model.hosting else None
+        if capacity is not None:  # billed by the hour: the task's share of the hours, not its tokens
+            hours = call_hours_cost(capacity, call_ms=row.call_ms)
+            self.on_demand_cost += hours
+            self.cost += hours
+            self._latency(row)
+            return
         on_demand = call_cost(
             prices,
             input_tokens=row.input_tokens,
@@ -209,8 +231,16 @@ class _Tally:
         )
         self.on_demand_cost += on_demand
         self.cost += on_demand * (1 - prices.batch_discount) if row.batch else on_demand
+        self._latency(row)
+
+    def _latency(self, row: ResultRow) -> None:
         if row.latency_ms is not None and not row.error:
             self.latencies.append(row.latency_ms)
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(attempted=self.attempted, prompt_tokens=self.prompt_tokens, output_tokens=self.output_tokens,
+                     call_ms=self.call_ms)
 
     @property
     def pass_rate(self) -> Fraction | None:
@@ -237,26 +267,31 @@ def build_report(inputs: ReportInputs) -> dict:
     overall: dict[str, _Tally] = {model.key: _Tally() for model in inputs.models}
     by_category: dict[str, dict[str, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
     for row in inputs.results:
-        prices = models[row.model_key].prices
-        overall[row.model_key].add(row, prices)
-        by_category[categories[row.case_id]][row.model_key].add(row, prices)
+        model = models[row.model_key]
+        overall[row.model_key].add(row, model)
+        by_category[categories[row.case_id]][row.model_key].add(row, model)
 
-    monthly = {
-        model.key: _monthly(model, overall[model.key], inputs.workload, inputs.cache_hit_rate)
+    projections = {
+        model.key: model_monthly(model.prices, model.hosting, inputs.workload, overall[model.key].usage,
+                                 min_cache_tokens=model.min_cache_tokens, cache_hit_rate=inputs.cache_hit_rate)
         for model in inputs.models
     }
+    monthly = {key: projection for key, (projection, _) in projections.items()}
     tranches = _tranches(inputs)
     return {
         "sandbox": inputs.sandbox,
         "models": [
             _model_entry(model, overall[model.key], monthly[model.key], inputs.credits_usd, tranches)
+            | {"hosting": hosting_entry(model.hosting, overall[model.key].usage, *projections[model.key]),
+               "credits_pay": _credits_pay(model)}
             | _batch_entry(overall[model.key], inputs.job_seconds)
             | _batch_jobs_entry(model.key, inputs.job_seconds)
             for model in inputs.models
         ],
         "pairwise": _pairwise(inputs),
         "judge": _judge_entry(inputs),
-        "router": _router(inputs, overall, by_category, monthly, tranches),
+        "router": _router(inputs, overall, by_category, monthly, tranches,
+                          *volume_costs(models, inputs.workload, monthly, {k: t.usage for k, t in overall.items()})),
     }
 
 
@@ -282,20 +317,6 @@ def _check_results(inputs: ReportInputs, models: dict, categories: dict) -> None
 
 
 # --------------------------------------------------------------------------- per model
-
-
-def _monthly(model: ModelSpec, tally: _Tally, workload: Workload | None, hit_rate: Decimal):
-    if workload is None:
-        return None
-    attempted = tally.attempted
-    return workload_projection(
-        model.prices,
-        workload,
-        measured_input_tokens=Decimal(tally.prompt_tokens) / attempted if attempted else None,
-        measured_output_tokens=Decimal(tally.output_tokens) / attempted if attempted else None,
-        min_cache_tokens=model.min_cache_tokens,
-        cache_hit_rate=hit_rate,
-    )
 
 
 def _runway(credits: Decimal | None, monthly_cost: Decimal | None) -> str | None:
@@ -330,6 +351,8 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
         else getattr(projection, name)
         for name in variants
     }
+    # Runway counts only what credits pay: nothing for GPUs outside AWS.
+    credited = monthly_values if _credits_pay(model) else dict.fromkeys(variants)
     return {
         "key": model.key,
         "name": model.name,
@@ -356,11 +379,16 @@ def _model_entry(model: ModelSpec, tally: _Tally, projection, credits: Decimal |
         "cost_per_task_usd": usd_display(tally.cost_per_task),
         "cost_per_solved_task_usd": usd_display(tally.cost / tally.solved if tally.solved else None),
         "monthly_usd": {name: usd_display(value) for name, value in monthly_values.items()},
-        "runway_months": {name: _runway(credits, value) for name, value in monthly_values.items()},
-        **_runway_with_expiry(tranches, monthly_values),
+        "runway_months": {name: _runway(credits, value) for name, value in credited.items()},
+        **_runway_with_expiry(tranches, credited),
         "batch_available": model.batch_available,
         "lifecycle": model.lifecycle or {"status": "active", "end_of_life_date": None},
     }
+
+
+def _credits_pay(model: ModelSpec) -> bool:
+    """AWS credits pay Bedrock and EC2 in the startup's account, not GPUs outside AWS."""
+    return model.hosting is None or model.hosting.credits_pay
 
 
 def _batch_entry(tally: _Tally, job_seconds: dict | None) -> dict:
@@ -425,8 +453,12 @@ def _judge_entry(inputs: ReportInputs) -> dict | None:
 # --------------------------------------------------------------------------- router
 
 
-def _choose(tallies: dict[str, _Tally], inputs: ReportInputs) -> tuple[str, str, bool] | None:
-    """(chosen key, best key, chosen meets the bar) among models that attempted something."""
+def _choose(tallies: dict[str, _Tally], inputs: ReportInputs,
+            at_volume: dict[str, Decimal] | None = None) -> tuple[str, str, bool] | None:
+    """(chosen key, best key, chosen meets the bar) among models that attempted something.
+    ``at_volume``: when given, models are ranked by their cost per request at the founder's volume
+    (their month / monthly requests; a model billed by the hour always on), not by the run's cost."""
+    at_volume = at_volume or {}
     candidates = {key: tally for key, tally in tallies.items() if tally.attempted}
     if not candidates:
         return None
@@ -441,19 +473,19 @@ def _choose(tallies: dict[str, _Tally], inputs: ReportInputs) -> tuple[str, str,
     if not clearing:  # only possible with an absolute bar nobody reaches
         clearing = [key for key, tally in candidates.items() if tally.pass_rate == best_rate]
     chosen = min(
-        clearing, key=lambda k: (candidates[k].cost_per_task, -candidates[k].pass_rate, k)
+        clearing, key=lambda k: (at_volume.get(k, candidates[k].cost_per_task), -candidates[k].pass_rate, k)
     )
     return chosen, best, meets_bar
 
 
-def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> dict:
+def _router(inputs: ReportInputs, overall, by_category, monthly, tranches, at_volume, monthly_at_share) -> dict:
     case_counts: dict[str, int] = {}
     for case in inputs.cases:
         case_counts[case.category] = case_counts.get(case.category, 0) + 1
 
     routed = []
     for category, count in case_counts.items():
-        choice = _choose(by_category.get(category, {}), inputs)
+        choice = _choose(by_category.get(category, {}), inputs, at_volume)
         if choice is not None:
             routed.append((category, count, *choice))
     routed_cases = sum(count for _, count, *_ in routed)
@@ -461,17 +493,13 @@ def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> di
     rows = []
     blended_cost = Decimal(0)
     blended_rate = Fraction(0)
-    router_monthly: Decimal | None = Decimal(0)
+    routed_to: dict[str, int] = {}  # cases each chosen model serves
     for category, count, chosen, best, meets_bar in routed:
         tallies = by_category[category]
         share = Fraction(count, routed_cases)
         blended_cost += tallies[chosen].cost_per_task * count / routed_cases
         blended_rate += tallies[chosen].pass_rate * share
-        projection = monthly[chosen]
-        if projection is None or router_monthly is None:
-            router_monthly = None
-        else:
-            router_monthly += projection.on_demand * count / routed_cases
+        routed_to[chosen] = routed_to.get(chosen, 0) + count
         rows.append(
             {
                 "category": category,
@@ -486,12 +514,28 @@ def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> di
             }
         )
 
-    single = _choose(overall, inputs)
+    # Each model's month at the share of the traffic it serves: per token that share of its month;
+    # billed by the hour, the GPUs (or units) that share needs (a fixed Provisioned Throughput in full).
+    router_monthly: Decimal | None = Decimal(0)
+    router_credited = Decimal(0)  # the part of router_monthly that credits pay
+    specs = {model.key: model for model in inputs.models}
+    for key, count in routed_to.items():
+        cost = monthly_at_share(key, Decimal(count) / routed_cases) if monthly[key] is not None else None
+        if cost is None or router_monthly is None:
+            router_monthly = None
+            continue
+        router_monthly += cost
+        if _credits_pay(specs[key]):
+            router_credited += cost
+
+    single = _choose(overall, inputs, at_volume)
     single_key = single[0] if single else None
     single_tally = overall[single_key] if single else _Tally()
     single_monthly = monthly[single_key].on_demand if single and monthly[single_key] else None
     if not routed:
         router_monthly = None
+    credited = {"router": None if router_monthly is None or (router_credited == 0 < router_monthly) else router_credited,
+                "single_best": single_monthly if single and _credits_pay(specs[single_key]) else None}
     absolute = inputs.bar_min_pass_rate
     return {
         "bar": {
@@ -508,9 +552,6 @@ def _router(inputs: ReportInputs, overall, by_category, monthly, tranches) -> di
             "router": usd_display(router_monthly),
             "single_best": usd_display(single_monthly),
         },
-        "runway_months": {
-            "router": _runway(inputs.credits_usd, router_monthly),
-            "single_best": _runway(inputs.credits_usd, single_monthly),
-        },
-        **_runway_with_expiry(tranches, {"router": router_monthly, "single_best": single_monthly}),
+        "runway_months": {name: _runway(inputs.credits_usd, cost) for name, cost in credited.items()},
+        **_runway_with_expiry(tranches, credited),
     }

@@ -23,7 +23,13 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bakeoff_jobs.costs import approx_tokens
-from bakeoff_jobs.model_data import END_OF_LIFE, PublishedModel, published_models, split_invoked_id
+from bakeoff_jobs.model_data import (
+    END_OF_LIFE,
+    PublishedModel,
+    is_custom_model_arn,
+    published_models,
+    split_invoked_id,
+)
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
 FLIGHT_LOG_EVENTS = 100_000  # the newest call starts and ends kept for tests and benchmarks
@@ -71,6 +77,7 @@ _MAX_OUTPUT_TOKENS: dict[str, int] = {
     "meta.llama4-maverick-17b-instruct-v1:0": 8192,
 }
 DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models
+CUSTOM_MODEL_SPEC = ModelSpec(DEFAULT_MAX_OUTPUT_TOKENS)  # a Bedrock custom model called by its ARN
 PUBLISHED: dict[str, PublishedModel] = {model.model_id: model for model in published_models()}
 KNOWN_MODELS: dict[str, ModelSpec] = {
     model_id: ModelSpec(_MAX_OUTPUT_TOKENS.get(model_id, DEFAULT_MAX_OUTPUT_TOKENS), model.cache_min_tokens,
@@ -441,6 +448,8 @@ class ConverseEngine:
         self.local_model = LocalModel() if config.llm else None
 
     def _resolve(self, invoked_id: str) -> tuple[str, ModelSpec]:
+        if is_custom_model_arn(invoked_id):  # any custom model's ARN answers, like a Llama without caching
+            return invoked_id, self.config.spec_for(invoked_id) or CUSTOM_MODEL_SPEC
         base_id, via_profile = split_model_id(invoked_id)
         spec = self.config.spec_for(base_id)
         if spec is None:

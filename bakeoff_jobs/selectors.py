@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from matching.models import FilingRoute
 from matching.roles import scope_to
@@ -14,6 +15,7 @@ from . import recommendation as recommendation_module
 from . import report as report_module
 from .costs import Prices
 from .model_data import min_cache_tokens
+from .report_hosting import Usage, hosting_of, model_monthly
 from .models import (
     BakeoffResult,
     BakeoffRun,
@@ -108,6 +110,7 @@ class SpendProjection:
     invoked_id: str
     monthly: costs.MonthlyProjection
     from_bakeoff: bool  # the bake-off's single best model at its frozen prices, else the reference model
+    kind: str = "bedrock"  # a self-hosted best model is priced by its GPUs always on (report_hosting)
 
 
 def engagement_spend_projection(engagement) -> SpendProjection | None:
@@ -115,7 +118,9 @@ def engagement_spend_projection(engagement) -> SpendProjection | None:
     all state (``costs.workload_projection``): on the single best model of the run shared with the
     founder (else the latest finished run), at that run's frozen prices; before any bake-off, on the
     model the founder named first (else the newest mid-tier Claude) at the catalog's effective price
-    of the id it would be invoked through. None without a workload (or a price)."""
+    of the id it would be invoked through. A self-hosted or custom best model is projected by the same
+    function as in the report (``report_hosting.model_monthly``: its GPUs or units always on, amortised
+    training included). None without a workload (or a price)."""
     workload = engagement_workload(engagement)
     if workload is None:
         return None
@@ -129,16 +134,12 @@ def engagement_spend_projection(engagement) -> SpendProjection | None:
         spec = _spec(best)
         measured = BakeoffResult.objects.filter(run=run, run_model=best).aggregate(
             cases=Count("id"), prompt=Sum(F("input_tokens") + F("cache_read_tokens") + F("cache_write_tokens")),
-            output=Sum("output_tokens"),
+            output=Sum("output_tokens"), call_ms=Sum(Coalesce("wall_ms", "latency_ms")),
         )
-        cases = measured["cases"]
-        monthly = costs.workload_projection(
-            spec.prices, workload,
-            measured_input_tokens=Decimal(measured["prompt"] or 0) / cases if cases else None,
-            measured_output_tokens=Decimal(measured["output"] or 0) / cases if cases else None,
-            min_cache_tokens=spec.min_cache_tokens,
-        )
-        return SpendProjection(spec.name, spec.invoked_id, monthly, True) if monthly else None
+        usage = Usage(attempted=measured["cases"], prompt_tokens=measured["prompt"] or 0,
+                      output_tokens=measured["output"] or 0, call_ms=measured["call_ms"] or 0)
+        monthly, _ = model_monthly(spec.prices, spec.hosting, workload, usage, min_cache_tokens=spec.min_cache_tokens)
+        return SpendProjection(spec.name, spec.invoked_id, monthly, True, best.kind) if monthly else None
     model = reference_model(getattr(engagement.intake, "models_of_interest", ""))
     if model is None:
         return None
@@ -175,12 +176,19 @@ def _spec(run_model: RunModel) -> report_module.ModelSpec:
         batch_discount=run_model.batch_discount,
     )
     catalog = run_model.catalog_model
+    hosting = hosting_of(**{name: getattr(run_model, name) for name in HOSTING_FIELDS})
     return report_module.ModelSpec(
         key=_model_key(run_model), name=catalog.name, invoked_id=run_model.invoked_id, prices=prices,
         min_cache_tokens=min_cache_tokens(catalog.model_id, supports_caching=prices.has_cache),
-        batch_available=run_model.batch_supported and catalog.batch_supported,
-        lifecycle=catalog.lifecycle_on(),
+        batch_available=run_model.batch_supported and catalog.batch_supported and hosting is None,
+        lifecycle=catalog.lifecycle_on(), hosting=hosting,
     )
+
+
+# The RunModel fields a self-hosted or custom model is priced from (frozen at launch).
+HOSTING_FIELDS = ("kind", "max_concurrency", "gpu_type", "gpu_count", "gpu_hour_price", "hosting", "custom_pricing",
+                  "model_units", "model_unit_hour_price", "commitment_months", "training_cost_usd",
+                  "amortisation_months")
 
 
 def complete_case_ids(run: BakeoffRun) -> set[int]:
@@ -210,7 +218,7 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
     rows = results_of_run.values_list(
         "case_id", "run_model_id", "status", "passed", "score", "latency_ms", "input_tokens", "output_tokens",
         "cache_read_tokens", "cache_write_tokens", "error_code", "judge_input_tokens", "judge_output_tokens",
-        "batch_job_id",
+        "batch_job_id", "wall_ms",
     )
     results = [
         report_module.ResultRow(
@@ -219,8 +227,9 @@ def report_inputs(run: BakeoffRun, *, only_cases: set[int] | None = None) -> rep
             input_tokens=inp, output_tokens=out, cache_read_tokens=cr, cache_write_tokens=cw,
             error=(code or "error") if status == ResultStatus.ERROR else None,
             judge_input_tokens=ji, judge_output_tokens=jo, batch=batch_job_id is not None,
+            call_ms=wall if wall is not None else latency,
         )
-        for case_id, rm_id, status, passed, score, latency, inp, out, cr, cw, code, ji, jo, batch_job_id in rows
+        for case_id, rm_id, status, passed, score, latency, inp, out, cr, cw, code, ji, jo, batch_job_id, wall in rows
     ]
     engagement = run.engagement
     return report_module.ReportInputs(
@@ -262,6 +271,9 @@ def run_report(run: BakeoffRun, *, only_cases: set[int] | None = None) -> dict:
         "endpoint": "sandbox" if run.sandbox else "bedrock",
         "mode": run.mode,
     }
+    intake = getattr(run.engagement, "intake", None) if run.engagement_id else None
+    report["founder_needs"] = {"open_weights": bool(intake and intake.needs_open_weights),
+                               "fine_tuning": bool(intake and intake.needs_fine_tuning)}
     report["sample_size"] = recommendation_module.sample_size(report)
     report["recommendation"] = recommendation_module.recommendation(report, report["sample_size"])
     return report

@@ -22,6 +22,7 @@ from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
 from .evalsets import parse_eval_file
+from .hosting import custom_snapshot
 from .models import (
     ACTIVE_STATUSES,
     BATCH_JOB_ENDED,
@@ -30,6 +31,7 @@ from .models import (
     BatchJob,
     BatchJobStatus,
     BakeoffRun,
+    CatalogKind,
     CatalogModel,
     EvalCase,
     EvalSet,
@@ -298,11 +300,11 @@ def refuse_unoffered(choices: Sequence[ModelChoice], *, role: str = "model") -> 
 def _snapshot(run: BakeoffRun, choice: ModelChoice, *, role: str, position: int) -> RunModel:
     model = choice.model
     return RunModel(
-        run=run, catalog_model=model, role=role, position=position, invoked_id=choice.invoked_id,
+        run=run, catalog_model=model, role=role, position=position, invoked_id=choice.invoked_id, kind=model.kind,
         batch_discount=model.batch_discount, batch_supported=model.batch_supported,
         prices_effective_date=model.effective_date,
         max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
-        tokens_per_minute=model.tokens_per_minute, **choice.prices(),
+        tokens_per_minute=model.tokens_per_minute, **choice.prices(), **custom_snapshot(model),
     )
 
 
@@ -671,6 +673,11 @@ def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
 
 def batch_refusal(*, models: Sequence[CatalogModel | ModelChoice], case_count: int) -> str | None:
     """Why these models and this many cases cannot run as Bedrock batch jobs (None: they can)."""
+    # A self-hosted endpoint has no batch jobs, and a custom model's capacity is billed by the hour (or
+    # its deployment per token on demand): batch bake-offs take Bedrock foundation models only.
+    hosted = [as_choice(m).name for m in models if as_choice(m).model.kind != CatalogKind.BEDROCK]
+    if hosted:
+        return f"Batch bake-offs take Bedrock foundation models only, not {', '.join(hosted)}."
     no_batch = [as_choice(m).name for m in models if not as_choice(m).model.batch_supported]
     if no_batch:
         return f"Bedrock offers no batch inference for {', '.join(no_batch)}."

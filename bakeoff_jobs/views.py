@@ -110,7 +110,9 @@ def launch(request: HttpRequest) -> HttpResponse:
                     "legacy": legacy,
                     "batch_usd": services.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),
-               "groups": _picker_rows(form)}
+               "groups": _picker_rows(form),
+               "needs": picker.need_suggestions(engagement.intake if engagement is not None else None),
+               "can_register": request.user.has_perm("bakeoff_jobs.add_catalogmodel")}
     return render(request, "bakeoff_jobs/launch.html", context, status=400 if form.errors else 200)
 
 
@@ -187,6 +189,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": _progress_payload(run),
         "report": data,
         "models": models,
+        "hosted_models": [m for m in models if m.get("hosting")],
         "names": names,
         "candidates": selectors.run_candidates(run),
         **_decision_context(data, names),

@@ -59,6 +59,8 @@ def runway(entry, variant) -> str:
     expire, else the months they pay for."""
     if not entry:
         return "—"
+    if entry.get("credits_pay") is False:
+        return "not paid by credits (GPUs outside AWS)"
     validity = entry.get("credit_validity_months")
     if validity and (entry.get("runway_covers_validity") or {}).get(variant):
         return f"covers the whole validity ({validity} months)"

@@ -90,3 +90,43 @@ def eval_set_with_cases(n: int, *, categories=("extraction", "triage"), **kwargs
         EvalCaseFactory(eval_set=eval_set, line=i + 1, prompt=f"Case {i}: say Paris", expected="Paris",
                         category=categories[i % len(categories)])
     return eval_set
+
+
+FINE_TUNED_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/meta.llama3-1-8b-instruct-v1:0:128k/ft4x2a"
+
+
+def custom_model(*, name="Support Llama (fine-tuned)", model_arn=FINE_TUNED_ARN, catalog=None, **pricing):
+    """A catalog entry of kind custom (a Bedrock custom model called by its ARN) with its pricing."""
+    from bakeoff_jobs.hosting import CustomModel
+
+    entry = catalog_model(name=name, model_id=f"custom.{name.lower().replace(' ', '-')[:40]}", kind="custom",
+                          inference_profile_id="", **(catalog or {}))
+    CustomModel.objects.update_or_create(catalog_model=entry, defaults={"model_arn": model_arn, **pricing})
+    return CatalogModel.objects.get(pk=entry.pk)
+
+
+def self_hosted_model(*, name="Llama 3.1 8B on our GPUs", **catalog):
+    """A catalog entry of kind self_hosted (the endpoint itself is the call path's business)."""
+    return catalog_model(name=name, model_id=f"selfhosted.{name.lower().replace(' ', '-')[:40]}", kind="self_hosted",
+                         inference_profile_id="", input_per_1m=Decimal("0"), output_per_1m=Decimal("0"), **catalog)
+
+
+def run_with_results(engagement, models, answers: dict, categories=("",), **frozen_by_model) -> "BakeoffRun":
+    """A launched (not executed) run on one case per answer, with its results stored as a worker would:
+    answers[model] = [(passed, input tokens, output tokens, wall ms), …], one per case in order.
+    frozen_by_model[str(model.pk)] = RunModel fields the launch froze (a self-hosted endpoint's GPUs …)."""
+    from bakeoff_jobs import services
+    from bakeoff_jobs.models import BakeoffResult, RunModel
+
+    cases = max(len(rows) for rows in answers.values())
+    eval_set = eval_set_with_cases(cases, categories=categories, engagement=engagement)
+    run = services.bakeoff_launch(eval_set=eval_set, models=models, engagement=engagement)
+    case_rows = list(eval_set.cases.order_by("line"))
+    for model, rows in answers.items():
+        run_model = RunModel.objects.get(run=run, catalog_model=model)
+        RunModel.objects.filter(pk=run_model.pk).update(**frozen_by_model.get(str(model.pk), {}))
+        for case, (passed, inp, out, wall_ms) in zip(case_rows, rows):
+            BakeoffResult.objects.create(run=run, run_model=run_model, case=case, status="ok", output="x",
+                                         input_tokens=inp, output_tokens=out, latency_ms=wall_ms, wall_ms=wall_ms,
+                                         passed=passed, score=1.0 if passed else 0.0)
+    return run

@@ -43,7 +43,7 @@ def _catalog_form(client, model):
         data[name] = "on" if value is True else ("" if value is False else value)
         if value is False:
             data.pop(name)
-    for prefix in ("profiles", "changes"):
+    for prefix in ("profiles", "changes", "custom"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     return data
 

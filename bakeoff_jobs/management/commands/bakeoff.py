@@ -17,6 +17,7 @@ from bakeoff_jobs import recommendation, selectors, services
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
+from bakeoff_jobs.recommendation import hosting_cost_text
 from bakeoff_jobs.templatetags.bakeoff_format import category_name, money, per_1000, runway
 
 
@@ -244,13 +245,15 @@ def render_text(report: dict) -> str:
         monthly = (m.get("monthly_usd") or {}).get("on_demand")
         if monthly is not None:
             lasts = runway(m, "on_demand")
-            lines.append(f"{m['name']}: {money(monthly)} a month on demand at the founder's volume"
-                         + ("" if lasts == "—" else f"; credit runway {lasts}"))
+            hourly = ((m.get("hosting") or {}).get("monthly") or {}).get("always_on_usd") is not None
+            lines.append(f"{m['name']}: {money(monthly)} a month {'always on' if hourly else 'on demand'} at the "
+                         f"founder's volume" + ("" if lasts == "—" else f"; credit runway {lasts}"))
+        lines.extend(_hosting_lines(m))
     for m in report.get("models", []):
         note = lifecycle_note(m.get("lifecycle"))
         if note:
             lines.append(f"{m['name']} ({m['invoked_id']}) is {note}.")
-        if m.get("batch_available") is False:
+        if m.get("batch_available") is False and not m.get("hosting"):
             lines.append(f"{m['name']}: Bedrock offers no batch inference for it (no batch projection).")
     for pair, size in zip(report.get("pairwise", []), sizes["pairs"]):
         verdict = " (significant)" if pair.get("significant") else ""
@@ -272,6 +275,16 @@ def render_text(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _hosting_lines(m: dict) -> list[str]:
+    """A self-hosted or custom model's hours: measured throughput, what the volume needs, who pays."""
+    hosting = m.get("hosting")
+    if not hosting:
+        return []
+    measured = (f"{hosting['output_tokens_per_second']} output tokens/s at {hosting['concurrency']} in flight; "
+                if hosting.get("output_tokens_per_second") else "")
+    return [f"  {measured}{hosting_cost_text(m)}"]
+
+
 def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dict) -> list[str]:
     """The recommendation first, in the report page's words, then any small-sample warning."""
     if not decision:
@@ -290,6 +303,7 @@ def _decision_lines(decision: dict | None, router: dict, sizes: dict, names: dic
              f"  pass rate {'-' if rate is None else f'{rate:.1%}'} (95% interval {low:.0%}-{high:.0%}, "
              f"{decision['cases']} cases); {per_1000(decision.get('cost_per_task_usd'))} per 1,000 tasks",
              f"  {decision['reason']}"]
+    lines += [f"  {need['text']}" for need in decision.get("needs") or []]
     thin = [(category_name(c["category"]), c) for c in sizes["categories"] if c["too_few"]]
     thin += [(f"{names.get(p['a'], p['a'])} vs {names.get(p['b'], p['b'])}", p) for p in sizes["pairs"] if p["too_few"]]
     if thin:
