@@ -4,7 +4,8 @@ It is forked from the command's own process as soon as the arguments are read, s
 Django, the project's models and tasks already loaded (no interpreter start, no second import of
 the project, no system checks) and boots while the command uploads the eval set and estimates the
 cost. It runs in a session of its own with its output discarded: a Ctrl-C in the terminal reaches
-the command, which cancels the run and then stops the worker. Where the platform cannot fork, it is
+the command, which cancels the run and then stops the worker. Where the platform cannot fork, or
+the command runs in a process with other threads (call_command from a server or a test), it is
 started as a `celery worker` process instead."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from django.db import connections
@@ -32,11 +34,14 @@ class CommandWorker:
 
     @classmethod
     def start(cls, *, concurrency: int = CONCURRENCY) -> "CommandWorker":
-        if not hasattr(os, "fork"):
+        """Forked when this process is single-threaded (a fork copies only the calling thread, and
+        another thread could hold a lock the child then waits on for ever); else a new process."""
+        if not hasattr(os, "fork") or threading.active_count() > 1:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--loglevel=WARNING",
                  f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "-n", _node_name()],
                 env={**os.environ, "CELERY_SKIP_CHECKS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
             return cls(process.pid, process)
         connections.close_all()  # the child must not share the command's database connections
@@ -66,8 +71,8 @@ class CommandWorker:
 
     def stop(self, *, wait: float) -> None:
         """SIGTERM (warm shutdown). With wait > 0, wait that long for the worker to exit, then kill
-        what is left of it; with 0, return at once and let it finish stopping on its own (used once
-        the run is finished: nothing is left to lose)."""
+        what is left of its session; with 0, return at once and let it finish stopping on its own
+        (used once the run is finished: nothing is left to lose)."""
         if not self.alive():
             return
         try:
@@ -79,16 +84,12 @@ class CommandWorker:
         deadline = time.monotonic() + wait
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
-        if self._process is None:
-            try:  # pool processes left behind by a worker that died or did not stop in time
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            while self.alive():
-                time.sleep(0.01)
-        elif self.alive():
-            self._process.kill()
-            self._process.wait()
+        try:  # a worker that did not stop in time, and pool processes a dead worker left behind
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        while self.alive():
+            time.sleep(0.01)
 
 
 def _node_name() -> str:

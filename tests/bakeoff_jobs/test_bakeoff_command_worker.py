@@ -5,9 +5,11 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count
 
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
@@ -90,3 +92,18 @@ def test_refused_input_stops_the_worker_it_started(sandbox, tmp_path):
     assert done.returncode == 1 and "bad row" in done.stderr
     assert gone(worker_pid(done.stderr))
     assert not BakeoffRun.objects.exists()
+
+
+def test_from_a_process_with_threads_the_worker_is_a_new_process(sandbox, tmp_path, monkeypatch, settings, capsys):
+    """call_command here runs beside the sandbox's thread: a fork would copy only this thread."""
+    for name, value in process_env(BEDROCK_ENDPOINT_URL=sandbox.url).items():
+        monkeypatch.setenv(name, value)
+    settings.BEDROCK_ENDPOINT_URL = sandbox.url
+    assert threading.active_count() > 1
+    models = f"{claude_haiku_45().model_id},{llama_8b().model_id}"
+    call_command("bakeoff", str(write_eval_file(tmp_path, 10)), "--models", models, "--start-worker", "--json",
+                 "--timeout", "60")
+
+    out, err = capsys.readouterr()
+    assert json.loads(out) == BakeoffRun.objects.get().report
+    wait_for(lambda: gone(worker_pid(err)), timeout=30)
