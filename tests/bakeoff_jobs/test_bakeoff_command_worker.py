@@ -2,7 +2,9 @@
 before anything else, and stops it once the report is out (at once when the run finished, waiting
 for its warm shutdown otherwise)."""
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -82,6 +84,24 @@ def test_a_run_still_going_at_the_timeout_stops_the_worker_before_the_command_en
     run = BakeoffRun.objects.get()
     assert run.status == RunStatus.RUNNING and 0 < run.done_count < 400
     assert run.done_count == BakeoffResult.objects.filter(run=run).count()  # calls in flight were stored
+
+
+def test_a_worker_that_dies_mid_run_ends_the_command_with_an_error(sandbox, tmp_path):
+    sandbox.config.latency_ms = 300
+    models = f"{claude_haiku_45().model_id},{llama_8b().model_id}"
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "bakeoff", str(write_eval_file(tmp_path, 200)), "--models", models,
+         "--start-worker"],
+        cwd=ROOT, env=process_env(BEDROCK_ENDPOINT_URL=sandbox.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    pid = worker_pid(next(line for line in command.stderr if "worker started" in line))
+    wait_for(lambda: BakeoffRun.objects.filter(done_count__gt=0).exists(), timeout=60)
+    os.killpg(pid, signal.SIGKILL)
+    _, err = command.communicate(timeout=30)
+
+    assert command.returncode == 1 and "the worker this command started has exited" in err, err
+    assert BakeoffRun.objects.get().status == RunStatus.RUNNING  # a worker started later finishes it
 
 
 def test_refused_input_stops_the_worker_it_started(sandbox, tmp_path):

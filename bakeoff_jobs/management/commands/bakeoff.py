@@ -96,7 +96,7 @@ class Command(BaseCommand):
             if options["no_wait"]:
                 self.stdout.write(str(run.pk))
                 return
-            self._wait_or_cancel(run, options)
+            self._wait_or_cancel(run, options, worker)
             run = BakeoffRun.objects.get(pk=run.pk)
             if run.status != RunStatus.FINISHED:
                 raise CommandError(f"bake-off #{run.pk} ended {run.status}: {run.error or 'no report'}")
@@ -151,12 +151,12 @@ class Command(BaseCommand):
         )
         return run
 
-    def _wait_or_cancel(self, run: BakeoffRun, options) -> None:
+    def _wait_or_cancel(self, run: BakeoffRun, options, worker: CommandWorker | None) -> None:
         poll = 0.0
         if run.mode == RunMode.BATCH:
             poll = options["poll_seconds"] or (1.0 if run.sandbox else settings.BAKEOFF_BATCH_POLL_SECONDS)
         try:
-            self._wait(run.pk, options["timeout"], batch_poll_seconds=poll)
+            self._wait(run.pk, options["timeout"], batch_poll_seconds=poll, worker=worker)
         except KeyboardInterrupt:
             services.bakeoff_cancel(run=run, reason="interrupted from the command line")
             if run.mode == RunMode.BATCH:
@@ -170,7 +170,8 @@ class Command(BaseCommand):
         if refusal:
             raise CommandError(f"--batch: {refusal}")
 
-    def _wait(self, run_id: int, timeout: float, *, batch_poll_seconds: float = 0.0) -> None:
+    def _wait(self, run_id: int, timeout: float, *, batch_poll_seconds: float = 0.0,
+              worker: CommandWorker | None = None) -> None:
         started = time.monotonic()
         tty = sys.stderr.isatty()
         last_line, printed_bucket = "", -1
@@ -185,18 +186,21 @@ class Command(BaseCommand):
                     last_jobs = jobs_line
             progress = selectors.run_progress(run_id=run_id)
             line = progress_bar(progress, time.monotonic() - started)
+            second = int(time.monotonic() - started)
             if tty:
                 sys.stderr.write("\r" + line)
                 sys.stderr.flush()
-            elif line != last_line and (progress.finished or (
-                    int(time.monotonic() - started) % 5 == 0 and int(time.monotonic() - started) != printed_bucket)):
+            elif line != last_line and (progress.finished or (second % 5 == 0 and second != printed_bucket)):
                 sys.stderr.write(line + "\n")  # off a terminal: a line every 5 s, and the last one
-                printed_bucket = int(time.monotonic() - started)
+                printed_bucket = second
             last_line = line
             if progress.finished:
                 if tty:
                     sys.stderr.write("\n")
                 return
+            if worker is not None and not worker.alive():
+                raise CommandError(f"bake-off #{run_id} still {progress.status}: the worker this command started "
+                                   "has exited; the run goes on when a worker runs")
             if timeout and time.monotonic() - started > timeout:
                 raise CommandError(f"bake-off #{run_id} still {progress.status} after {timeout:.0f}s; "
                                    "it keeps running on the workers")
