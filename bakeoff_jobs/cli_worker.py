@@ -35,8 +35,10 @@ class CommandWorker:
     @classmethod
     def start(cls, *, concurrency: int = CONCURRENCY) -> "CommandWorker":
         """Forked when this process is single-threaded (a fork copies only the calling thread, and
-        another thread could hold a lock the child then waits on for ever); else a new process."""
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        another thread could hold a lock the child then waits on for ever) and outside a
+        transaction (its connections are closed first); else a new process."""
+        if (not hasattr(os, "fork") or threading.active_count() > 1
+                or any(connection.in_atomic_block for connection in connections.all())):
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--loglevel=WARNING",
                  f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "-n", _node_name()],
