@@ -3,7 +3,7 @@
 It is forked from the command's own process as soon as the arguments are read, so it starts with
 Django, the project's models and tasks already loaded (no interpreter start, no second import of
 the project, no system checks) and boots while the command uploads the eval set and estimates the
-cost. It runs in a session of its own with its output discarded: a Ctrl-C in the terminal reaches
+cost. It runs in a process group of its own with its output discarded: a Ctrl-C in the terminal reaches
 the command, which cancels the run and then stops the worker. Where the platform cannot fork, or
 the command runs in a process with other threads (call_command from a server or a test), it is
 started as a `celery worker` process instead."""
@@ -73,7 +73,7 @@ class CommandWorker:
 
     def stop(self, *, wait: float) -> None:
         """SIGTERM (warm shutdown). With wait > 0, wait that long for the worker to exit, then kill
-        what is left of its session; with 0, return at once and let it finish stopping on its own
+        what is left of its process group; with 0, return at once and let it finish stopping on its own
         (used once the run is finished: nothing is left to lose)."""
         if not self.alive():
             return
@@ -99,7 +99,7 @@ def _node_name() -> str:
 
 
 def _serve(concurrency: int) -> int:
-    """In the forked child: a session of its own, output discarded, then a prefork worker."""
+    """In the forked child: a process group of its own (setsid), output discarded, then a prefork worker."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
