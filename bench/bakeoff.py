@@ -67,12 +67,14 @@ def run(args: argparse.Namespace) -> dict | None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
+def setup(args: argparse.Namespace, tmp: Path):
+    """Django on the benchmark's database (migrated), the sandbox started in this process and the
+    catalog's models given the benchmark's concurrency; (sandbox, model ids)."""
     os.environ["CLOUDROUTE_VAR_DIR"] = str(tmp)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudroute.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if args.chunk_size:
+    if getattr(args, "chunk_size", 0):
         os.environ["BAKEOFF_CHUNK_SIZE"] = str(args.chunk_size)
     sys.path.insert(0, str(ROOT))
 
@@ -81,13 +83,13 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     django.setup()
     from django.core.management import call_command
 
-    from bakeoff_jobs import services
-    from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunStatus
+    from bakeoff_jobs.models import CatalogModel
     from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
 
     sandbox = start_in_thread(SandboxConfig(
         latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],
-        throttle_rate=args.throttle_rate, throttle_after_latency=args.throttle_after_latency,
+        throttle_rate=getattr(args, "throttle_rate", 0.0),
+        throttle_after_latency=getattr(args, "throttle_after_latency", False),
     ))
     os.environ["BEDROCK_ENDPOINT_URL"] = sandbox.url  # the worker's configured endpoint
     call_command("migrate", verbosity=0, interactive=False)
@@ -96,11 +98,24 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     CatalogModel.objects.filter(model_id__in=model_ids).update(
         max_concurrency=args.concurrency, requests_per_minute=None, tokens_per_minute=None, is_active=True
     )
-    lines = "\n".join(
+    return sandbox, model_ids
+
+
+def eval_lines(cases: int) -> str:
+    """The benchmark's eval set as JSONL: every case answered "Paris" by the sandbox, three categories."""
+    return "\n".join(
         json.dumps({"prompt": f"Case {i}: what is the capital of France? say Paris", "expected": "Paris",
                     "scorer": "contains", "category": ("extraction", "triage", "hard-analysis")[i % 3]})
-        for i in range(args.cases)
+        for i in range(cases)
     )
+
+
+def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
+    sandbox, model_ids = setup(args, tmp)
+    from bakeoff_jobs import services
+    from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
+
+    lines = eval_lines(args.cases)
     eval_set = services.evalset_upload(name="bench", data=lines.encode(), filename="bench.jsonl")
 
     worker_concurrency = args.worker_concurrency or args.models

@@ -82,3 +82,8 @@ def test_redis_is_one_server_laid_out_by_the_settings(compose):
         env = _env(compose["services"][name])
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert "CELERY_BROKER_URL" not in env and "CACHE_REDIS_URL" not in env
+
+
+def test_a_worker_that_exits_is_started_again(compose):
+    """kombu's consumer can end the worker on a Redis restart (README, Faults)."""
+    assert compose["services"]["worker"]["restart"] == "unless-stopped"

@@ -38,3 +38,12 @@ def test_bad_rows_store_nothing_and_name_every_line():
         evalset_upload(name="bad", data=data, filename="cases.jsonl")
     assert sorted({e.line for e in caught.value.errors}) == [2, 3]
     assert EvalSet.objects.count() == 0 and EvalCase.objects.count() == 0
+
+
+def test_a_thousand_cases_are_stored_in_a_few_statements(django_assert_max_num_queries):
+    """A bulk insert in one transaction: 4 statements on PostgreSQL, 13 on SQLite (its limit on
+    parameters splits the insert in batches of 99 rows); one per case would be over 1,000."""
+    data = _jsonl(*({"prompt": f"Case {i}", "expected": "x", "scorer": "exact"} for i in range(1000)))
+    with django_assert_max_num_queries(15):
+        eval_set = evalset_upload(name="big", data=data, filename="cases.jsonl")
+    assert eval_set.cases.count() == 1000

@@ -26,6 +26,25 @@ def test_database_url() -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + db["NAME"], parts.query, parts.fragment))
 
 
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a process the tests start (a worker, a command): the test database, the
+    configured broker, and short polling and flush intervals."""
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=test_database_url(),
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        CLOUDROUTE_VAR_DIR=str(settings.VAR_DIR),
+        CELERY_BROKER_POLLING_INTERVAL="0.05",
+        BAKEOFF_FLUSH_SECONDS="0.1",
+        BAKEOFF_CANCEL_POLL_SECONDS="0.05",
+        BAKEOFF_SLOT_LEASE_SECONDS="3",  # a killed worker's slots come back quickly
+        BAKEOFF_CHUNK_SIZE="10",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
 class WorkerProcess:
     def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None, concurrency: int = 4,
                  beat: bool = False) -> None:
@@ -36,19 +55,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 30.0) -> "WorkerProcess":
-        env = os.environ.copy()
-        env.update(
-            DATABASE_URL=test_database_url(),
-            CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-            CLOUDROUTE_VAR_DIR=str(settings.VAR_DIR),
-            CELERY_BROKER_POLLING_INTERVAL="0.05",
-            BAKEOFF_FLUSH_SECONDS="0.1",
-            BAKEOFF_CANCEL_POLL_SECONDS="0.05",
-            BAKEOFF_SLOT_LEASE_SECONDS="3",  # a killed worker's slots come back quickly
-            BAKEOFF_CHUNK_SIZE="10",
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.extra_env)
+        env = process_env(**self.extra_env)
         self._log = open(self.log_path, "ab")
         beat = ["-B", "-s", str(self.log_path.with_suffix(".beat"))] if self.beat else []
         self.process = subprocess.Popen(

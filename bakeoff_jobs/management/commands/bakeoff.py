@@ -2,9 +2,8 @@
 wait with a progress bar, print the report."""
 from __future__ import annotations
 
+import gc
 import json
-import os
-import subprocess
 import sys
 import time
 from decimal import Decimal, InvalidOperation
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bakeoff_jobs import recommendation, selectors, services
+from bakeoff_jobs.cli_worker import CommandWorker
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
 from bakeoff_jobs.models import BakeoffRun, BatchJob, RunMode, RunStatus
@@ -30,9 +30,16 @@ def _decimal(text: str) -> Decimal:
 
 # A pilot measures answer length on a few cases; more than this is a run of its own.
 MAX_PILOT_CASES = 50
+# How long a worker started with --start-worker gets to stop after a cancel, a timeout or an error.
+WORKER_STOP_SECONDS = 30
+# How often the progress is read while waiting (a query of one row).
+POLL_SECONDS = 0.1
 
 
 class Command(BaseCommand):
+    # The system checks (URLs, admin, templates) say nothing about a bake-off and cost about half a
+    # second of every run; `manage.py check` and the deploy run them.
+    requires_system_checks = []
     help = (
         "Run a bake-off: upload EVAL_FILE (JSONL or CSV: prompt, expected, scorer, optional system_prompt, "
         "category, scorer_options), call every model in --models on every case through the Celery workers "
@@ -68,12 +75,46 @@ class Command(BaseCommand):
                             help="with --batch: how often this command asks Bedrock for the jobs' status "
                                  "(default: 1 s on the sandbox, else BAKEOFF_BATCH_POLL_SECONDS)")
 
+    def run_from_argv(self, argv):
+        super().run_from_argv(argv)
+        # The process ends next: what it loaded (Django, botocore's models) is not garbage worth
+        # walking on the way out, which took half a second (gc.freeze leaves it to the exit).
+        gc.freeze()
+
     def handle(self, *args, **options):
         path = Path(options["eval_file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         if not 0 <= options["pilot"] <= MAX_PILOT_CASES:
             raise CommandError(f"--pilot takes 0 to {MAX_PILOT_CASES} cases, not {options['pilot']}")
+        # First, so the worker boots while the set is uploaded and the cost estimated.
+        worker = CommandWorker.start() if options["start_worker"] and not options["no_wait"] else None
+        if worker is not None:
+            self.stderr.write(f"worker started (pid {worker.pid}); it stops when this command ends")
+        finished = False
+        try:
+            run = self._launch(path, options)
+            if options["no_wait"]:
+                self.stdout.write(str(run.pk))
+                return
+            self._wait_or_cancel(run, options, worker)
+            run = BakeoffRun.objects.get(pk=run.pk)
+            if run.status != RunStatus.FINISHED:
+                raise CommandError(f"bake-off #{run.pk} ended {run.status}: {run.error or 'no report'}")
+            if options["json"]:
+                self.stdout.write(json.dumps(run.report, sort_keys=False))
+            else:
+                self.stdout.write(render_text(run.report))
+            self.stdout.flush()
+            finished = True
+        finally:
+            if worker is not None:
+                # A finished run leaves the worker nothing to do: it stops on its own while the
+                # command exits. Otherwise wait for its warm shutdown (calls in flight are stored).
+                worker.stop(wait=0 if finished else WORKER_STOP_SECONDS)
+
+    def _launch(self, path: Path, options) -> BakeoffRun:
+        """Upload, estimate (printed) and launch; nothing is stored when the input is refused."""
         engagement = None
         if options["engagement"]:
             from matching.models import Engagement
@@ -109,38 +150,19 @@ class Command(BaseCommand):
             f"{'records in batch jobs' if run.mode == RunMode.BATCH else 'calls'} dispatched"
             f"{' to the local sandbox' if run.sandbox else ' to Amazon Bedrock'}"
         )
-        if options["no_wait"]:
-            self.stdout.write(str(run.pk))
-            return
-        worker = self._start_worker() if options["start_worker"] else None
+        return run
+
+    def _wait_or_cancel(self, run: BakeoffRun, options, worker: CommandWorker | None) -> None:
         poll = 0.0
         if run.mode == RunMode.BATCH:
             poll = options["poll_seconds"] or (1.0 if run.sandbox else settings.BAKEOFF_BATCH_POLL_SECONDS)
         try:
-            self._wait(run.pk, options["timeout"], batch_poll_seconds=poll)
+            self._wait(run.pk, options["timeout"], batch_poll_seconds=poll, worker=worker)
         except KeyboardInterrupt:
             services.bakeoff_cancel(run=run, reason="interrupted from the command line")
             if run.mode == RunMode.BATCH:
                 services.batch_stop(run_id=run.pk)
             raise CommandError(f"bake-off #{run.pk} cancelled") from None
-        finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
-        run = BakeoffRun.objects.get(pk=run.pk)
-        if run.status != RunStatus.FINISHED:
-            raise CommandError(f"bake-off #{run.pk} ended {run.status}: {run.error or 'no report'}")
-        if options["json"]:
-            self.stdout.write(json.dumps(run.report, sort_keys=False))
-        else:
-            self.stdout.write(render_text(run.report))
-
-    def _start_worker(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "cloudroute", "worker", "--loglevel=WARNING",
-             "--concurrency=4", "--without-gossip", "--without-mingle"],
-            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
 
     def _refuse_batch(self, models, path: Path) -> None:
         """Before anything is stored: batch needs every model to offer it and enough cases."""
@@ -149,10 +171,11 @@ class Command(BaseCommand):
         if refusal:
             raise CommandError(f"--batch: {refusal}")
 
-    def _wait(self, run_id: int, timeout: float, *, batch_poll_seconds: float = 0.0) -> None:
+    def _wait(self, run_id: int, timeout: float, *, batch_poll_seconds: float = 0.0,
+              worker: CommandWorker | None = None) -> None:
         started = time.monotonic()
         tty = sys.stderr.isatty()
-        last_line = ""
+        last_line, printed_bucket = "", -1
         polled, last_jobs = 0.0, ""
         while True:
             if batch_poll_seconds and time.monotonic() - polled >= batch_poll_seconds:
@@ -164,20 +187,25 @@ class Command(BaseCommand):
                     last_jobs = jobs_line
             progress = selectors.run_progress(run_id=run_id)
             line = progress_bar(progress, time.monotonic() - started)
+            second = int(time.monotonic() - started)
             if tty:
                 sys.stderr.write("\r" + line)
                 sys.stderr.flush()
-            elif line != last_line and (progress.finished or int(time.monotonic() - started) % 5 == 0):
-                sys.stderr.write(line + "\n")
+            elif line != last_line and (progress.finished or (second % 5 == 0 and second != printed_bucket)):
+                sys.stderr.write(line + "\n")  # off a terminal: a line every 5 s, and the last one
+                printed_bucket = second
             last_line = line
             if progress.finished:
                 if tty:
                     sys.stderr.write("\n")
                 return
+            if worker is not None and not worker.alive():
+                raise CommandError(f"bake-off #{run_id} still {progress.status}: the worker this command started "
+                                   "has exited; the run goes on when a worker runs")
             if timeout and time.monotonic() - started > timeout:
                 raise CommandError(f"bake-off #{run_id} still {progress.status} after {timeout:.0f}s; "
                                    "it keeps running on the workers")
-            time.sleep(0.25)
+            time.sleep(POLL_SECONDS)
 
 
 def batch_jobs_line(run_id: int) -> str:
