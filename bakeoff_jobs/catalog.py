@@ -25,7 +25,7 @@ from .model_data import (
     requires_profile,
     split_invoked_id,
 )
-from .models import CatalogChange, CatalogModel, InferenceProfile, Lifecycle
+from .models import CatalogChange, CatalogKind, CatalogModel, InferenceProfile, Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,8 @@ def catalog_sync(*, client=None) -> SyncSummary:
     summary = SyncSummary(models_listed=len(listing), profiles_listed=len(profiles))
     now = timezone.now()
     with transaction.atomic():
-        catalog = list(CatalogModel.objects.select_for_update().order_by("pk"))
+        # Only Bedrock foundation models: self-hosted and custom entries are not Bedrock's to list.
+        catalog = list(CatalogModel.objects.select_for_update().filter(kind=CatalogKind.BEDROCK).order_by("pk"))
         known = {entry.model_id for entry in catalog}
         summary.not_in_catalog = sorted(
             model_id for model_id, s in by_model.items()

@@ -17,6 +17,7 @@ from .model_data import min_cache_tokens
 from .models import (
     BakeoffResult,
     BakeoffRun,
+    CatalogKind,
     CatalogModel,
     EvalSet,
     ResultStatus,
@@ -153,7 +154,7 @@ def reference_model(models_of_interest: str = "") -> CatalogModel | None:
     """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": each word
     of a name is a word of the model's name; the newest such model), else the newest mid-tier
     Claude."""
-    offered = list(CatalogModel.objects.offered().order_by("-model_id"))
+    offered = list(CatalogModel.objects.offered().exclude(kind=CatalogKind.SELF_HOSTED).order_by("-model_id"))
     names = {model.pk: set(model.name.casefold().split()) for model in offered}
     for wanted in models_of_interest.split(","):
         words = set(wanted.casefold().split())
