@@ -252,3 +252,19 @@ def test_the_key_from_the_named_environment_variable_is_sent(monkeypatch, celery
     run = launch(sandbox, eval_set_with_cases(1), [llama_8b(), entry], django_capture_on_commit_callbacks)
     error = BakeoffResult.objects.get(run=run, run_model__catalog_model=entry)
     assert (error.error_code, error.attempts) == ("Unauthorized", 1)
+
+
+def test_the_demo_has_a_self_hosted_llama_on_the_sandbox_beside_claude_and_bedrocks_llama(
+        settings, celery_eager, sandbox, django_capture_on_commit_callbacks):
+    from matching.demo import DEMO_SELFHOSTED_ID, demo_selfhosted_ensure
+
+    settings.BEDROCK_ENDPOINT_URL = sandbox.url
+    entry = demo_selfhosted_ensure()
+    assert demo_selfhosted_ensure().pk == entry.pk  # loading the demo again adds nothing
+    endpoint = SelfHostedEndpoint.objects.get(catalog_model=entry)
+    assert (entry.model_id, entry.owner_partner, endpoint.base_url) == (DEMO_SELFHOSTED_ID, None, f"{sandbox.url}/v1")
+    run = launch(sandbox, eval_set_with_cases(3), [claude_haiku_45(), llama_8b(), DEMO_SELFHOSTED_ID],
+                 django_capture_on_commit_callbacks)
+    assert run.status == RunStatus.FINISHED and (run.done_count, run.failed_count) == (9, 0)
+    settings.BEDROCK_ENDPOINT_URL = ""  # real Bedrock: no demo entry pointing nowhere
+    assert demo_selfhosted_ensure() is None
