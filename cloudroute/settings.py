@@ -334,7 +334,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own loggers print through the root handler only (its default adds a console handler
     # of its own under DEBUG, so every 4xx was printed twice).
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True},
+                # httpx logs each self-hosted call's request line at INFO: thousands a run.
+                "httpx": {"handlers": [], "level": "WARNING", "propagate": True}},
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
