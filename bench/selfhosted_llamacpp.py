@@ -118,12 +118,13 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     load_after = os.getloadavg()
     run = BakeoffRun.objects.latest("pk")
     rows = list(BakeoffResult.objects.filter(run=run, run_model__catalog_model=entry, status="ok")
-                .values_list("output_tokens", "wall_ms"))
-    walls = sorted(wall for _, wall in rows)
-    tokens = sum(out for out, _ in rows)
+                .values_list("output_tokens", "wall_ms", "input_tokens"))
+    walls = sorted(wall for _, wall, _ in rows)
+    tokens = sum(out for out, _, _ in rows)
     model = next(m for m in json.loads(report.getvalue())["models"] if m["key"] == entry.model_id)
     print(f"self-hosted pass rate {model['pass_rate']:.2f}; load average {load_before[0]:.2f} before, "
-          f"{load_after[0]:.2f} after; {os.cpu_count()} cores")
+          f"{load_after[0]:.2f} after; {os.cpu_count()} cores; per answer {tokens / len(rows):.1f} completion "
+          f"and {sum(inp for _, _, inp in rows) / len(rows):.1f} prompt tokens")
     print(f"pairs={args.cases} stored={len(rows)} tokens_per_s={tokens / (sum(walls) / 1000):.1f} "
           f"p50_ms={statistics.median(walls):.0f} p95_ms={walls[int(0.95 * (len(walls) - 1))]:.0f} "
           f"wall_s={(run.finished_at - run.started_at).total_seconds():.1f}")
