@@ -32,7 +32,8 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024  # form boundaries and the other fields aro
 
 
 class CatalogModelViewSet(viewsets.ReadOnlyModelViewSet):
-    """The Bedrock models a bake-off can compare, with their current prices."""
+    """The models a bake-off can compare: Bedrock's, with their current prices, and the self-hosted
+    entries the caller may use (staff-managed and its firm's own), with their GPUs and hourly price."""
 
     serializer_class = CatalogModelSerializer
     permission_classes = [IsPartnerOrStaff]

@@ -2,11 +2,34 @@
 
 from django.db import migrations
 
+PARTNER_SELFHOSTED = ["view_selfhostedentry", "add_selfhostedentry", "change_selfhostedentry",
+                      "delete_selfhostedentry"]
+
+
+def grant_partner_staff(apps, schema_editor):
+    """An existing "Partner staff" group gets the new permissions (load_demo and
+    admin_groups_ensure grant them from matching.admin_scoping.PARTNER_PERMISSIONS)."""
+    from django.contrib.auth.management import create_permissions
+
+    Group = apps.get_model("auth", "Group")
+    group = Group.objects.filter(name="Partner staff").first()
+    if group is None:
+        return
+    app_config = apps.get_app_config("bakeoff_jobs")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Permission = apps.get_model("auth", "Permission")
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="bakeoff_jobs",
+                                                     codename__in=PARTNER_SELFHOSTED))
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('bakeoff_jobs', '0009_catalog_kinds_selfhosted_custom'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -23,4 +46,5 @@ class Migration(migrations.Migration):
             },
             bases=('bakeoff_jobs.catalogmodel',),
         ),
+        migrations.RunPython(grant_partner_staff, migrations.RunPython.noop),
     ]
