@@ -88,15 +88,19 @@ class CatalogModelAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     partner_path = ""  # partners pick models from it and may read every price
     partner_read_only = True
     form = CatalogModelForm
-    list_display = ("name", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
+    list_display = ("name", "kind", "family", "tier", "weights", "invoked_id", "input_per_1m", "output_per_1m",
                     "cache_read_per_1m", "cache_write_per_1m", "profile_price_factor", "effective_date",
                     "lifecycle_status", "end_of_life_date", "batch_supported", "listed_by_bedrock", "is_active")
-    list_filter = ("family", "tier", "weights", "is_active", "lifecycle_status", "batch_supported",
+    list_filter = ("kind", "family", "tier", "weights", "is_active", "lifecycle_status", "batch_supported",
                    "listed_by_bedrock", "requires_profile")
     search_fields = ("name", "model_id", "inference_profile_id")
     list_editable = ("is_active",)
     readonly_fields = ("inference_types", "input_modalities", "output_modalities", "listed_by_bedrock", "synced_at")
     inlines = [CustomModelInline, InferenceProfileInline, CatalogChangeInline]
+
+    def get_queryset(self, request):
+        # Staff-managed entries and the firm's own: another firm's self-hosted entry is a 404.
+        return super().get_queryset(request).visible_to(request)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -245,3 +249,4 @@ class BakeoffResultAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+from . import admin_selfhosted  # noqa: E402,F401  (registers the self-hosted entries' admin)

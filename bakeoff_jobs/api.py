@@ -32,16 +32,22 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024  # form boundaries and the other fields aro
 
 
 class CatalogModelViewSet(viewsets.ReadOnlyModelViewSet):
-    """The Bedrock models a bake-off can compare, with their current prices."""
+    """The models a bake-off can compare: Bedrock's, with their current prices, and the self-hosted
+    entries the caller may use (staff-managed and its firm's own), with their GPUs and hourly price."""
 
     serializer_class = CatalogModelSerializer
     permission_classes = [IsPartnerOrStaff]
     lookup_value_regex = ID_PATTERN
-    queryset = CatalogModel.objects.order_by("family", "tier", "name", "id")
-    filterset_fields = ["family", "tier", "weights", "is_active"]
+    filterset_fields = ["kind", "family", "tier", "weights", "is_active"]
+
+    def get_queryset(self):
+        # Staff-managed entries and the caller's firm's own: another firm's id answers as a missing one.
+        return (CatalogModel.objects.visible_to(self.request).select_related("self_hosted")
+                .order_by("family", "tier", "name", "id"))
 
     def owner_partner_id(self, model: CatalogModel) -> int | None:
-        return access_of(self.request).partner_id  # the catalog is shared by every firm
+        # Staff-managed entries are shared by every firm; a firm's own entry is that firm's.
+        return model.owner_partner_id or access_of(self.request).partner_id
 
 
 def _count_lines(upload) -> int:

@@ -66,6 +66,7 @@ class ConverseError(Exception):
         self.message = message
         self.retryable = retryable
         self.http_status = http_status
+        self.retry_after: float | None = None  # seconds the service asked to wait (Retry-After)
 
 
 def converse_error_from(exc: Exception) -> ConverseError:

@@ -10,7 +10,8 @@ from matching.templatetags.money import plain_price
 
 from . import services
 from .model_data import lifecycle_note
-from .models import CatalogModel
+from .picker import gpu_text
+from .models import CatalogKind, CatalogModel
 from .selectors import eval_sets_visible_to
 
 UPLOAD_ENGAGEMENT_STATUSES = ("accepted", "in_progress")
@@ -59,11 +60,16 @@ def _per_1m(prices: dict) -> str:
     return f"{plain_price(prices['input_per_1m'])} / {plain_price(prices['output_per_1m'])} per 1M tokens"
 
 
-def model_picker_choices() -> list[tuple[str, str]]:
+def model_picker_choices(user=None) -> list[tuple[str, str]]:
     """Every model a new run may use, at the prices of the id it is called through; legacy models
-    say their end-of-life date; a global. profile (listed rate) is a choice of its own."""
+    say their end-of-life date; a global. profile (listed rate) is a choice of its own. A self-hosted
+    entry shows its GPUs and their hourly price. With a user: only the entries that login may see."""
     choices = []
-    for model in CatalogModel.objects.offered().prefetch_related("profiles"):
+    catalog = CatalogModel.objects.offered() if user is None else CatalogModel.objects.visible_to(user).offered()
+    for model in catalog.select_related("self_hosted").prefetch_related("profiles"):
+        if model.kind == CatalogKind.SELF_HOSTED:
+            choices.append((str(model.pk), f"{model.name} — self-hosted, {gpu_text(model)}"))
+            continue
         note = lifecycle_note(model.lifecycle_on())
         label = (f"{model.name} — {_per_1m(model.invoked_prices())} ({model.get_weights_display().lower()})"
                  + (f" — {note}" if note else ""))
@@ -76,7 +82,11 @@ def model_picker_choices() -> list[tuple[str, str]]:
 
 class ModelChoices(forms.MultipleChoiceField):
     """Offered models by catalog id, a global. profile by its id. A model that is no longer offered
-    gets a message naming it and why (end of life, withdrawn), not a bare "invalid choice"."""
+    gets a message naming it and why (end of life, withdrawn), not a bare "invalid choice".
+    Another firm's own entries are looked up as if they did not exist."""
+
+    visible = None  # the catalog entries the login may use (set by the form)
+    partner_id = None  # the login's firm, None for staff
 
     def valid_value(self, value) -> bool:
         return True  # clean() resolves every value against the catalog and says what is wrong
@@ -87,14 +97,16 @@ class ModelChoices(forms.MultipleChoiceField):
         for item in values:
             text = str(item).strip()
             if text.isdigit():
-                model = CatalogModel.objects.filter(pk=int(text)).first()
+                model = (self.visible if self.visible is not None else CatalogModel.objects).filter(
+                    pk=int(text)).first()
                 if model is None:
                     raise forms.ValidationError(f"No catalog model with id {text}.")
                 keys.append(model)
             else:
                 keys.append(text)
         try:
-            chosen = services.resolve_models(keys)
+            chosen = (services.resolve_models(keys) if self.partner_id is None
+                      else services.resolve_models(keys, partner_id=self.partner_id))
             services.refuse_unoffered(chosen)
         except services.BakeoffError as exc:
             raise forms.ValidationError(str(exc)) from None
@@ -114,7 +126,10 @@ class LaunchForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["eval_set"].queryset = eval_sets_visible_to(user)
-        self.fields["models"].choices = model_picker_choices()
+        self.user = user
+        self.fields["models"].choices = model_picker_choices(user)
+        self.fields["models"].visible = CatalogModel.objects.visible_to(user)
+        self.fields["models"].partner_id = access_of(user).partner_id
         self.fields["batch"].help_text = (
             f"Offered when every chosen model supports batch inference and the eval set has at least "
             f"{settings.BAKEOFF_BATCH_MIN_RECORDS} cases (Bedrock's minimum per batch job).")

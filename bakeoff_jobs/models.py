@@ -50,6 +50,22 @@ class CatalogKind(models.TextChoices):
 
 
 class CatalogModelQuerySet(models.QuerySet):
+    def for_firm(self, partner_id: int | None) -> "CatalogModelQuerySet":
+        """Entries a firm's run may use: staff-managed ones and the firm's own (None: staff-managed only)."""
+        return self.filter(models.Q(owner_partner__isnull=True) | models.Q(owner_partner_id=partner_id))
+
+    def visible_to(self, who) -> "CatalogModelQuerySet":
+        """Entries a login may see: every one for staff; staff-managed and its own firm's for a partner;
+        none for a login with no role. Another firm's entry is as absent as a missing id."""
+        from matching.roles import access_of  # noqa: PLC0415
+
+        access = access_of(who)
+        if access.is_staff:
+            return self.all()
+        if not access.is_partner:
+            return self.none()
+        return self.for_firm(access.partner_id)
+
     def offered(self, *, on: dt.date | None = None) -> "CatalogModelQuerySet":
         """Models a new run may use on that day (today by default): staff keep them active, Bedrock
         still lists them, and they have not reached end of life."""
@@ -560,3 +576,12 @@ class BakeoffResult(models.Model):
     def __str__(self) -> str:
         return f"{self.run_model} × case {self.case_id}: {self.status}"
 
+
+
+class SelfHostedEntry(CatalogModel):
+    """Catalog entries served by an OpenAI-compatible endpoint, as staff and partner firms register them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "self-hosted model"
+        verbose_name_plural = "self-hosted models"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .models import CatalogModel, Family, Lifecycle, Tier
+from matching.templatetags.money import plain_price
+
+from .models import CatalogKind, CatalogModel, Family, Lifecycle, Tier
 
 # Words a founder writes that name no model ("Claude or Llama models on Bedrock").
 _NOISE = {"a", "an", "and", "or", "the", "model", "models", "instruct", "aws", "amazon", "bedrock", "latest",
@@ -50,7 +52,7 @@ def models_of_interest(text: str, *, offered=None) -> list[CatalogModel]:
     Phrases naming nothing in the catalog (e.g. "GPT-4o") are left out."""
     if not text or not text.strip():
         return []
-    candidates = list(offered if offered is not None else CatalogModel.objects.offered())
+    candidates = list(offered if offered is not None else CatalogModel.objects.offered().filter(kind=CatalogKind.BEDROCK))
     words_of = {m.pk: _model_tokens(m) for m in candidates}
     chosen: list[CatalogModel] = []
     for phrase in re.split(r"[,;/\n+&|]+|\band\b|\bor\b|\bvs\.?", text.lower()):
@@ -80,6 +82,7 @@ class PickerRow:
     lifecycle: dict
     batch_supported: bool
     batch_discount_pct: int
+    gpu: str = ""  # a self-hosted entry: its GPUs and their hourly price
 
 
 @dataclass
@@ -90,14 +93,37 @@ class PickerGroup:
     rows: list[PickerRow] = field(default_factory=list)
 
 
-def picker_groups() -> list[PickerGroup]:
-    """Offered models (and their global. profiles as rows of their own) by family, then tier."""
+SELF_HOSTED_GROUP = ("self_hosted", "all")
+
+
+def gpu_text(model: CatalogModel) -> str:
+    """"2 × NVIDIA L4 at $0.80 per GPU-hour" for a self-hosted entry."""
+    endpoint = getattr(model, "self_hosted", None)
+    if endpoint is None:
+        return "no endpoint registered"
+    return f"{endpoint.gpu_count} × {endpoint.gpu_type} at {plain_price(endpoint.gpu_hour_price)} per GPU-hour"
+
+
+def picker_groups(user=None) -> list[PickerGroup]:
+    """Offered models (and their global. profiles as rows of their own) by family, then tier; the
+    self-hosted entries the login may use (staff-managed and its firm's own) in a group of their own,
+    last, each with its GPUs and their hourly price."""
     groups: dict[tuple[str, str], PickerGroup] = {}
     family_order = {value: i for i, value in enumerate(Family.values)}
     tier_order = {value: i for i, value in enumerate(Tier.values)}
-    models = sorted(CatalogModel.objects.offered().prefetch_related("profiles"),
-                    key=lambda m: (family_order.get(m.family, 9), tier_order.get(m.tier, 9), m.name))
+    catalog = CatalogModel.objects.offered() if user is None else CatalogModel.objects.visible_to(user).offered()
+    models = sorted(catalog.select_related("self_hosted").prefetch_related("profiles"),
+                    key=lambda m: (m.kind == CatalogKind.SELF_HOSTED, family_order.get(m.family, 9),
+                                   tier_order.get(m.tier, 9), m.name))
     for model in models:
+        if model.kind == CatalogKind.SELF_HOSTED:
+            if SELF_HOSTED_GROUP not in groups:
+                groups[SELF_HOSTED_GROUP] = PickerGroup(*SELF_HOSTED_GROUP, "Self-hosted · open weights on GPUs by the hour")
+            groups[SELF_HOSTED_GROUP].rows.append(PickerRow(
+                model=model, value=str(model.pk), invoked_id=model.model_id, prices=model.invoked_prices(),
+                is_profile=False, lifecycle=model.lifecycle_on(), batch_supported=False, batch_discount_pct=0,
+                gpu=gpu_text(model)))
+            continue
         key = (model.family, model.tier)
         if key not in groups:
             groups[key] = PickerGroup(model.family, model.tier,

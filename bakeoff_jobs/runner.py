@@ -14,9 +14,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from . import converse as bedrock
-from . import quotas, scorers
+from . import quotas, scorers, selfhosted
 from .costs import approx_tokens
-from .models import BakeoffResult, BakeoffRun, EvalCase, ResultStatus, RunModel, RunModelRole, RunStatus
+from .models import (
+    BakeoffResult,
+    BakeoffRun,
+    CatalogKind,
+    EvalCase,
+    ResultStatus,
+    RunModel,
+    RunModelRole,
+    RunStatus,
+)
 from .services import bakeoff_record_results
 
 log = logging.getLogger(__name__)
@@ -75,6 +84,12 @@ class _Call:
     # another takes the free slot, and threads without a turn block here instead of polling the
     # shared store. A model not in it (the judge) waits on the shared store alone.
     turns: dict = field(default_factory=dict)
+    # Per run-model id, the self-hosted endpoint it calls (read before any call, on the lane's thread).
+    targets: dict = field(default_factory=dict)
+    # Run-model ids whose endpoint gave no answer through every retry: their other calls in this
+    # chunk or lane are not made (the pairs stay missing for a resume) instead of each waiting out
+    # its own retries.
+    unreachable: set = field(default_factory=set)
 
 
 def client_pool_size(concurrency: int) -> int:
@@ -115,13 +130,12 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
                     return None, attempts
                 attempts += 1
                 started = time.monotonic()
-                reply = bedrock.converse(
-                    ctx.client, model_id=run_model.invoked_id, prompt=prompt, system_prompt=system_prompt,
-                    max_tokens=max_tokens, temperature=temperature, cache_system_prompt=cache_system_prompt,
-                )
+                reply = _invoke(ctx, run_model, prompt=prompt, system_prompt=system_prompt, max_tokens=max_tokens,
+                                temperature=temperature, cache_system_prompt=cache_system_prompt)
             return reply, attempts
         except bedrock.ConverseError as exc:
-            if not exc.retryable or attempts >= max_attempts:
+            given_up = isinstance(exc, selfhosted.EndpointUnreachable) and run_model.pk in ctx.unreachable
+            if not exc.retryable or attempts >= max_attempts or given_up:
                 exc.attempts = attempts
                 raise
             # Sleep outside the slot, so another call uses it meanwhile; wake early when stopped.
@@ -129,6 +143,8 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
             # full latency has already spaced this retry out, so it does not also wait as long again.
             delay = bedrock.backoff_delay(attempts - 1, base=settings.BAKEOFF_BACKOFF_BASE_SECONDS)
             delay -= time.monotonic() - started
+            if exc.retry_after is not None:  # the service said how long (HTTP 429 Retry-After)
+                delay = max(delay, exc.retry_after)
             if delay > 0:
                 ctx.stop.wait(delay)
         except quotas.QuotaTimeout:
@@ -144,6 +160,22 @@ def call_with_retries(ctx: _Call, run_model: RunModel, *, prompt: str, system_pr
                 raise quotas.QuotaTimeout(f"quota store unavailable: {exc}") from exc
             log.warning("quota store unavailable (%s); waiting", exc)
             ctx.stop.wait(min(2.0, 0.25 * slot_waits))
+
+
+def _invoke(ctx: _Call, run_model: RunModel, *, prompt: str, system_prompt: str, max_tokens: int,
+            temperature: float, cache_system_prompt: bool) -> bedrock.ConverseReply:
+    """One call, to Bedrock's Converse or, for a self-hosted entry, its OpenAI-compatible endpoint."""
+    if getattr(run_model, "kind", CatalogKind.BEDROCK) == CatalogKind.SELF_HOSTED:
+        if run_model.pk in ctx.unreachable:
+            raise selfhosted.EndpointUnreachable("EndpointUnreachable", "gave no answer to an earlier call")
+        target = ctx.targets.get(run_model.pk)
+        if target is None:
+            raise bedrock.ConverseError("EndpointNotConfigured", "The self-hosted entry has no endpoint.",
+                                        retryable=False, http_status=None)
+        return selfhosted.chat(target, prompt=prompt, system_prompt=system_prompt, max_tokens=max_tokens,
+                               temperature=temperature, max_connections=client_pool_size(run_model.max_concurrency))
+    return bedrock.converse(ctx.client, model_id=run_model.invoked_id, prompt=prompt, system_prompt=system_prompt,
+                            max_tokens=max_tokens, temperature=temperature, cache_system_prompt=cache_system_prompt)
 
 
 def _make_judge(ctx: _Call, judge_model: RunModel) -> scorers.Judge:
@@ -169,6 +201,14 @@ def run_case(ctx: _Call, case: EvalCase, rm: RunModel | None = None) -> BakeoffR
             max_tokens=ctx.call.max_tokens, temperature=ctx.call.temperature,
             cache_system_prompt=ctx.call.cache_system_prompt,
         )
+    except selfhosted.EndpointUnreachable as exc:
+        # No answer at all after every retry: not the model's answer, so no result; a resume (or the
+        # stuck-run check) calls it again once the endpoint is back.
+        if rm.pk not in ctx.unreachable:
+            ctx.unreachable.add(rm.pk)
+            log.warning("bake-off %s: the endpoint of %s gave no answer (%s); its pairs without a result are "
+                        "left for a resume", rm.run_id, rm.invoked_id, exc.message)
+        return None
     except bedrock.ConverseError as exc:
         return BakeoffResult(
             run_id=rm.run_id, run_model=rm, case=case, status=ResultStatus.ERROR,
@@ -287,10 +327,10 @@ def run_chunk(*, run_model_id: int, case_ids: list[int]) -> ChunkOutcome:
         store=quotas.get_quota_store(),
         stop=stop,
     )
-    if any(c.scorer == "llm_judge" for c in cases):
-        judge_model = run.run_models.filter(role=RunModelRole.JUDGE).first()
-        if judge_model is not None:
-            ctx.judge = _make_judge(ctx, judge_model)
+    judge_model = run.run_models.filter(role=RunModelRole.JUDGE).first()
+    ctx.targets = selfhosted.targets_for([rm] + ([judge_model] if judge_model else []))
+    if judge_model is not None and any(c.scorer == "llm_judge" for c in cases):
+        ctx.judge = _make_judge(ctx, judge_model)
 
     outcome = ChunkOutcome(skipped=len(have))
     results = _Results(run.pk, ctx, outcome)
@@ -407,6 +447,7 @@ def run_lane(*, run_id: int) -> ChunkOutcome:
         stop=stop,
     )
     judge_model = run.run_models.filter(role=RunModelRole.JUDGE).first()
+    ctx.targets = selfhosted.targets_for(candidates + ([judge_model] if judge_model else []))
     if judge_model is not None and run.eval_set.cases.filter(scorer="llm_judge").exists():
         ctx.judge = _make_judge(ctx, judge_model)
     lanes = {rm.pk: _LaneModel(rm, _Turns(rm.max_concurrency)) for rm in candidates}
@@ -569,5 +610,6 @@ def batch_judge(run: BakeoffRun) -> scorers.Judge | None:
                                    max_pool_connections=client_pool_size(judge_model.max_concurrency)),
         store=quotas.get_quota_store(),
         stop=threading.Event(),
+        targets=selfhosted.targets_for([judge_model]),
     )
     return _make_judge(ctx, judge_model)

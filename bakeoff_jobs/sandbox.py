@@ -33,6 +33,7 @@ from bakeoff_jobs.model_data import (
 
 SANDBOX_HEADER = "x-cloudroute-sandbox"
 FLIGHT_LOG_EVENTS = 100_000  # the newest call starts and ends kept for tests and benchmarks
+SELF_HOSTED_DEMO_MODEL = "meta-llama/Llama-3.1-8B-Instruct"  # served on /v1/chat/completions by default
 
 # Error code -> (HTTP status, message), as Bedrock Runtime returns them for Converse.
 ERRORS: dict[str, tuple[int, str]] = {
@@ -257,6 +258,11 @@ class SandboxConfig:
     batch_hold: bool = False
     batch_fail_after: dict[str, int] = field(default_factory=dict)
     batch_fail_status: str = "Failed"  # or "Expired": how a job cut short by batch_fail_after ends
+    # The OpenAI-compatible side (sandbox_openai): model names it serves, the API key it asks for
+    # (empty: none), and the Retry-After of a throttled call.
+    served_models: list[str] = field(default_factory=lambda: [SELF_HOSTED_DEMO_MODEL])
+    openai_api_key: str = ""
+    retry_after_seconds: float = 1.0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def set_model(self, pattern: str, **overrides: Any) -> ModelBehaviour:
@@ -277,7 +283,8 @@ class SandboxConfig:
         return ModelBehaviour()
 
     def spec_for(self, base_id: str) -> ModelSpec | None:
-        return self.extra_models.get(base_id) or KNOWN_MODELS.get(base_id)
+        served = ModelSpec(DEFAULT_MAX_OUTPUT_TOKENS) if base_id in self.served_models else None
+        return self.extra_models.get(base_id) or KNOWN_MODELS.get(base_id) or served
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -627,10 +634,14 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def do_GET(self) -> None:  # noqa: N802
+        from bakeoff_jobs import sandbox_openai  # noqa: PLC0415 - it imports this module
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         if parts.path == "/health":
             self._send(200, {"status": "ok"})
+            return
+        if sandbox_openai.handles(parts.path):
+            sandbox_openai.handle_get(self, parts.path)
             return
         published = self.server.engine.config.published
         try:
@@ -654,9 +665,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(error)
 
     def do_POST(self) -> None:  # noqa: N802
+        from bakeoff_jobs import sandbox_openai  # noqa: PLC0415 - it imports this module
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         path = self.path.split("?", 1)[0]
+        if sandbox_openai.handles(path):
+            sandbox_openai.handle_post(self, path, raw)
+            return
         job = _JOB_PATH.match(path)
         if job:
             self._batch_post(job, raw)

@@ -19,6 +19,7 @@ from .report_hosting import Usage, hosting_of, model_monthly
 from .models import (
     BakeoffResult,
     BakeoffRun,
+    CatalogKind,
     CatalogModel,
     EvalSet,
     ResultStatus,
@@ -154,7 +155,7 @@ def reference_model(models_of_interest: str = "") -> CatalogModel | None:
     """The offered catalog model the founder named first ("Claude Sonnet, Llama 3.3 70B": each word
     of a name is a word of the model's name; the newest such model), else the newest mid-tier
     Claude."""
-    offered = list(CatalogModel.objects.offered().order_by("-model_id"))
+    offered = list(CatalogModel.objects.offered().exclude(kind=CatalogKind.SELF_HOSTED).order_by("-model_id"))
     names = {model.pk: set(model.name.casefold().split()) for model in offered}
     for wanted in models_of_interest.split(","):
         words = set(wanted.casefold().split())

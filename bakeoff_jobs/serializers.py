@@ -3,19 +3,44 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import BakeoffRun, CatalogModel, EvalSet, RunModel
 
 
+class SelfHostedSerializer(serializers.Serializer):
+    """A self-hosted entry's GPUs and price; never its URL or API key."""
+
+    served_model_name = serializers.CharField()
+    gpu_type = serializers.CharField()
+    gpu_count = serializers.IntegerField()
+    gpu_hour_price = serializers.DecimalField(max_digits=12, decimal_places=6)
+    hosting = serializers.CharField()
+
+
 class CatalogModelSerializer(serializers.ModelSerializer):
+    own = serializers.SerializerMethodField(help_text="The caller's firm's own entry (not staff-managed).")
+    self_hosted = serializers.SerializerMethodField()
+
     class Meta:
         model = CatalogModel
         fields = [
-            "id", "name", "model_id", "inference_profile_id", "family", "tier", "weights", "input_per_1m",
-            "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "batch_discount", "effective_date",
-            "is_active", "lifecycle_status", "end_of_life_date", "batch_supported",
+            "id", "name", "model_id", "kind", "own", "inference_profile_id", "family", "tier", "weights",
+            "input_per_1m", "output_per_1m", "cache_read_per_1m", "cache_write_per_1m", "batch_discount",
+            "effective_date", "is_active", "lifecycle_status", "end_of_life_date", "batch_supported",
+            "max_concurrency", "self_hosted",
         ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_own(self, model: CatalogModel) -> bool:
+        return model.owner_partner_id is not None
+
+    @extend_schema_field(SelfHostedSerializer(allow_null=True))
+    def get_self_hosted(self, model: CatalogModel) -> dict | None:
+        endpoint = getattr(model, "self_hosted", None) if model.kind == "self_hosted" else None
+        return SelfHostedSerializer(endpoint).data if endpoint is not None else None
 
 
 class EvalSetSerializer(serializers.ModelSerializer):
@@ -38,8 +63,8 @@ class RunModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RunModel
-        fields = ["model_id", "name", "role", "invoked_id", "input_per_1m", "output_per_1m",
-                  "prices_effective_date"]
+        fields = ["model_id", "name", "role", "kind", "invoked_id", "input_per_1m", "output_per_1m",
+                  "prices_effective_date", "gpu_type", "gpu_count", "gpu_hour_price", "hosting"]
 
 
 class BakeoffRunSerializer(serializers.ModelSerializer):

@@ -42,6 +42,7 @@ from .models import (
     RunModelRole,
     RunStatus,
     RunStatusChange,
+    SelfHostedEndpoint,
 )
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class ModelEstimate:
     upper_bound_usd: Decimal  # every reply at max_tokens
     input_tokens_counted: bool = False  # input tokens from CountTokens, not the per-family ratio
     piloted: bool = False  # answer length (and input tokens) measured on a pilot of real calls
+    self_hosted: bool = False  # no token prices: its GPUs are priced from the throughput the run measures
 
 
 @dataclass(frozen=True)
@@ -237,8 +239,9 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
     per_model = []
     for model in map(as_choice, models):
         family = model.model.family
+        self_hosted = model.model.kind == CatalogKind.SELF_HOSTED  # token prices 0: priced from throughput
         pilot = (_pilot(model, texts[:pilot_cases], endpoint_url or None, max_tokens=max_tokens,
-                        temperature=float(temperature)) if pilot_cases > 0 else None)
+                        temperature=float(temperature)) if pilot_cases > 0 and not self_hosted else None)
         measured = _counted_input_ratio(model, texts, endpoint_url or None) if count_tokens else None
         if measured is None and pilot is not None:
             measured = pilot.input_ratio
@@ -249,7 +252,8 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
             expected_output_tokens=typical_output,
         )
         per_model.append(ModelEstimate(model.model_id, model.invoked_id, est.expected, est.upper_bound,
-                                       input_tokens_counted=measured is not None, piloted=pilot is not None))
+                                       input_tokens_counted=measured is not None, piloted=pilot is not None,
+                                       self_hosted=self_hosted))
     return RunCostEstimate(
         cases=cases,
         models=per_model,
@@ -262,17 +266,29 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
 # --------------------------------------------------------------------------- launch
 
 
-def resolve_models(models: Iterable[CatalogModel | ModelChoice | str]) -> list[ModelChoice]:
+_ANY_FIRM = object()
+
+
+def resolve_models(models: Iterable[CatalogModel | ModelChoice | str], *,
+                   partner_id: int | None | object = _ANY_FIRM) -> list[ModelChoice]:
     """Catalog models (with the id each will be called through) for ids, profile ids or names.
     A base id, the model's default profile id or its name picks the model's default id; any other
-    listed profile id (a global. one, billed at the listed rate) is called as given."""
+    listed profile id (a global. one, billed at the listed rate) is called as given.
+    partner_id: the firm the run is for; another firm's own entries are then as absent as a missing id
+    (None: staff-managed entries only)."""
+    catalog = CatalogModel.objects.all() if partner_id is _ANY_FIRM else CatalogModel.objects.for_firm(partner_id)
     resolved: list[ModelChoice] = []
     for item in models:
         if isinstance(item, (CatalogModel, ModelChoice)):
-            resolved.append(as_choice(item))
+            choice = as_choice(item)
+            owner = choice.model.owner_partner_id
+            if partner_id is not _ANY_FIRM and owner is not None and owner != partner_id:
+                raise BakeoffError(f"No catalog model {choice.model.pk!r}. Load the catalog (manage.py "
+                                   "load_catalog) or check the id.")
+            resolved.append(choice)
             continue
         key = str(item).strip()
-        found = CatalogModel.objects.filter(Q(model_id=key) | Q(inference_profile_id=key)).first()
+        found = catalog.filter(Q(model_id=key) | Q(inference_profile_id=key)).first()
         if found is not None:
             resolved.append(ModelChoice(found, found.invoked_id))
             continue
@@ -282,7 +298,7 @@ def resolve_models(models: Iterable[CatalogModel | ModelChoice | str]) -> list[M
                 raise BakeoffError(f"Bedrock no longer lists the inference profile {key!r}.")
             resolved.append(ModelChoice(profile.catalog_model, key))  # the profile asked for, at its price
             continue
-        found = CatalogModel.objects.filter(name__iexact=key).first()
+        found = catalog.filter(name__iexact=key).first()
         if found is None:
             raise BakeoffError(f"No catalog model {key!r}. Load the catalog (manage.py load_catalog) or check the id.")
         resolved.append(ModelChoice(found, found.invoked_id))
@@ -304,8 +320,21 @@ def _snapshot(run: BakeoffRun, choice: ModelChoice, *, role: str, position: int)
         batch_discount=model.batch_discount, batch_supported=model.batch_supported,
         prices_effective_date=model.effective_date,
         max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
-        tokens_per_minute=model.tokens_per_minute, **choice.prices(), **custom_snapshot(model),
+        tokens_per_minute=model.tokens_per_minute, **_hosting_snapshot(model), **custom_snapshot(model),
+        **choice.prices(),
     )
+
+
+def _hosting_snapshot(model: CatalogModel) -> dict[str, Any]:
+    """A self-hosted entry's GPUs and their price, frozen like the token prices (the URL and key are not:
+    a corrected endpoint takes effect on resume)."""
+    if model.kind != CatalogKind.SELF_HOSTED:
+        return {}
+    endpoint = SelfHostedEndpoint.objects.filter(catalog_model=model).first()
+    if endpoint is None:
+        raise BakeoffError(f"{model.name} is a self-hosted entry without an endpoint; register its URL first.")
+    return {"gpu_type": endpoint.gpu_type, "gpu_count": endpoint.gpu_count,
+            "gpu_hour_price": endpoint.gpu_hour_price, "hosting": endpoint.hosting}
 
 
 @transaction.atomic
@@ -320,7 +349,12 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     maximum; count_tokens: input tokens from CountTokens where the model supports it), and queue it
     for the workers. A caller that showed an ``estimate`` for these models passes it on.
     batch: each model runs as a Bedrock batch inference job, billed (and estimated) at the batch price."""
-    candidates = resolve_models(models)
+    if engagement is None:
+        engagement = eval_set.engagement
+    if partner is None:
+        partner = eval_set.partner or (engagement.partner if engagement else None)
+    firm = partner.pk if partner is not None else None
+    candidates = resolve_models(models, partner_id=firm)
     if len({m.pk for m in candidates}) != len(candidates):
         raise BakeoffError("Each model may appear only once in a bake-off.")
     if len(candidates) < 2:
@@ -338,15 +372,11 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
         except batch_wire.BatchError as exc:
             raise BakeoffError(str(exc)) from None
     needs_judge = eval_set.cases.filter(scorer="llm_judge").exists()
-    judge_model = resolve_models([judge])[0] if judge else None
+    judge_model = resolve_models([judge], partner_id=firm)[0] if judge else None
     if needs_judge and judge_model is None:
         judge_model = _default_judge(eval_set)
     if judge_model is not None:
         refuse_unoffered([judge_model], role="judge")
-    if engagement is None:
-        engagement = eval_set.engagement
-    if partner is None:
-        partner = eval_set.partner or (engagement.partner if engagement else None)
     if endpoint_url is None:
         endpoint_url = settings.BEDROCK_ENDPOINT_URL or ""
     temperature = Decimal(str(temperature))
@@ -393,7 +423,7 @@ def _default_judge(eval_set: EvalSet) -> ModelChoice:
     for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
         if isinstance(options, dict) and options.get("judge_model"):
             return resolve_models([options["judge_model"]])[0]
-    claudes = CatalogModel.objects.offered().filter(family="claude")
+    claudes = CatalogModel.objects.offered().filter(family="claude", kind=CatalogKind.BEDROCK)
     judge = claudes.filter(tier="mid").order_by("-model_id").first() or claudes.order_by("-model_id").first()
     if judge is None:
         raise BakeoffError("The eval set uses llm_judge: choose a judge model.")
@@ -675,9 +705,13 @@ def batch_refusal(*, models: Sequence[CatalogModel | ModelChoice], case_count: i
     """Why these models and this many cases cannot run as Bedrock batch jobs (None: they can)."""
     # A self-hosted endpoint has no batch jobs, and a custom model's capacity is billed by the hour (or
     # its deployment per token on demand): batch bake-offs take Bedrock foundation models only.
-    hosted = [as_choice(m).name for m in models if as_choice(m).model.kind != CatalogKind.BEDROCK]
-    if hosted:
-        return f"Batch bake-offs take Bedrock foundation models only, not {', '.join(hosted)}."
+    self_hosted = [as_choice(m).name for m in models if as_choice(m).model.kind == CatalogKind.SELF_HOSTED]
+    if self_hosted:
+        return (f"{', '.join(self_hosted)} {'is' if len(self_hosted) == 1 else 'are'} self-hosted: batch jobs run "
+                "only on Bedrock. Run this bake-off on demand.")
+    custom = [as_choice(m).name for m in models if as_choice(m).model.kind != CatalogKind.BEDROCK]
+    if custom:
+        return f"Batch bake-offs take Bedrock foundation models only, not {', '.join(custom)}."
     no_batch = [as_choice(m).name for m in models if not as_choice(m).model.batch_supported]
     if no_batch:
         return f"Bedrock offers no batch inference for {', '.join(no_batch)}."

@@ -334,7 +334,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own loggers print through the root handler only (its default adds a console handler
     # of its own under DEBUG, so every 4xx was printed twice).
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True},
+                # httpx logs each self-hosted call's request line at INFO: thousands a run.
+                "httpx": {"handlers": [], "level": "WARNING", "propagate": True}},
 }
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -401,3 +403,13 @@ BAKEOFF_BACKOFF_BASE_SECONDS = env.float("BAKEOFF_BACKOFF_BASE_SECONDS", default
 # A chunk that runs longer than this stores what it has and queues the rest as a new chunk, well
 # before the task's soft time limit (which the threads pool cannot enforce).
 BAKEOFF_CHUNK_MAX_SECONDS = env.float("BAKEOFF_CHUNK_MAX_SECONDS", default=CELERY_TASK_SOFT_TIME_LIMIT * 0.8)
+
+# --- Self-hosted (OpenAI-compatible) endpoints -------------------------------------------------
+# The secret the API keys of self-hosted entries are encrypted with at rest (Fernet, key derived from
+# it); empty: SECRET_KEY (fine locally; set its own in production, and keep it: after a change the
+# stored keys can no longer be read and must be entered again).
+SELFHOSTED_KEY_SECRET = env.str("SELFHOSTED_KEY_SECRET", default="")
+SELFHOSTED_CONNECT_TIMEOUT = env.float("SELFHOSTED_CONNECT_TIMEOUT", default=5)
+SELFHOSTED_READ_TIMEOUT = env.float("SELFHOSTED_READ_TIMEOUT", default=300)
+# The longest Retry-After (seconds) a throttled self-hosted call honours; longer waits are capped.
+SELFHOSTED_RETRY_AFTER_MAX_SECONDS = env.float("SELFHOSTED_RETRY_AFTER_MAX_SECONDS", default=60)

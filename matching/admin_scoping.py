@@ -193,7 +193,10 @@ PARTNER_PERMISSIONS: dict[str, list[str]] = {
                  "add_aceopportunity", "change_aceopportunity", "view_creditapplication",
                  "change_creditapplication", "view_commission"],
     "bakeoff_jobs": ["view_catalogmodel", "view_evalset", "add_evalset", "view_bakeoffrun", "add_bakeoffrun",
-                     "change_bakeoffrun", "view_bakeoffresult"],
+                     "change_bakeoffrun", "view_bakeoffresult",
+                     # the firm's own self-hosted endpoints (another firm's are never listed)
+                     "view_selfhostedentry", "add_selfhostedentry", "change_selfhostedentry",
+                     "delete_selfhostedentry"],
 }
 STAFF_APPS = ["intake", "matching", "bakeoff_jobs"]
 

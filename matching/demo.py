@@ -70,6 +70,33 @@ def _reset_login(username: str, **flags) -> tuple[object, str]:
     return user, password
 
 
+DEMO_SELFHOSTED_ID = "selfhosted.llama3-1-8b-demo"
+
+
+def demo_selfhosted_ensure():
+    """A staff-managed self-hosted entry served by the local sandbox's OpenAI-compatible side (only
+    when the bake-off calls the sandbox), so a demo bake-off can put a self-hosted Llama beside
+    Claude and Bedrock's Llama. One A10G at $1.006 an hour: g5.xlarge on demand in us-east-1, June
+    2026 (https://www.factualminds.com/blog/amazon-ec2-on-demand-pricing-instance-families-2026/)."""
+    from django.conf import settings
+
+    from bakeoff_jobs.converse import is_local_endpoint
+    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL
+    from bakeoff_jobs.selfhosted import selfhosted_entry_save
+
+    endpoint = settings.BEDROCK_ENDPOINT_URL
+    if not is_local_endpoint(endpoint):
+        return None
+    return selfhosted_entry_save(
+        entry=CatalogModel.objects.filter(model_id=DEMO_SELFHOSTED_ID).first(), model_id=DEMO_SELFHOSTED_ID,
+        name="Llama 3.1 8B Instruct (self-hosted demo)", family="llama", tier="small",
+        base_url=f"{endpoint.rstrip('/')}/v1", served_model_name=SELF_HOSTED_DEMO_MODEL,
+        gpu_type="NVIDIA A10G (g5.xlarge)", gpu_count=1, gpu_hour_price=Decimal("1.006"), hosting="ec2",
+        max_concurrency=8, api_key="",
+    )
+
+
 def demo_load() -> list[tuple[str, str, str]]:
     """Load or reset the demo; returns (role, username, password) for every demo login."""
     from intake.services import intake_submit
@@ -91,6 +118,7 @@ def demo_load() -> list[tuple[str, str, str]]:
         staff, password = _reset_login("staff", is_staff=True, is_superuser=True, email="staff@cloudroute.local")
         staff.groups.add(staff_group)
         logins.insert(0, ("CloudRoute staff", staff.username, password))
+        demo_selfhosted_ensure()
         for data in DEMO_INTAKES:
             exists = Intake.objects.filter(
                 contact_email__iexact=data["contact_email"], company_name__iexact=data["company_name"]

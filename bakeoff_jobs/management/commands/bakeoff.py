@@ -56,6 +56,9 @@ class Command(BaseCommand):
         parser.add_argument("--temperature", default="0", help="sampling temperature 0..1 (default 0)")
         parser.add_argument("--max-tokens", type=int, default=512, help="max output tokens per call (default 512)")
         parser.add_argument("--engagement", type=int, help="engagement id the eval set and report belong to")
+        parser.add_argument("--partner", type=int,
+                            help="partner firm id the eval set belongs to (without --engagement); its own "
+                                 "self-hosted entries may then be named in --models")
         parser.add_argument("--judge", help="catalog model id of the LLM judge (for llm_judge cases)")
         parser.add_argument("--bar-points", type=int, default=2,
                             help="pass-rate points a cheaper model may trail the best in a category (default 2)")
@@ -122,14 +125,24 @@ class Command(BaseCommand):
             engagement = Engagement.objects.select_related("intake", "partner").filter(pk=options["engagement"]).first()
             if engagement is None:
                 raise CommandError(f"no engagement {options['engagement']}")
+        partner = engagement.partner if engagement is not None else None
+        if options["partner"] and partner is None:
+            from matching.models import Partner
+
+            partner = Partner.objects.filter(pk=options["partner"]).first()
+            if partner is None:
+                raise CommandError(f"no partner {options['partner']}")
+        elif options["partner"] and partner.pk != options["partner"]:
+            raise CommandError("--partner differs from the engagement's partner firm")
         models = [m for m in options["models"].split(",") if m.strip()]
         try:
-            models = services.resolve_models(models)  # before storing anything
+            # Before storing anything; a firm's own self-hosted entries only for that firm's runs.
+            models = services.resolve_models(models, partner_id=partner.pk if partner else None)
             services.refuse_unoffered(models)
             if options["batch"]:
                 self._refuse_batch(models, path)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
-                                               engagement=engagement)
+                                               engagement=engagement, partner=partner)
             estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
                                                  count_tokens=True, pilot_cases=options["pilot"],
                                                  temperature=_decimal(options["temperature"]))
@@ -230,7 +243,8 @@ def estimate_line(estimate: services.RunCostEstimate) -> str:
     line = (
         f"estimated cost: ${estimate.expected_usd:.4f} typical, ${estimate.upper_bound_usd:.4f} at most "
         f"(every answer at --max-tokens) for {estimate.cases} cases × {len(estimate.models)} models: "
-        + ", ".join(f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
+        + ", ".join(f"{m.invoked_id} priced from measured throughput" if m.self_hosted
+                    else f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
     )
     piloted = [m.invoked_id for m in estimate.models if m.piloted]
     if piloted:
