@@ -101,11 +101,15 @@ def intake_evaluate(*, intake_id: int, today: date | None = None) -> Intake | No
     returned as it is, so a task delivered twice, or queued again by the sweep, changes nothing.
     None if the intake is gone."""
     with transaction.atomic():
-        intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
+        # The stamp of what the evaluation reads (rule versions, partners) comes with the lock: the
+        # ones this process keeps are used while it holds.
+        intake = (
+            Intake.objects.select_for_update().annotate(evaluation_stamp=evaluation_cache.stamp_subquery())
+            .filter(pk=intake_id).first()
+        )
         if intake is None or intake.is_evaluated:
             return intake
-        # Rule versions and partners kept in the process: one query checks they still hold.
-        with evaluation_cache.pinned():
+        with evaluation_cache.pinned(intake.evaluation_stamp):
             verdicts = matching_services.intake_verdicts_record(intake=intake, today=today)
             with founder_match_covered():  # the intake email below names the partner
                 intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)

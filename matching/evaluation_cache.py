@@ -53,10 +53,21 @@ def stamp_renew(using: str = "default") -> str:
     return stamp
 
 
+def stamp_subquery():
+    """The stamp as an expression, to read it in the same query as something else
+    (queryset.annotate(evaluation_stamp=stamp_subquery()), then pinned(row.evaluation_stamp))."""
+    from django.db.models import Subquery
+
+    from .models import EvaluationStamp
+
+    return Subquery(EvaluationStamp.objects.filter(pk=STAMP_ROW).values("stamp")[:1])
+
+
 @contextmanager
-def pinned():
-    """Read the stamp once for everything kept() loads inside the block (one evaluation)."""
-    token = _pinned.set(stamp_read())
+def pinned(stamp: str | None = None):
+    """One stamp for everything kept() loads inside the block (one evaluation): the one given (read
+    with stamp_subquery() in the caller's own query), else read now."""
+    token = _pinned.set(stamp or stamp_read())
     try:
         yield
     finally:
