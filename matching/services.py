@@ -367,9 +367,10 @@ class _ChoiceMoved(Exception):
 
 def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> Partner | None:
     """Lock the chosen partner and score it again: the partner as read under the lock (kept to
-    commit) when it still fits with the same score, else None. Matches with one partner serialise on its row, so the load counted under
-    the lock is exact. Otherwise the savepoint's rollback drops the lock, so the caller can lock
-    every partner in id order without holding one out of order (no deadlock)."""
+    commit) when it still fits with the same score, else None. Matches with one partner serialise
+    on its row, so the load counted under the lock is exact. Otherwise the savepoint's rollback
+    drops the lock, so the caller can lock every partner in id order without holding one out of
+    order (no deadlock)."""
     try:
         with transaction.atomic():
             partner = Partner.objects.select_for_update().filter(pk=chosen["partner_id"]).first()
