@@ -189,7 +189,8 @@ def delete_run_keys(url: str, run_name: str) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
-    keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}"]
+    keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}",
+            f"_kombu.binding_permanent.{run_name}"]
     for start in range(0, len(keys), 500):
         client.delete(*keys[start:start + 500])
 
