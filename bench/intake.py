@@ -14,6 +14,11 @@ Uses DATABASE_URL when it names PostgreSQL, else postgres://postgres@127.0.0.1:5
 (dropped and created afresh, migrated, demo partners and pools loaded; a DATABASE_URL you
 give is used as it is), and CELERY_BROKER_URL when it names Redis, else redis://127.0.0.1:6379/14
 (its queue, cache and rate-limit keys are this run's own, deleted at the end; nothing else is touched). Needs `wrk` (apt-get install wrk).
+The evaluation rate is the worker's own pace, from the evaluated_at of the first intake it evaluated
+to the last (its start-up and this script's polling left out): with the worker alone (after the
+load) and, with --worker-during-load, beside gunicorn during the load; the load average is printed
+beside each (other jobs on the same cores lower both). The line before the last reads exactly:
+eval_alone_per_s=<n> eval_beside_gunicorn_per_s=<n or ->
 The last line reads exactly: rps=<n> p50_ms=<n> p95_ms=<n> errors=<n>
 """
 from __future__ import annotations
@@ -31,6 +36,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -117,12 +123,74 @@ def evaluation_counts(url: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
+def evaluation_rate(url: str, start: datetime, end: datetime | None = None) -> tuple[int, float | None]:
+    """(intakes evaluated in [start, end), evaluations per second between the first and the last of
+    them): the worker's own pace, without its start-up or this script's polling."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        count, first, last = conn.execute(
+            "SELECT count(*), min(evaluated_at), max(evaluated_at) FROM intake_intake"
+            " WHERE company_name LIKE 'Bench %%' AND evaluated_at >= %s AND evaluated_at < %s",
+            [start, end or datetime(9999, 1, 1, tzinfo=timezone.utc)],
+        ).fetchone()
+    span = (last - first).total_seconds() if count > 1 else 0
+    return count, ((count - 1) / span if span > 0 else None)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the Celery worker and its pool)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return _cpu_seconds(pid) + sum(process_tree_cpu(child) for child in children)
+
+
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL server process connected to the benchmark's
+    database, other than the one asking (PostgreSQL on this machine; /proc readable)."""
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])]
+    return {pid: _cpu_seconds(pid) for pid in pids}
+
+
+def cpu_per_evaluation(marks) -> tuple[float, float] | None:
+    """(worker ms, PostgreSQL ms) of CPU per evaluation between the two marks of the drain."""
+    if len(marks) < 2 or marks[1][0] <= marks[0][0]:
+        return None
+    (n0, worker0, pg0), (n1, worker1, pg1) = marks
+    postgres = sum(cpu - pg0.get(pid, 0.0) for pid, cpu in pg1.items())
+    return 1000 * (worker1 - worker0) / (n1 - n0), 1000 * postgres / (n1 - n0)
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages (others may share the cores: say so beside a figure)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def delete_run_keys(url: str, run_name: str) -> None:
     """This run's queue (and its priority lists and binding) and its cache and rate-limit keys."""
     import redis
 
     client = redis.Redis.from_url(url)
-    keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}"]
+    keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}",
+            f"_kombu.binding_permanent.{run_name}"]
     for start in range(0, len(keys), 500):
         client.delete(*keys[start:start + 500])
 
@@ -195,22 +263,30 @@ def main() -> int:
         script.write_text(WRK_SCRIPT)
         # Warm every worker's imports and connections, then measure.
         subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), base], check=True, capture_output=True)
+        load_started_at = datetime.now(timezone.utc)
         out = subprocess.run(
             ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "10s",
              "-s", str(script), base],
             check=True, capture_output=True, text=True,
         ).stdout
         load_ended = time.monotonic()
+        load_ended_at = datetime.now(timezone.utc)
+        load_during = load_average()
         received, evaluated_at_end = evaluation_counts(db_url)
         server.terminate()  # the web tier is done; the worker has the machine to itself now
         if worker is None:
             worker = start_worker()
+        cpu_marks = []  # (evaluated, worker CPU s, PostgreSQL CPU s by backend) at 10% and 90% of the drain
         while True:
             received, evaluated = evaluation_counts(db_url)
+            done = evaluated - evaluated_at_end
+            if len(cpu_marks) < 2 and done >= (0.1, 0.9)[len(cpu_marks)] * (received - evaluated_at_end):
+                cpu_marks.append((evaluated, process_tree_cpu(worker.pid), backend_cpu(db_url)))
             if evaluated >= received or time.monotonic() - load_ended > args.drain_timeout:
                 break
             time.sleep(0.5)
         drain_s = time.monotonic() - load_ended
+        load_after = load_average()
     finally:
         running = [p for p in (server, worker) if p is not None]
         for process in running:
@@ -233,6 +309,21 @@ def main() -> int:
           f"load)")
     if evaluated < received:
         print(f"NOT ALL EVALUATED: {received - evaluated} still waiting after {args.drain_timeout} s", file=sys.stderr)
+    beside, beside_rate = evaluation_rate(db_url, load_started_at, load_ended_at)
+    alone, alone_rate = evaluation_rate(db_url, load_ended_at)
+    if args.worker_during_load:
+        print(f"evaluation beside gunicorn (worker at nice {args.worker_nice}): {beside} intakes, "
+              f"{_rate(beside_rate)}/s; load average at the end of the load {load_during}")
+    print(f"evaluation with the worker alone: {alone} intakes, {_rate(alone_rate)}/s from the first to the last; "
+          f"load average at the end {load_after}")
+    cpu = cpu_per_evaluation(cpu_marks)
+    if cpu:
+        cores = os.cpu_count() or 1
+        print(f"CPU per evaluation with the worker alone (10% to 90% of the drain): worker {cpu[0]:.1f} ms, "
+              f"PostgreSQL {cpu[1]:.1f} ms; {cores} idle cores would take {cores * 1000 / sum(cpu):.0f}/s "
+              "if nothing else used them (Redis and the kernel left out)")
+    print(f"eval_alone_per_s={_rate(alone_rate)} eval_beside_gunicorn_per_s="
+          f"{_rate(beside_rate) if args.worker_during_load else '-'}")
     figures = dict(re.findall(r"(\w+)=(\d+)", out.split("WRK", 1)[1]))
     rps = int(figures["requests"]) / (int(figures["duration_us"]) / 1e6)
     threads = f" --threads {args.threads}" if args.worker_class == "gthread" else ""
@@ -241,6 +332,10 @@ def main() -> int:
     print(f"rps={rps:.1f} p50_ms={int(figures['p50_us']) / 1000:.1f} p95_ms={int(figures['p95_us']) / 1000:.1f} "
           f"errors={figures['errors']}")
     return 0
+
+
+def _rate(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1f}"
 
 
 if __name__ == "__main__":

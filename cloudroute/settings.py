@@ -184,6 +184,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task goes back to the queue
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set: a new PostgreSQL connection (and server process) per task. With it, a worker treats each task
+# like a request instead (cloudroute/celery.py): CONN_MAX_AGE (`?conn_max_age=600` in DATABASE_URL)
+# decides how long a connection is kept; the default 0 still closes it after every task.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"  # what a task prints is information, not a warning
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from matching import evaluation_cache
 from matching import services as matching_services
 from matching.notifications import founder_match_covered
 from matching.selectors import engagement_for_founder
@@ -100,12 +101,18 @@ def intake_evaluate(*, intake_id: int, today: date | None = None) -> Intake | No
     returned as it is, so a task delivered twice, or queued again by the sweep, changes nothing.
     None if the intake is gone."""
     with transaction.atomic():
-        intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
+        # The stamp of what the evaluation reads (rule versions, partners) comes with the lock: the
+        # ones this process keeps are used while it holds.
+        intake = (
+            Intake.objects.select_for_update().annotate(evaluation_stamp=evaluation_cache.stamp_subquery())
+            .filter(pk=intake_id).first()
+        )
         if intake is None or intake.is_evaluated:
             return intake
-        verdicts = matching_services.intake_verdicts_record(intake=intake, today=today)
-        with founder_match_covered():  # the intake email below names the partner
-            intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)
+        with evaluation_cache.pinned(intake.evaluation_stamp):
+            verdicts = matching_services.intake_verdicts_record(intake=intake, today=today)
+            with founder_match_covered():  # the intake email below names the partner
+                intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)
         intake.evaluated_at = timezone.now()
         intake.save(update_fields=["evaluated_at"])
         if intake.mail_founder:

@@ -6,7 +6,8 @@ class MatchingConfig(AppConfig):
     name = "matching"
 
     def ready(self):
-        from . import notifications, roles
+        from . import evaluation_cache, notifications, roles
 
+        evaluation_cache.connect()
         notifications.connect()
         roles.connect()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from intake.models import Intake
 
-from . import eligibility, scoring
+from . import eligibility, evaluation_cache, scoring
 from .models import (
     CreditPool,
     Engagement,
@@ -74,15 +74,21 @@ def pools_seed(*, by: AbstractBaseUser | None = None) -> list[CreditPool]:
 
 
 # Versions are never edited once written, so each process keeps the ones it has read (snapshot
-# included), keyed by id, pool, number and digest; every call still reads the live pools, rules
-# and the latest version of each pool.
+# included), keyed by id, pool, number and digest: after an edit to one pool, the others' snapshots
+# are not read again.
 _versions_seen: dict[tuple, RuleSetVersion] = {}
 
 
 def current_rule_versions() -> list[RuleSetVersion]:
     """The version each active pool is evaluated with now (publishing any unpublished edit first).
-    The usual case, nothing to publish, takes no row lock (concurrent intakes don't queue on the
-    pools) and three queries whatever the number of pools: pools, their rules, latest versions."""
+    Kept in the process until a pool, rule, version or partner is edited (matching.evaluation_cache):
+    then one query tells. After an edit it takes three queries whatever the number of pools (pools,
+    their rules, latest versions) and, when nothing is left to publish, no row lock, so concurrent
+    intakes don't queue on the pools."""
+    return list(evaluation_cache.kept("rule_versions", _rule_versions_load))
+
+
+def _rule_versions_load() -> list[RuleSetVersion]:
     pools = list(CreditPool.objects.filter(is_active=True).prefetch_related("rules"))
     latest = {
         row["pool_id"]: row
@@ -342,21 +348,29 @@ def engagement_open(
         return _match(engagement, declined_ids=set(), by=by)
 
 
-def _partners_rank(needs, declined_ids: set[int], *, lock_all: bool):
+def _matchable_partners(*, lock: bool = False) -> list[Partner]:
     partners = Partner.objects.filter(is_vetted=True, is_active=True).order_by("id")
-    partners = list(partners.select_for_update() if lock_all else partners)
-    return scoring.rank(needs, partners, partner_loads([p.id for p in partners]), declined_ids)
+    return list(partners.select_for_update() if lock else partners)
+
+
+def _partners_rank(needs, declined_ids: set[int], *, lock_all: bool):
+    """Rank without locks from the partners kept in the process (matching.evaluation_cache: an edit
+    to any partner loads them again); lock_all reads and locks every row afresh."""
+    partners = _matchable_partners(lock=True) if lock_all else evaluation_cache.kept("partners", _matchable_partners)
+    return (*scoring.rank(needs, partners, partner_loads([p.id for p in partners]), declined_ids),
+            {p.id: p for p in partners})
 
 
 class _ChoiceMoved(Exception):
     pass
 
 
-def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> bool:
-    """Lock the chosen partner and score it again: true (lock kept to commit) when it still fits
-    with the same score. Matches with one partner serialise on its row, so the load counted under
-    the lock is exact. Otherwise the savepoint's rollback drops the lock, so the caller can lock
-    every partner in id order without holding one out of order (no deadlock)."""
+def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> Partner | None:
+    """Lock the chosen partner and score it again: the partner as read under the lock (kept to
+    commit) when it still fits with the same score, else None. Matches with one partner serialise
+    on its row, so the load counted under the lock is exact. Otherwise the savepoint's rollback
+    drops the lock, so the caller can lock every partner in id order without holding one out of
+    order (no deadlock)."""
     try:
         with transaction.atomic():
             partner = Partner.objects.select_for_update().filter(pk=chosen["partner_id"]).first()
@@ -369,8 +383,8 @@ def _choice_holds(chosen: dict[str, Any], needs, declined_ids: set[int]) -> bool
             ):
                 raise _ChoiceMoved
     except _ChoiceMoved:
-        return False
-    return True
+        return None
+    return partner
 
 
 def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = None) -> Engagement:
@@ -395,11 +409,13 @@ def _match(engagement: Engagement, *, declined_ids: set[int], by: AbstractBaseUs
     transaction): rank, lock and re-check the choice, record the decision and move the status."""
     with transaction.atomic(savepoint=False):
         needs = scoring.needs_of(engagement.intake)
-        candidates, excluded = _partners_rank(needs, declined_ids, lock_all=False)
+        candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=False)
         chosen = candidates[0] if candidates else None
-        if chosen and not _choice_holds(chosen, needs, declined_ids):
-            candidates, excluded = _partners_rank(needs, declined_ids, lock_all=True)
+        partner = _choice_holds(chosen, needs, declined_ids) if chosen else None
+        if chosen and partner is None:
+            candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=True)
             chosen = candidates[0] if candidates else None
+            partner = partners[chosen["partner_id"]] if chosen else None
         MatchDecision.objects.create(
             engagement=engagement,
             partner_id=chosen["partner_id"] if chosen else None,
@@ -416,7 +432,7 @@ def _match(engagement: Engagement, *, declined_ids: set[int], by: AbstractBaseUs
             reason="" if chosen else "No vetted, active partner with a free slot fits this workload and region.",
         )
         if chosen:
-            engagement.partner_id = chosen["partner_id"]
+            engagement.partner = partner  # in hand: the history row names it without reading it again
             _move(engagement, EngagementStatus.MATCHED, by=by, reason=f"Matched automatically (score {chosen['total']}).")
         elif engagement.status == EngagementStatus.DECLINED:
             engagement.partner = None

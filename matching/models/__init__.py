@@ -8,7 +8,7 @@ from .engagements import (
     MatchMethod,
 )
 from .partners import Partner, PartnerMember, Specialty
-from .pools import CreditPool, FilingRoute, PoolRule, RuleKind, RuleSetVersion
+from .pools import CreditPool, EvaluationStamp, FilingRoute, PoolRule, RuleKind, RuleSetVersion
 from .verdicts import PoolVerdict
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Engagement",
     "EngagementStatus",
     "EngagementStatusChange",
+    "EvaluationStamp",
     "FilingRoute",
     "MatchDecision",
     "MatchMethod",

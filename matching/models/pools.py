@@ -152,3 +152,16 @@ class RuleSetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool.slug} v{self.version}"
+
+
+class EvaluationStamp(models.Model):
+    """One row whose stamp is renewed in the same transaction as every edit that can change how an
+    intake is evaluated (pools, their rules and versions, partners; matching.evaluation_cache). A
+    process keeps what it loaded for evaluation under the stamp it read: every process sees an edit
+    as soon as it commits, the editing transaction at once, and a rolled-back edit's stamp is never
+    seen again (each stamp is a new uuid4, never a counter that a later edit could repeat)."""
+
+    stamp = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.stamp
