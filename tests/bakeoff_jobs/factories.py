@@ -106,9 +106,17 @@ def custom_model(*, name="Support Llama (fine-tuned)", model_arn=FINE_TUNED_ARN,
 
 
 def self_hosted_model(*, name="Llama 3.1 8B on our GPUs", **catalog):
-    """A catalog entry of kind self_hosted (the endpoint itself is the call path's business)."""
-    return catalog_model(name=name, model_id=f"selfhosted.{name.lower().replace(' ', '-')[:40]}", kind="self_hosted",
-                         inference_profile_id="", input_per_1m=Decimal("0"), output_per_1m=Decimal("0"), **catalog)
+    """A catalog entry of kind self_hosted with an endpoint nobody calls (for runs whose results a
+    test stores itself; tests.bakeoff_jobs.selfhosted_factories registers one that answers)."""
+    from bakeoff_jobs.hosting import SelfHostedEndpoint
+
+    entry = catalog_model(name=name, model_id=f"selfhosted.{name.lower().replace(' ', '-')[:40]}",
+                          kind="self_hosted", inference_profile_id="", input_per_1m=Decimal("0"),
+                          output_per_1m=Decimal("0"), **catalog)
+    SelfHostedEndpoint.objects.get_or_create(catalog_model=entry, defaults={
+        "base_url": "http://127.0.0.1:9/v1", "served_model_name": "llama", "gpu_type": "NVIDIA L4",
+        "gpu_count": 1, "gpu_hour_price": Decimal("1.00")})
+    return entry
 
 
 def run_with_results(engagement, models, answers: dict, categories=("",), **frozen_by_model) -> "BakeoffRun":
