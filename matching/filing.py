@@ -217,6 +217,12 @@ def _check_list(problems: list[FieldProblem], label: str, values, shape: str, *,
             problems.append(FieldProblem(label, f"“{value}” is not an allowed value."))
 
 
+PARTNER_CENTRAL_IS_THE_SOURCE = (
+    "Partner Central is the source of this record's status: CloudRoute reads it back (the admin's "
+    "action Read back from Partner Central now); it is not recorded by hand."
+)
+
+
 def _record_ace_change(
     *, opportunity: AceOpportunity, field: str, to_value: str, source: str, by=None, comment: str = ""
 ) -> AceStatusChange | None:
@@ -253,11 +259,18 @@ def ace_opportunity_record(
 ) -> list[AceStatusChange]:
     """Records stage/review-status moves (by hand, from a filing or read back) with history.
     Moves by hand must follow the allowed moves; Partner Central's read-back is taken as it is."""
+    if source == ChangeSource.MANUAL and partner_central.is_configured() and (
+        stage is not None or review_status is not None or partner_central_id is not None
+    ):
+        raise FilingError(PARTNER_CENTRAL_IS_THE_SOURCE)
     with transaction.atomic():
         opp = AceOpportunity.objects.select_for_update().get(pk=opportunity.pk)
         if partner_central_id is not None and partner_central_id != opp.partner_central_id:
             if not _pattern_ok("OpportunityIdentifier", partner_central_id):
                 raise FilingError("A Partner Central opportunity id looks like O1234567.")
+            # One opportunity per id: the sync reads (and a resubmission writes) what the id names.
+            if AceOpportunity.objects.filter(partner_central_id=partner_central_id).exclude(pk=opp.pk).exists():
+                raise FilingError("This Partner Central id cannot be recorded here: check it in Partner Central.")
             opp.partner_central_id = partner_central_id
         if closed_lost_reason is not None:
             opp.closed_lost_reason = closed_lost_reason
@@ -575,7 +588,7 @@ def credit_application_record(
     with transaction.atomic():
         app = (
             CreditApplication.objects.select_for_update(of=("self",))
-            .select_related("engagement__partner")
+            .select_related("engagement__partner", "pool")
             .get(pk=application.pk)
         )
         if amount_approved is not None and amount_approved != app.amount_approved:
@@ -593,6 +606,8 @@ def credit_application_record(
         if expires_on is not None:
             app.expires_on = expires_on
         if status != app.status:
+            if source == ChangeSource.MANUAL and app.files_through_api and partner_central.is_configured():
+                raise FilingError(PARTNER_CENTRAL_IS_THE_SOURCE)
             if source == ChangeSource.MANUAL and status not in BENEFIT_STATUS_MOVES.get(app.status, set()):
                 raise FilingError(
                     f"A credit application cannot move from {app.get_status_display().lower()} to "
