@@ -126,7 +126,7 @@ def engagement_spend_projection(engagement) -> SpendProjection | None:
     if workload is None:
         return None
     run = run_shared_with_founder(engagement) or (
-        BakeoffRun.objects.filter(engagement=engagement, status="finished").exclude(report__isnull=True)
+        _runs_of_holder(engagement).filter(status="finished").exclude(report__isnull=True)
         .order_by("-finished_at", "-pk").first()
     )
     best_key = ((run.report or {}).get("router") or {}).get("single_best_model") if run else None
@@ -343,6 +343,14 @@ def run_result_rows(run: BakeoffRun):
 def run_shared_with_founder(engagement) -> BakeoffRun | None:
     """The latest finished run the partner shared on this engagement's founder status page."""
     return (
-        BakeoffRun.objects.filter(engagement=engagement, shared_with_founder=True, status="finished")
+        _runs_of_holder(engagement).filter(shared_with_founder=True, status="finished")
         .exclude(report__isnull=True).order_by("-finished_at", "-pk").first()
     )
+
+
+def _runs_of_holder(engagement) -> QuerySet[BakeoffRun]:
+    """The engagement's runs by the firm that holds it: a firm that declined it (or a run made before
+    it was accepted elsewhere) never speaks to its founder nor prices its ACE opportunity."""
+    if engagement.partner_id is None:
+        return BakeoffRun.objects.none()
+    return BakeoffRun.objects.filter(engagement=engagement, partner_id=engagement.partner_id)

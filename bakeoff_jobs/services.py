@@ -65,6 +65,21 @@ class EvalSetInvalid(BakeoffError):
 # --------------------------------------------------------------------------- eval sets
 
 
+# An engagement the firm works on: the founder's prompts and workload are the firm's to test with.
+ENGAGEMENT_WORK_STATUSES = ("accepted", "in_progress")
+
+
+def engagement_held_by(engagement, partner, *, statuses: Sequence[str] | None = None) -> bool:
+    """Whether the engagement is (still) with `partner`, in one of `statuses` when given: work tied
+    to an engagement (an eval set, a run, a summary shared with its founder) belongs to the firm
+    that holds it, never to one that declined it or has not accepted it. Read afresh: the caller's
+    copy may predate an accept or a decline."""
+    if partner is None:
+        return False
+    rows = type(engagement).objects.filter(pk=engagement.pk, partner_id=partner.pk)
+    return (rows if statuses is None else rows.filter(status__in=statuses)).exists()
+
+
 @transaction.atomic
 def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engagement=None,
                    owner=None) -> EvalSet:
@@ -80,6 +95,8 @@ def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engag
         raise BakeoffError("The eval set has no cases.")
     if partner is None and engagement is not None:
         partner = engagement.partner
+    if engagement is not None and not engagement_held_by(engagement, partner, statuses=ENGAGEMENT_WORK_STATUSES):
+        raise ValidationError({"engagement": ["An eval set can be tied only to an engagement your firm has accepted."]})
     eval_set = EvalSet(name=name, filename=filename, partner=partner, engagement=engagement,
                        created_by=owner, case_count=len(parsed.cases))
     eval_set.full_clean()
@@ -353,6 +370,9 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
         engagement = eval_set.engagement
     if partner is None:
         partner = eval_set.partner or (engagement.partner if engagement else None)
+    if engagement is not None and not engagement_held_by(engagement, partner):
+        raise BakeoffError("The eval set's engagement is no longer with your firm: upload the cases again "
+                           "without it, or for an engagement your firm holds.")
     firm = partner.pk if partner is not None else None
     candidates = resolve_models(models, partner_id=firm)
     if len({m.pk for m in candidates}) != len(candidates):
@@ -688,6 +708,8 @@ def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
     run = BakeoffRun.objects.select_for_update().get(pk=run.pk)
     if shared and run.status != RunStatus.FINISHED:
         raise BakeoffError("Only a finished bake-off with its report can be shared.")
+    if shared and (run.engagement is None or not engagement_held_by(run.engagement, run.partner)):
+        raise BakeoffError("Only a bake-off on an engagement your firm holds can be shared with its founder.")
     if run.shared_with_founder != shared:
         run.shared_with_founder = shared
         run.save(update_fields=["shared_with_founder"])

@@ -23,6 +23,7 @@ from .models import (
 )
 from .admin import ReadOnlyInline
 from .admin_scoping import PartnerScopedAdminMixin
+from .roles import access_of
 from .selectors import engagements_visible_to
 from .templatetags.money import money_text
 from .tasks import sync_ace_opportunity, sync_credit_application
@@ -170,8 +171,10 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self.readonly_fields)
-        if obj is not None and obj.status not in (BenefitStatus.PENDING_SUBMISSION, BenefitStatus.ACTION_REQUIRED):
+        if obj is not None and obj.status not in filing.APPLICATION_EDITABLE_STATUSES:
             readonly += ["currency", "amount_requested"]
+        if obj is not None and obj.amount_approved is not None and not access_of(request).is_staff:
+            readonly += ["amount_approved"]  # a correction moves the commission: CloudRoute staff only
         if obj is not None and obj.files_through_api and partner_central.is_configured():
             readonly += ["status", "status_reason"]
         return readonly
@@ -189,11 +192,20 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         return money_text(obj.amount_approved, obj.currency)
 
     def save_model(self, request, obj, form, change):
+        # Every field of the form is money or status: each goes through its verb, which writes history.
         manual = {name: form.cleaned_data[name] for name in MANUAL_APPLICATION_FIELDS if name in form.changed_data}
+        amount = {name: form.cleaned_data[name] for name in ("amount_requested", "currency")
+                  if name in form.changed_data}
         original = CreditApplication.objects.get(pk=obj.pk)
-        for name in manual:
-            setattr(obj, name, getattr(original, name))
-        obj.save()
+        _refresh_from(obj, original)
+        try:
+            if amount:
+                filing.credit_application_amount_set(
+                    application=obj, amount_requested=amount.get("amount_requested", original.amount_requested),
+                    currency=amount.get("currency"), by=request.user,
+                )
+        except filing.FilingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
         if not manual:
             return
         try:
@@ -225,6 +237,12 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         for pk in ids:
             sync_credit_application.delay(pk)
         self.message_user(request, f"Reading back {len(ids)} application(s).")
+
+
+def _refresh_from(obj, stored) -> None:
+    """The form's unsaved edits undone: what the verbs then change is what gets saved."""
+    for field in stored._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(stored, field.attname))
 
 
 class CommissionEntryInline(ReadOnlyInline):

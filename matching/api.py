@@ -7,7 +7,6 @@ from datetime import timedelta
 from datetime import timezone as dt_timezone
 
 from django import forms
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -228,14 +227,13 @@ class CreditApplicationViewSet(_FilingViewSet):
     @extend_schema(request=CreditApplicationUpdateSerializer, responses=CreditApplicationSerializer,
                    summary="Change the amount requested before submission")
     def partial_update(self, request, *args, **kwargs):
-        with transaction.atomic():
-            application = CreditApplication.objects.select_for_update().get(pk=self.get_object().pk)
-            if application.status not in (BenefitStatus.PENDING_SUBMISSION, BenefitStatus.ACTION_REQUIRED):
-                raise Conflict(f"The application is {application.get_status_display().lower()}: "
-                               "the amount can change only before submission.")
-            data = CreditApplicationUpdateSerializer(application, data=request.data, partial=True)
-            data.is_valid(raise_exception=True)
-            data.save()
+        application = self.get_object()
+        data = CreditApplicationUpdateSerializer(application, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        if "amount_requested" in data.validated_data:
+            filing.credit_application_amount_set(
+                application=application, amount_requested=data.validated_data["amount_requested"], by=request.user
+            )
         return Response(CreditApplicationSerializer(self.get_queryset().get(pk=application.pk)).data)
 
     @extend_schema(request=None, responses=CreditApplicationSerializer, summary="Submit the application")

@@ -22,6 +22,7 @@ from bakeoff_jobs.selectors import engagement_spend_projection
 from intake.countries import is_country_code
 
 from . import eligibility, partner_central
+from .roles import access_of
 from .models import (
     AceOpportunity,
     AceReviewStatus,
@@ -63,6 +64,14 @@ class FieldProblem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+def _staff_only(by, what: str) -> None:
+    """The money CloudRoute is owed (commission, and the approved amount it is a share of) moves only
+    by CloudRoute staff, or by the system itself (by=None: tasks, commands); a partner firm's login
+    reads it and never sets what it owes."""
+    if by is not None and not access_of(by).is_staff:
+        raise FilingError(f"Only CloudRoute staff may {what}.")
 
 
 class AceValidationError(FilingError):
@@ -208,6 +217,12 @@ def _check_list(problems: list[FieldProblem], label: str, values, shape: str, *,
             problems.append(FieldProblem(label, f"“{value}” is not an allowed value."))
 
 
+PARTNER_CENTRAL_IS_THE_SOURCE = (
+    "Partner Central is the source of this record's status: CloudRoute reads it back (the admin's "
+    "action Read back from Partner Central now); it is not recorded by hand."
+)
+
+
 def _record_ace_change(
     *, opportunity: AceOpportunity, field: str, to_value: str, source: str, by=None, comment: str = ""
 ) -> AceStatusChange | None:
@@ -244,11 +259,18 @@ def ace_opportunity_record(
 ) -> list[AceStatusChange]:
     """Records stage/review-status moves (by hand, from a filing or read back) with history.
     Moves by hand must follow the allowed moves; Partner Central's read-back is taken as it is."""
+    if source == ChangeSource.MANUAL and partner_central.is_configured() and (
+        stage is not None or review_status is not None or partner_central_id is not None
+    ):
+        raise FilingError(PARTNER_CENTRAL_IS_THE_SOURCE)
     with transaction.atomic():
         opp = AceOpportunity.objects.select_for_update().get(pk=opportunity.pk)
         if partner_central_id is not None and partner_central_id != opp.partner_central_id:
             if not _pattern_ok("OpportunityIdentifier", partner_central_id):
                 raise FilingError("A Partner Central opportunity id looks like O1234567.")
+            # One opportunity per id: the sync reads (and a resubmission writes) what the id names.
+            if AceOpportunity.objects.filter(partner_central_id=partner_central_id).exclude(pk=opp.pk).exists():
+                raise FilingError("This Partner Central id cannot be recorded here: check it in Partner Central.")
             opp.partner_central_id = partner_central_id
         if closed_lost_reason is not None:
             opp.closed_lost_reason = closed_lost_reason
@@ -474,6 +496,38 @@ def credit_applications_open(
     return applications
 
 
+APPLICATION_EDITABLE_STATUSES = (BenefitStatus.PENDING_SUBMISSION, BenefitStatus.ACTION_REQUIRED)
+
+
+def credit_application_amount_set(
+    *, application: CreditApplication, amount_requested: Decimal, currency: str | None = None, by=None
+) -> CreditApplication:
+    """Changes the amount (and currency) requested before submission, with a history row saying from
+    what to what: the admin, the API and any other caller record every money change the same way."""
+    currency = application.currency if currency is None else currency
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
+        raise FilingError("A currency is a three-letter ISO 4217 code in capitals, e.g. USD.")
+    amount_requested = Decimal(amount_requested)
+    if not amount_requested.is_finite() or amount_requested <= 0:
+        raise FilingError("The amount requested must be more than zero.")
+    with transaction.atomic():
+        app = CreditApplication.objects.select_for_update().get(pk=application.pk)
+        if app.status not in APPLICATION_EDITABLE_STATUSES:
+            raise FilingError(f"The application is {app.get_status_display().lower()}: the amount can change "
+                              "only before submission.")
+        if (app.amount_requested, app.currency) != (amount_requested, currency):
+            before = f"{app.currency} {app.amount_requested:,.2f}"
+            app.amount_requested, app.currency = amount_requested, currency
+            app.full_clean(exclude=["engagement", "pool"])
+            app.save(update_fields=["amount_requested", "currency", "updated_at"])
+            CreditApplicationStatusChange.objects.create(
+                application=app, from_status=app.status, to_status=app.status, source=ChangeSource.MANUAL,
+                changed_by=by, reason=f"Amount requested changed from {before} to {currency} {amount_requested:,.2f}.",
+            )
+    _refresh(application, app)
+    return application
+
+
 def credit_application_submit(*, application: CreditApplication, by=None) -> CreditApplication:
     """Files the application: through the Benefits API when its pool has a benefit id and
     credentials are set (Celery task, after commit), otherwise records the submission by hand."""
@@ -534,14 +588,26 @@ def credit_application_record(
     with transaction.atomic():
         app = (
             CreditApplication.objects.select_for_update(of=("self",))
-            .select_related("engagement__partner")
+            .select_related("engagement__partner", "pool")
             .get(pk=application.pk)
         )
-        if amount_approved is not None:
+        if amount_approved is not None and amount_approved != app.amount_approved:
+            # Set once, with the approval (or just after a read-back approval that carried none);
+            # a later change moves the commission, so it goes through the correction verb.
+            approving = status == BenefitStatus.APPROVED and (
+                app.status != BenefitStatus.APPROVED or app.amount_approved is None
+            )
+            if not approving:
+                raise FilingError(
+                    "The approved amount is recorded with the approval; once recorded, CloudRoute staff "
+                    "correct it (the commission follows)."
+                )
             app.amount_approved = amount_approved
         if expires_on is not None:
             app.expires_on = expires_on
         if status != app.status:
+            if source == ChangeSource.MANUAL and app.files_through_api and partner_central.is_configured():
+                raise FilingError(PARTNER_CENTRAL_IS_THE_SOURCE)
             if source == ChangeSource.MANUAL and status not in BENEFIT_STATUS_MOVES.get(app.status, set()):
                 raise FilingError(
                     f"A credit application cannot move from {app.get_status_display().lower()} to "
@@ -572,6 +638,7 @@ def credit_application_correct_approved_amount(
     *, application: CreditApplication, amount_approved: Decimal, by, reason: str
 ) -> CreditApplication:
     """Changes an approved application's amount; the commission follows with a correction entry."""
+    _staff_only(by, "correct an approved amount: the commission follows it")
     if application.status != BenefitStatus.APPROVED:
         raise FilingError("Only an approved application has an approved amount to correct.")
     if not reason.strip():
@@ -652,6 +719,7 @@ def commission_accrue(*, application: CreditApplication, by=None) -> Commission 
 
 def commission_correct(*, commission: Commission, amount: Decimal, by, reason: str) -> CommissionEntry | None:
     """Sets what is owed to `amount` by recording the difference as a correction entry."""
+    _staff_only(by, "correct a commission")
     if not reason.strip():
         raise FilingError("Say why the commission is corrected.")
     amount = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -677,6 +745,7 @@ _STATUS_ENTRY = {
 
 def commission_move(*, commission: Commission, to_status: str, by, note: str = "") -> Commission:
     """accrued → invoiced → paid, or written off; each step a ledger entry with who and when."""
+    _staff_only(by, "move a commission")
     with transaction.atomic():
         locked = Commission.objects.select_for_update().get(pk=commission.pk)
         if to_status not in COMMISSION_MOVES[locked.status]:

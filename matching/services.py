@@ -27,6 +27,7 @@ from .models import (
     RuleSetVersion,
 )
 from .models.engagements import OCCUPYING_STATUSES
+from .roles import access_of
 from .pool_seed import POOLS
 
 
@@ -302,8 +303,18 @@ def _move(engagement: Engagement, to_status: str, *, by: AbstractBaseUser | None
     engagement.save(update_fields=["status", "partner", "updated_at"])
 
 
-def _locked(engagement: Engagement) -> Engagement:
-    return Engagement.objects.select_for_update().get(pk=engagement.pk)
+def _locked(engagement: Engagement, *, by: AbstractBaseUser | None = None) -> Engagement:
+    """The engagement's row, locked, as it is now. The caller decided on its own copy (and may have
+    checked a partner's right to act on that copy): if the row has moved to another firm since, the
+    verb is refused rather than applied to the new firm's match, and a partner's login may act only
+    on its own firm's engagement whatever copy it holds."""
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if locked.partner_id != engagement.partner_id:
+        raise MatchingError("This engagement has moved to another firm since you opened it; reload it.")
+    access = access_of(by)
+    if access.is_partner and locked.partner_id != access.partner_id:
+        raise MatchingError("This engagement is not with your firm.")
+    return locked
 
 
 def partner_loads(partner_ids: list[int]) -> dict[int, int]:
@@ -471,7 +482,7 @@ def engagement_assign(
 
 def engagement_accept(*, engagement: Engagement, by: AbstractBaseUser | None) -> Engagement:
     with transaction.atomic():
-        engagement = _locked(engagement)
+        engagement = _locked(engagement, by=by)
         _move(engagement, EngagementStatus.ACCEPTED, by=by)
         from .filing import engagement_filings_prepare  # the ACE draft and one credit application per pool
 
@@ -485,21 +496,21 @@ def engagement_decline(*, engagement: Engagement, by: AbstractBaseUser | None, r
     if not reason.strip():
         raise MatchingError("Say why the engagement is declined.")
     with transaction.atomic():
-        engagement = _locked(engagement)
+        engagement = _locked(engagement, by=by)
         _move(engagement, EngagementStatus.DECLINED, by=by, reason=reason)
         return engagement_match(engagement=engagement, by=by)
 
 
 def engagement_start(*, engagement: Engagement, by: AbstractBaseUser | None) -> Engagement:
     with transaction.atomic():
-        engagement = _locked(engagement)
+        engagement = _locked(engagement, by=by)
         _move(engagement, EngagementStatus.IN_PROGRESS, by=by)
         return engagement
 
 
 def engagement_close(*, engagement: Engagement, by: AbstractBaseUser | None, reason: str = "") -> Engagement:
     with transaction.atomic():
-        engagement = _locked(engagement)
+        engagement = _locked(engagement, by=by)
         _move(engagement, EngagementStatus.CLOSED, by=by, reason=reason)
         return engagement
 

@@ -142,6 +142,11 @@ class AceOpportunity(models.Model):
         verbose_name = "ACE opportunity"
         verbose_name_plural = "ACE opportunities"
         ordering = ["-created_at"]
+        constraints = [
+            # One record per Partner Central opportunity, race-free (the service also says so clearly).
+            models.UniqueConstraint(fields=["partner_central_id"], condition=~models.Q(partner_central_id=""),
+                                    name="ace_opportunity_partner_central_id_once"),
+        ]
 
     def __str__(self) -> str:
         return f"ACE {self.partner_central_id or 'draft'}: {self.title}"

@@ -16,7 +16,9 @@ from matching.filing import (
 )
 from matching.models import BenefitStatus, Commission, CommissionEntry, CommissionStatus
 
-from .filing_support import FilingEngagementFactory, FilingPoolFactory, UserFactory
+from tests.factories import CloudRouteStaffFactory
+
+from .filing_support import FilingEngagementFactory, FilingPoolFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +70,7 @@ def test_a_later_rate_change_does_not_touch_an_accrued_commission():
 
 
 def test_state_moves_record_who_and_when():
-    alice = UserFactory(username="alice")
+    alice = CloudRouteStaffFactory(username="alice")
     commission = commission_accrue(application=_approved("25000"))
 
     commission_move(commission=commission, to_status=CommissionStatus.INVOICED, by=alice, note="INV-2026-001")
@@ -102,7 +104,7 @@ def test_only_allowed_moves(path, refused):
 
 
 def test_a_correction_is_a_new_entry_for_the_difference():
-    bob = UserFactory(username="bob")
+    bob = CloudRouteStaffFactory(username="bob")
     commission = commission_accrue(application=_approved("25000"))
 
     commission_correct(commission=commission, amount=Decimal("2250.005"), by=bob, reason="Agreed discount")
