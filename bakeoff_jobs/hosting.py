@@ -111,8 +111,17 @@ class CustomModel(models.Model):
 COMMITMENT_MONTHS = (0, 1, 6)
 
 
-def custom_snapshot(catalog_model) -> dict:
-    """A custom entry's pricing as a run freezes it on its RunModel (nothing for other kinds)."""
+def hourly_pricing_snapshot(catalog_model) -> dict | None:
+    """What a run freezes on its RunModel, beside the token prices, of an entry billed by the hour: a
+    self-hosted entry's GPUs and their price (not its URL and key: a corrected endpoint takes effect on
+    resume), a custom entry's pricing; nothing for a foundation model. None: a self-hosted entry
+    without an endpoint."""
+    if catalog_model.kind == "self_hosted":
+        endpoint = SelfHostedEndpoint.objects.filter(catalog_model=catalog_model).first()
+        if endpoint is None:
+            return None
+        return {"gpu_type": endpoint.gpu_type, "gpu_count": endpoint.gpu_count,
+                "gpu_hour_price": endpoint.gpu_hour_price, "hosting": endpoint.hosting}
     custom = getattr(catalog_model, "custom", None) if catalog_model.kind == "custom" else None
     if custom is None:
         return {}

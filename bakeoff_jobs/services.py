@@ -22,7 +22,7 @@ from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
 from .evalsets import parse_eval_file
-from .hosting import custom_snapshot
+from .hosting import hourly_pricing_snapshot
 from .models import (
     ACTIVE_STATUSES,
     BATCH_JOB_ENDED,
@@ -42,7 +42,6 @@ from .models import (
     RunModelRole,
     RunStatus,
     RunStatusChange,
-    SelfHostedEndpoint,
 )
 
 log = logging.getLogger(__name__)
@@ -337,21 +336,15 @@ def _snapshot(run: BakeoffRun, choice: ModelChoice, *, role: str, position: int)
         batch_discount=model.batch_discount, batch_supported=model.batch_supported,
         prices_effective_date=model.effective_date,
         max_concurrency=max(1, model.max_concurrency), requests_per_minute=model.requests_per_minute,
-        tokens_per_minute=model.tokens_per_minute, **_hosting_snapshot(model), **custom_snapshot(model),
-        **choice.prices(),
+        tokens_per_minute=model.tokens_per_minute, **_hourly_pricing(model), **choice.prices(),
     )
 
 
-def _hosting_snapshot(model: CatalogModel) -> dict[str, Any]:
-    """A self-hosted entry's GPUs and their price, frozen like the token prices (the URL and key are not:
-    a corrected endpoint takes effect on resume)."""
-    if model.kind != CatalogKind.SELF_HOSTED:
-        return {}
-    endpoint = SelfHostedEndpoint.objects.filter(catalog_model=model).first()
-    if endpoint is None:
+def _hourly_pricing(model: CatalogModel) -> dict[str, Any]:
+    pricing = hourly_pricing_snapshot(model)
+    if pricing is None:
         raise BakeoffError(f"{model.name} is a self-hosted entry without an endpoint; register its URL first.")
-    return {"gpu_type": endpoint.gpu_type, "gpu_count": endpoint.gpu_count,
-            "gpu_hour_price": endpoint.gpu_hour_price, "hosting": endpoint.hosting}
+    return pricing
 
 
 @transaction.atomic
