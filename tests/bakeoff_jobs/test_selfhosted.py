@@ -177,6 +177,16 @@ def test_a_self_hosted_entry_cannot_run_as_a_batch_job(sandbox):
                                 endpoint_url=sandbox.url)
 
 
+def test_a_self_hosted_entry_without_an_endpoint_is_refused_at_launch_and_no_run_is_stored(sandbox):
+    entry = self_hosted(f"{sandbox.url}/v1")
+    SelfHostedEndpoint.objects.filter(catalog_model=entry).delete()
+    eval_set = eval_set_with_cases(2)
+
+    with pytest.raises(services.BakeoffError, match="self-hosted entry without an endpoint; register its URL"):
+        services.bakeoff_launch(eval_set=eval_set, models=[llama_8b(), entry], endpoint_url=sandbox.url)
+    assert not eval_set.runs.exists()
+
+
 def test_the_estimate_prices_a_self_hosted_entry_from_throughput_not_tokens(sandbox):
     entry = self_hosted(f"{sandbox.url}/v1")
     estimate = services.bakeoff_estimate(eval_set=eval_set_with_cases(4), models=[llama_8b(), entry],
