@@ -10,7 +10,7 @@ Any other field is an error, so a typo such as ``scorer_option`` is reported ins
 ignored.
 
 Every text (any field, in CSV any cell) must be storable: no NUL character and no unpaired
-surrogate. JSON stays within cloudroute.inputs' limits (nesting depth, number length, no NaN).
+surrogate. JSON stays within core.inputs' limits (nesting depth, number length, no NaN).
 
 The whole file is validated before anything is accepted: a file with any error yields no cases.
 Line numbers are the physical line a row starts on (1-based; a CSV header is line 1; a quoted
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from bakeoff_jobs.scorers import SCORER_NAMES, validate_scorer
-from cloudroute.inputs import JSONLimitError, LimitedJSONDecoder, find_bad_text, json_loads, text_problem
+from core.inputs import JSONLimitError, LimitedJSONDecoder, find_bad_text, json_loads, text_problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000

@@ -44,7 +44,7 @@ from decimal import Decimal, InvalidOperation
 
 import jsonschema
 
-from cloudroute.inputs import JSONLimitError, json_loads
+from core.inputs import JSONLimitError, json_loads
 
 SCORER_NAMES: tuple[str, ...] = (
     "exact",

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cloudroute.inputs import text_problem
+from core.inputs import text_problem
 
 from . import batch as batch_wire
 from . import converse as bedrock

@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cloudroute.exports import csv_writer
-from cloudroute.inputs import query_int
+from core.exports import csv_writer
+from core.inputs import query_int
 from matching.admin_scoping import partner_or_staff_required
 from matching.roles import partner_of
 from matching.selectors import engagements_visible_to

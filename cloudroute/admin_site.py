@@ -1,7 +1,7 @@
 """The admin site: open to a login with a role (CloudRoute staff or a partner firm's login, see
 matching.roles) that also has the admin flag. `is_staff` alone opens nothing. Every ModelAdmin
 registered on it, the project's and third parties' (django-axes' lockout log), reads hostile URL
-and form input within the input limits (cloudroute.admin_inputs)."""
+and form input within the input limits (core.admin_inputs)."""
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
@@ -19,7 +19,7 @@ class CloudRouteAdminSite(admin.AdminSite):
         return super().has_permission(request) and (access.is_staff or access.is_partner)
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        from .admin_inputs import AdminInputLimitsMixin
+        from core.admin_inputs import AdminInputLimitsMixin
 
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AdminInputLimitsMixin):

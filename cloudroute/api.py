@@ -16,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
-from cloudroute.ratelimit import SlidingWindow, client_address
+from core.ratelimit import SlidingWindow, client_address
 from matching.filing import AceValidationError, FilingError
 from matching.roles import access_of
 from matching.services import MatchingError
@@ -108,7 +108,7 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 
 
 class IntakeRateThrottle(BaseThrottle):
-    """Public intake submissions per client address (cloudroute.ratelimit.client_address),
+    """Public intake submissions per client address (core.ratelimit.client_address),
     INTAKE_RATE_LIMIT (e.g. "20/min"); the API and the web form share one counter."""
 
     scope = "intake"

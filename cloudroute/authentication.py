@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 
-from cloudroute.ratelimit import SlidingWindow, client_address
+from core.ratelimit import SlidingWindow, client_address
 
 log = logging.getLogger(__name__)
 

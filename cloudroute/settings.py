@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files under gunicorn too
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "cloudroute.inputs.QueryStringTextMiddleware",  # %00 in a query string is a 400, not a database error
+    "core.inputs.QueryStringTextMiddleware",  # %00 in a query string is a 400, not a database error
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -129,8 +129,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
-# --- Email: logged at INFO locally (cloudroute.mail), any backend in production ---------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="cloudroute.mail.LoggingEmailBackend")
+# --- Email: logged at INFO locally (core.mail), any backend in production ---------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="core.mail.LoggingEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CloudRoute <hello@cloudroute.local>")
 
 # --- Redis layout -------------------------------------------------------------------------------
@@ -243,15 +243,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
-    # JSON within depth, number and text limits (cloudroute.inputs); forms and uploads as DRF parses them.
+    # JSON within depth, number and text limits (core.inputs); forms and uploads as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
-        "cloudroute.parsers.LimitedJSONParser",
+        "core.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
-    # DRF's own get_ident agrees with cloudroute.ratelimit.client_address (which every limit uses).
+    # DRF's own get_ident agrees with core.ratelimit.client_address (which every limit uses).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
@@ -299,7 +299,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user locked from one address, not everyone
-AXES_CLIENT_IP_CALLABLE = "cloudroute.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cloudroute.security.login_locked_out"  # templates/registration/locked_out.html
 # Wrong API tokens from one address within the cool-off, before that address's token requests are

@@ -2,7 +2,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from cloudroute.admin_inputs import AdminInputLimitsMixin
+from core.admin_inputs import AdminInputLimitsMixin
 from matching.admin_scoping import PartnerScopedAdminMixin
 from matching.models import PoolVerdict
 

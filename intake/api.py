@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
-from cloudroute.inputs import text_problem
-from cloudroute.parsers import LimitedJSONParser
+from core.inputs import text_problem
+from core.parsers import LimitedJSONParser
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cloudroute.inputs import find_bad_text
+from core.inputs import find_bad_text
 
 from .countries import country_choices
 from .models import INVESTOR_REQUIRED_IF, Intake

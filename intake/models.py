@@ -6,12 +6,12 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from cloudroute.inputs import validate_plain_text
+from core.inputs import validate_plain_text
 
 from . import limits
 from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future
 
-TEXT = [validate_plain_text]  # no NUL, no unpaired surrogate (cloudroute.inputs)
+TEXT = [validate_plain_text]  # no NUL, no unpaired surrogate (core.inputs)
 
 
 class Stage(models.TextChoices):

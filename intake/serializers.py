@@ -8,7 +8,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cloudroute.inputs import find_bad_text
+from core.inputs import find_bad_text
 from matching.models import EngagementStatus
 from matching.selectors import engagement_partner_contact
 

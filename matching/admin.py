@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from cloudroute.admin_inputs import AdminInputLimitsMixin
+from core.admin_inputs import AdminInputLimitsMixin
 
 from . import eligibility, services
 from .breakdown_display import breakdown_html

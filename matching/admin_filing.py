@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from cloudroute.admin_inputs import AdminInputLimitsMixin
+from core.admin_inputs import AdminInputLimitsMixin
 from intake.forms import country_formfield
 
 from . import filing, partner_central

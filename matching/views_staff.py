@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from cloudroute.exports import csv_writer
+from core.exports import csv_writer
 from intake.models import Stage
 
 from . import pipeline

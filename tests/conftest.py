@@ -93,7 +93,7 @@ def _fresh_cache(_run_key_prefix):
     from django.conf import settings
     from django.core.cache import cache
 
-    from cloudroute import ratelimit
+    from core import ratelimit
 
     if run_redis_urls():
         delete_run_keys()

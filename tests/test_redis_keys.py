@@ -66,7 +66,7 @@ def test_the_cache_rate_limits_and_quotas_write_under_the_runs_prefix():
     from django.core.cache import cache
 
     from bakeoff_jobs.quotas import get_quota_store
-    from cloudroute.ratelimit import SlidingWindow
+    from core.ratelimit import SlidingWindow
 
     cache.set("probe", 1, 60)
     SlidingWindow("probe", 5, 60).hit("192.0.2.1")

@@ -103,7 +103,7 @@ def test_login_lockout_settings_come_from_the_environment(load_settings):
     assert loaded["AXES_FAILURE_LIMIT"] == 8 and loaded["AXES_COOLOFF_TIME"].total_seconds() == 1800
     assert loaded["API_TOKEN_FAILURE_LIMIT"] == 8
     assert loaded["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
-    assert loaded["AXES_CLIENT_IP_CALLABLE"] == "cloudroute.ratelimit.client_address"
+    assert loaded["AXES_CLIENT_IP_CALLABLE"] == "core.ratelimit.client_address"
     assert loaded["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
 
 
@@ -122,5 +122,5 @@ def test_site_url_and_the_bedrock_endpoint_follow_the_local_ports(load_settings,
 
 def test_emails_are_logged_locally_unless_a_backend_is_named(load_settings, monkeypatch):
     monkeypatch.delenv("EMAIL_BACKEND", raising=False)
-    assert load_settings()["EMAIL_BACKEND"] == "cloudroute.mail.LoggingEmailBackend"
+    assert load_settings()["EMAIL_BACKEND"] == "core.mail.LoggingEmailBackend"
     assert load_settings(EMAIL_BACKEND="django_ses.SESBackend")["EMAIL_BACKEND"] == "django_ses.SESBackend"

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
-from cloudroute.ratelimit import SlidingWindow, client_address
+from core.ratelimit import SlidingWindow, client_address
 from intake.models import Intake
 
 from .conftest import api_intake_body
@@ -112,7 +112,7 @@ def unreachable_store(settings):
 
 def test_without_its_store_a_limit_still_holds_in_process_and_logs_an_error(unreachable_store, caplog):
     window = SlidingWindow("store-down", 3, 60)
-    with caplog.at_level(logging.ERROR, logger="cloudroute.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         results = [window.hit("192.0.2.50") for _ in range(5)]
     assert results[:3] == [None, None, None]
     assert all(wait is not None and wait > 0 for wait in results[3:])
@@ -122,13 +122,13 @@ def test_without_its_store_a_limit_still_holds_in_process_and_logs_an_error(unre
 
 
 def test_the_store_error_is_logged_again_after_the_quiet_period(unreachable_store, caplog, monkeypatch):
-    from cloudroute import ratelimit
+    from core import ratelimit
 
     unreachable_store.RATE_LIMIT_STORE_ERROR_LOG_SECONDS = 60
     now = [1000.0]
     monkeypatch.setattr(ratelimit.time, "monotonic", lambda: now[0])
     window = SlidingWindow("store-down", 100, 60)
-    with caplog.at_level(logging.ERROR, logger="cloudroute.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         for step in range(0, 130, 6):  # a request every 6 s for two minutes
             now[0] = 1000.0 + step
             window.hit("192.0.2.51")
@@ -138,7 +138,7 @@ def test_the_store_error_is_logged_again_after_the_quiet_period(unreachable_stor
 @pytest.mark.django_db
 def test_the_intake_limit_holds_when_redis_is_unreachable(unreachable_store, pools, caplog):
     unreachable_store.INTAKE_RATE_LIMIT = "2/min"
-    with caplog.at_level(logging.ERROR, logger="cloudroute.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         codes = [APIClient().post("/api/intakes/", api_intake_body(), format="json",
                                   REMOTE_ADDR="203.0.113.70").status_code for _ in range(3)]
     assert codes == [202, 202, 429]
@@ -146,7 +146,7 @@ def test_the_intake_limit_holds_when_redis_is_unreachable(unreachable_store, poo
 
 
 def test_a_flood_of_addresses_does_not_grow_the_fallback_without_bound(monkeypatch):
-    from cloudroute.ratelimit import MemoryCounters
+    from core.ratelimit import MemoryCounters
 
     monkeypatch.setattr(MemoryCounters, "MAX_KEYS", 100)
     counters = MemoryCounters()

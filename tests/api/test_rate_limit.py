@@ -47,7 +47,8 @@ def test_the_web_form_is_limited_by_the_same_setting(client, pools, settings):
 
 
 def _throttle_at(monkeypatch, moment: float):
-    from cloudroute import api, ratelimit
+    from cloudroute import api
+    from core import ratelimit
 
     monkeypatch.setattr(ratelimit.time, "time", lambda: moment)
     return api.IntakeRateThrottle()

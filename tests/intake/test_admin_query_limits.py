@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.test import RequestFactory
 
-from cloudroute.admin_inputs import AdminInputLimitsMixin
+from core.admin_inputs import AdminInputLimitsMixin
 
 from tests.factories import IntakeFactory
 

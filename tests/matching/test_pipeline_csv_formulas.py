@@ -35,7 +35,7 @@ def test_formula_cells_are_escaped_and_numbers_are_not(client, staff_user):
 
 
 def test_the_csv_writer_leaves_numbers_alone_and_quotes_formulas():
-    from cloudroute.exports import csv_writer
+    from core.exports import csv_writer
 
     out = io.StringIO()
     csv_writer(out).writerow([Decimal("-12.50"), -7, 1.5, "-3", "-3.25", "1,000", "=1", "-", "-1e5", None, True])
@@ -54,4 +54,4 @@ def test_every_csv_the_app_writes_goes_through_the_safe_writer():
         for path in (root / package).rglob("*.py")
         if path.name != "exports.py" and plain_writer.search(path.read_text(encoding="utf-8"))
     ]
-    assert offenders == [], "write CSV with cloudroute.exports.csv_writer"
+    assert offenders == [], "write CSV with core.exports.csv_writer"

@@ -7,7 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cloudroute.inputs import JSONLimitError, json_loads
+from core.inputs import JSONLimitError, json_loads
 from intake.forms import IntakeForm
 from intake.models import Intake
 from matching.services import eligibility_preview, proposed_snapshots_read

@@ -1,4 +1,4 @@
-"""The API's JSON parser: the limits of cloudroute.inputs on every JSON body, so deeply nested
+"""The API's JSON parser: the limits of core.inputs on every JSON body, so deeply nested
 JSON, a number of thousands of digits, NaN, a NUL character or an unpaired surrogate is a 400
 (naming the field when it is about one), never a server error."""
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The local email backend: every message, headers and body as the console backend would print it,
-logged at INFO on the `cloudroute.mail` logger instead of written to stdout (which a Celery worker
+logged at INFO on the `core.mail` logger instead of written to stdout (which a Celery worker
 relays at WARNING). Production sets EMAIL_BACKEND to a real one."""
 import logging
 
 from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
 
-log = logging.getLogger("cloudroute.mail")
+log = logging.getLogger("core.mail")
 
 
 class LoggingEmailBackend(ConsoleEmailBackend):

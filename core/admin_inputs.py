@@ -5,7 +5,7 @@ error or the admin's usual bad-lookup redirect (?e=1), never a server error.
   from them, so a 20-digit year overflows, and year 9999 overflows when the next year is computed.
 - JSON form fields (partners' regions, ACE delivery models, pool rule params): Django's JSONField
   form reads with plain json.loads, so deeply nested JSON is a RecursionError and a "\\u0000" in a
-  string reaches PostgreSQL, which refuses it. They read within cloudroute.inputs' limits instead.
+  string reaches PostgreSQL, which refuses it. They read within core.inputs' limits instead.
 
 Every ModelAdmin and inline that has a date_hierarchy or a JSONField uses AdminInputLimitsMixin
 (tests/intake/test_admin_query_limits.py checks the registry)."""
