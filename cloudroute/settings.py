@@ -1,5 +1,8 @@
 """Settings, read once from the environment with safe local defaults (SQLite, a filesystem broker,
-the local Bedrock sandbox). Production hardening is switched on by DJANGO_PRODUCTION=1."""
+the local Bedrock sandbox). Production hardening is switched on by DJANGO_PRODUCTION=1.
+
+One module on purpose, though past 400 lines: every setting and its environment variable are read
+in one place, in the order README's Configuration table lists them, so an operator greps one file."""
 from datetime import timedelta
 from pathlib import Path
 
