@@ -86,9 +86,8 @@ def sync_partner_central() -> dict:
 
 
 # --- an intake's evaluation and the founder's status emails ----------------------------------------
-# Moved here from intake/tasks.py with their names kept ("intake.tasks.…"), so beat's schedule in
-# settings and messages already queued still find them. Thin: they take ids and call
-# matching.intake_flow.
+# Named "intake.tasks.…" (where they were first defined), so beat's schedule in settings and
+# messages already queued still find them. Thin: they take ids and call matching.intake_flow.
 
 from celery import shared_task  # noqa: E402,F811  (the block stands on its own)
 from django.db import DatabaseError  # noqa: E402

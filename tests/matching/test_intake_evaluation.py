@@ -157,3 +157,21 @@ def test_evaluation_costs_the_same_queries_whatever_the_number_of_pools_and_part
     # chosen partner re-checked under its lock (savepoint, lock, load, release), decision, match,
     # evaluated_at: no re-reads of what was just written.
     assert many <= 22, many
+
+
+def test_the_tasks_keep_the_names_beat_and_queued_messages_use(settings):
+    from cloudroute.celery import app
+    from matching import tasks
+
+    app.loader.import_default_modules()  # what a worker and beat do first: every app's tasks module
+    by_name = {
+        "intake.tasks.intake_evaluate": tasks.intake_evaluate,
+        "intake.tasks.intakes_evaluate_waiting": tasks.intakes_evaluate_waiting,
+        "intake.tasks.intake_status_emails_waiting": tasks.intake_status_emails_waiting,
+        "intake.tasks.intake_status_email": tasks.intake_status_email,
+        "intake.tasks.intake_status_link_email": tasks.intake_status_link_email,
+    }
+    for name, task in by_name.items():
+        assert task.name == name and app.tasks[name].run is task.run
+    unknown = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
+    assert not unknown, unknown
