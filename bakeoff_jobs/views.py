@@ -5,7 +5,7 @@ import hashlib
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.exports import csv_writer
 from core.inputs import query_int
-from matching.admin_scoping import partner_or_staff_required
+from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.roles import partner_of
 from matching.selectors import engagements_visible_to
 
@@ -26,18 +26,13 @@ from .templatetags.bakeoff_format import runway
 CASES_PER_PAGE = 20
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(f"bakeoff_jobs.{perm}"):
-        raise PermissionDenied
-
-
 def _visible_run(request: HttpRequest, pk: int) -> BakeoffRun:
     return get_object_or_404(selectors.runs_visible_to(request), pk=pk)
 
 
 @partner_or_staff_required
 def evalset_upload(request: HttpRequest) -> HttpResponse:
-    _require(request, "add_evalset")
+    permission_require(request, "bakeoff_jobs.add_evalset")
     initial = {"engagement": request.GET["engagement"]} if request.GET.get("engagement", "").isdigit() else None
     form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -71,7 +66,7 @@ def _login_partner(request: HttpRequest):
 @partner_or_staff_required
 def launch(request: HttpRequest) -> HttpResponse:
     """Pick the eval set, models and settings; the first POST shows the estimate, the second launches."""
-    _require(request, "add_bakeoffrun")
+    permission_require(request, "bakeoff_jobs.add_bakeoffrun")
     data = request.POST if request.method == "POST" else None
     engagement, eval_set = _launch_for(request)
     initial = {}
@@ -280,7 +275,7 @@ def results_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
-    _require(request, "change_bakeoffrun")
+    permission_require(request, "bakeoff_jobs.change_bakeoffrun")
     if services.bakeoff_cancel(run=run, by=request.user, reason="cancelled from the report page"):
         messages.success(request, "The bake-off is cancelled; answers already in are kept.")
     else:
@@ -292,7 +287,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def share(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
-    _require(request, "change_bakeoffrun")
+    permission_require(request, "bakeoff_jobs.change_bakeoffrun")
     shared = request.POST.get("shared") == "1"
     try:
         services.bakeoff_share(run=run, shared=shared, by=request.user)

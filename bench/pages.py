@@ -49,8 +49,8 @@ def grow(scale_to: int, have: int, unit: int, sandbox_url: str, staff) -> None:
     """Adds data until there are `scale_to` units."""
     from bakeoff_jobs import services as bakeoff
     from bakeoff_jobs.models import CatalogModel
-    from intake.services import intake_submit
-    from matching.demo import DEMO_INTAKES
+    from matching.intake_flow import intake_submit
+    from portal.demo import DEMO_INTAKES
     from matching.filing import engagement_filings_prepare
     from matching.models import Engagement
     from matching.services import engagement_accept
@@ -104,7 +104,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
 
     from bakeoff_jobs.models import BakeoffRun
     from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
-    from matching.demo import demo_load
+    from portal.demo import demo_load
 
     call_command("migrate", verbosity=0, interactive=False)
     if connection.vendor == "postgresql":  # a database of yours: start from this benchmark's rows

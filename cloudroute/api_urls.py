@@ -7,7 +7,6 @@ from rest_framework.routers import DefaultRouter
 from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
 from cloudroute.api import ID_PATTERN
 from cloudroute.api_docs import ApiRootView, RedocView, SwaggerView
-from intake.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi
 from matching.api import (
     AceOpportunityViewSet,
     CreditApplicationViewSet,
@@ -16,6 +15,7 @@ from matching.api import (
     PipelineApi,
     PoolViewSet,
 )
+from portal.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "intake",
     "matching",
     "bakeoff_jobs",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -217,7 +218,8 @@ PARTNER_CENTRAL_SESSION_TOKEN = env.str("PARTNER_CENTRAL_SESSION_TOKEN", default
 PARTNER_CENTRAL_SYNC_MINUTES = env.int("PARTNER_CENTRAL_SYNC_MINUTES", default=30)
 # How many of the latest intakes a rule edit's impact preview re-evaluates (admin and preview_eligibility).
 ELIGIBILITY_IMPACT_INTAKES = env.int("ELIGIBILITY_IMPACT_INTAKES", default=200)
-# Intakes whose evaluation task was lost (broker down at submission) are queued again.
+# Intakes whose evaluation task was lost (broker down at submission) are queued again (the tasks are
+# matching/tasks.py's; their names stay "intake.tasks.…" so queued messages still find them).
 CELERY_BEAT_SCHEDULE["intakes-evaluate-waiting"] = {
     "task": "intake.tasks.intakes_evaluate_waiting",
     "schedule": env.int("INTAKE_SWEEP_SECONDS", default=60),

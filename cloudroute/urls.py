@@ -7,9 +7,9 @@ from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("intake.urls")),
+    path("", include("portal.urls_founder")),
     path("staff/", include("matching.urls_staff")),
-    path("engagements/", include("matching.urls_workspace")),
+    path("engagements/", include("portal.urls_workspace")),
     path("api/", include("cloudroute.api_urls")),
     path("bakeoffs/", include("bakeoff_jobs.urls")),
     # Browsers ask for /favicon.ico whatever the page links (JSON pages link nothing).

@@ -126,7 +126,7 @@ class Intake(models.Model):
     # re-sends lost status emails leaves them alone.
     mail_founder = models.BooleanField(default=True, editable=False)
     submitted_at = models.DateTimeField(auto_now_add=True)
-    # Set when a worker has recorded the verdicts and opened the engagement (intake.services.
+    # Set when a worker has recorded the verdicts and opened the engagement (matching.intake_flow.
     # intake_evaluate); until then the founder's status page says the intake is being checked.
     evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
 

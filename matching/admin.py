@@ -386,3 +386,4 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         return money_text(obj.estimated_amount_usd)
 
 from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)
+from . import admin_intake  # noqa: E402,F401  (intakes, scoped to the firm's engagements)

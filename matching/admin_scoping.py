@@ -9,7 +9,8 @@ from django.http import Http404
 
 from .roles import PARTNER_GROUP, STAFF_GROUP, access_of, scope_to
 
-__all__ = ["PARTNER_GROUP", "STAFF_GROUP", "PartnerScopedAdminMixin", "admin_groups_ensure", "cloudroute_staff_required"]
+__all__ = ["PARTNER_GROUP", "STAFF_GROUP", "PartnerScopedAdminMixin", "admin_groups_ensure", "cloudroute_staff_required",
+           "permission_require"]
 
 
 def _filter_name(entry) -> str:
@@ -245,3 +246,12 @@ def role_required(view, *, staff_only: bool):
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+def permission_require(request, perm: str) -> None:
+    """Inside a page behind partner_or_staff_required: refuse (403) a login without the Django
+    permission `perm` ("app_label.codename"), e.g. before a change it may not make."""
+    from django.core.exceptions import PermissionDenied
+
+    if not request.user.has_perm(perm):
+        raise PermissionDenied

@@ -6,8 +6,9 @@ class MatchingConfig(AppConfig):
     name = "matching"
 
     def ready(self):
-        from . import evaluation_cache, notifications, roles
+        from . import evaluation_cache, intake_flow, notifications, roles
 
         evaluation_cache.connect()
+        intake_flow.connect()
         notifications.connect()
         roles.connect()

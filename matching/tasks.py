@@ -1,5 +1,6 @@
 """Celery entry points for Partner Central: file, and the beat sync that fans out one read-back
-per open record. Thin: they take ids and call matching.filing; safe to run twice."""
+per open record. Thin: they take ids and call matching.filing; safe to run twice. Below them, an
+intake's evaluation and the founder's status emails (matching.intake_flow)."""
 from celery import shared_task
 
 from . import filing, partner_central
@@ -82,3 +83,47 @@ def sync_partner_central() -> dict:
     for pk in application_ids:
         sync_credit_application.delay(pk)
     return {"opportunities": len(opportunity_ids), "applications": len(application_ids)}
+
+
+# --- an intake's evaluation and the founder's status emails ----------------------------------------
+# Named "intake.tasks.…" (where they were first defined), so beat's schedule in settings and
+# messages already queued still find them. Thin: they take ids and call matching.intake_flow.
+
+from celery import shared_task  # noqa: E402,F811  (the block stands on its own)
+from django.db import DatabaseError  # noqa: E402
+
+from . import intake_flow  # noqa: E402
+
+
+@shared_task(name="intake.tasks.intake_evaluate", autoretry_for=(DatabaseError,), retry_backoff=True,
+             retry_backoff_max=60, max_retries=10, soft_time_limit=60, time_limit=90)
+def intake_evaluate(intake_id: int) -> None:
+    """Verdicts, engagement and partner match for a received intake. Idempotent (an evaluated
+    intake is left alone), so a redelivery after a worker crash or a sweep's re-queue is harmless;
+    a database hiccup is retried with backoff."""
+    intake_flow.intake_evaluate(intake_id=intake_id)
+
+
+@shared_task(name="intake.tasks.intakes_evaluate_waiting", soft_time_limit=60, time_limit=90)
+def intakes_evaluate_waiting() -> int:
+    """Periodic: re-queue intakes whose evaluation task never ran (lost with the broker or a worker)."""
+    return intake_flow.intakes_evaluate_waiting()
+
+
+@shared_task(name="intake.tasks.intake_status_emails_waiting", soft_time_limit=60, time_limit=90)
+def intake_status_emails_waiting() -> int:
+    """Periodic: re-queue status emails whose task was lost after the intake was evaluated."""
+    return intake_flow.intake_status_emails_resend_waiting()
+
+
+@shared_task(name="intake.tasks.intake_status_email", soft_time_limit=60, time_limit=90)
+def intake_status_email(intake_id: int) -> None:
+    """The founder's status email, queued after the intake commits. Sends nothing for an intake
+    without an engagement, nor again once it was sent (a redelivery after a worker crash)."""
+    intake_flow.intake_status_email_send(intake_id=intake_id)
+
+
+@shared_task(name="intake.tasks.intake_status_link_email", soft_time_limit=60, time_limit=90)
+def intake_status_link_email(intake_id: int) -> None:
+    """A fresh status link for the founder (after staff rotated it, or asked from an expired link)."""
+    intake_flow.status_link_email_send(intake_id=intake_id)

@@ -6,7 +6,7 @@ from celery.signals import task_postrun, task_prerun
 from django.db import connection
 
 from cloudroute.celery import app
-from intake.tasks import intake_evaluate
+from matching.tasks import intake_evaluate
 
 pytestmark = pytest.mark.django_db(transaction=True)  # connections are opened and closed here
 

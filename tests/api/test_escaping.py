@@ -6,7 +6,7 @@ from django.core import mail
 
 from intake.links import status_path
 from intake.models import Intake
-from intake.services import intake_submit
+from matching.intake_flow import intake_submit
 from tests.factories import intake_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]

@@ -266,7 +266,7 @@ def test_the_key_from_the_named_environment_variable_is_sent(monkeypatch, celery
 
 def test_the_demo_has_a_self_hosted_llama_on_the_sandbox_beside_claude_and_bedrocks_llama(
         settings, celery_eager, sandbox, django_capture_on_commit_callbacks):
-    from matching.demo import DEMO_SELFHOSTED_ID, demo_selfhosted_ensure
+    from portal.demo import DEMO_SELFHOSTED_ID, demo_selfhosted_ensure
 
     settings.BEDROCK_ENDPOINT_URL = sandbox.url
     entry = demo_selfhosted_ensure()

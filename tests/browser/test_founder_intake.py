@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from intake.models import Intake
-from intake.services import intake_evaluate
+from matching.intake_flow import intake_evaluate
 from tests.factories import PartnerFactory
 
 from .conftest import assert_every_field_labelled

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from intake.services import intake_submit
+from matching.intake_flow import intake_submit
 from tests.factories import PartnerFactory, StaffUserFactory, intake_data
 
 from .conftest import log_in

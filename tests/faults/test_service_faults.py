@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection
 
 from intake.models import Intake
-from intake.services import intakes_evaluate_waiting
 from matching.filing import ace_opportunity_draft
+from matching.intake_flow import intakes_evaluate_waiting
 from matching.models import AceOpportunity, AceReviewStatus, AceStatusChange, Engagement, PoolVerdict
 from matching.tasks import MAX_RETRIES, sync_partner_central
 from tests.bakeoff_jobs import worker as e2e_worker

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from intake.links import status_link_token, status_path
 from intake.models import Intake
-from intake.services import intake_submit
+from matching.intake_flow import intake_submit
 from matching.models import Engagement, PoolVerdict
 from tests.factories import IntakeFactory, PartnerFactory, intake_data
 
@@ -102,7 +102,7 @@ def test_founder_gets_one_email_with_the_status_link_after_commit(pools, django_
 
 
 def test_status_email_task_delivered_twice_mails_once(pools):
-    from intake.tasks import intake_status_email
+    from matching.tasks import intake_status_email
 
     intake, _ = intake_submit(data=intake_data(), notify=False)
 

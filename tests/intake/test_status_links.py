@@ -6,8 +6,8 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail, signing
 
-from intake import services
 from intake.links import LinkState, status_link_check, status_link_token, status_path
+from matching import intake_flow
 from tests.factories import CloudRouteStaffFactory, IntakeFactory, PartnerMemberFactory, open_engagement
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_partners_cannot_replace_links(client, intake):
 
 def test_rotation_service_changes_the_token(intake):
     before = intake.status_token
-    services.status_link_rotate(intake=intake)
+    intake_flow.status_link_rotate(intake=intake)
     assert intake.status_token != before
     assert IntakeFactory._meta.model.objects.get(pk=intake.pk).status_token == intake.status_token
 

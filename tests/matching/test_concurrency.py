@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, connections
 
 from intake.models import Intake
-from intake.services import intake_submit
 from matching import services
+from matching.intake_flow import intake_submit
 from matching.models import Engagement, EngagementStatus
 from tests.factories import IntakeFactory, PartnerFactory, StaffUserFactory, intake_data
 

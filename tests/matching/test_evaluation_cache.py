@@ -5,8 +5,9 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from intake.services import intake_evaluate, intake_receive, intake_submit
+from intake.services import intake_receive
 from matching import evaluation_cache, services
+from matching.intake_flow import intake_evaluate, intake_submit
 from matching.models import Engagement, EvaluationStamp, PoolVerdict, RuleSetVersion
 from tests.bakeoff_jobs.worker import start_worker, wait_for  # noqa: F401 - fixture
 from tests.factories import PartnerFactory, intake_data

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 
 from intake.links import status_path
-from intake.services import intake_status_email_send
 from matching import eligibility, services
+from matching.intake_flow import intake_status_email_send
 from matching.pool_seed import AWS_APPLY, AWS_PROGRAMS
 from tests.factories import CreditPoolFactory, IntakeFactory, PartnerFactory, PoolRuleFactory, open_engagement
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db.migrations.loader import MigrationLoader
 
-from intake.services import intake_submit
+from matching.intake_flow import intake_submit
 from matching.models import PoolRule, RuleSetVersion
 from matching.pool_seed import AWS_CREDITS, POOLS
 from tests.factories import intake_data

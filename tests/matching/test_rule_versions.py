@@ -1,8 +1,8 @@
 """Editing a pool's rules publishes a new version; verdicts already given keep their own."""
 import pytest
 
-from intake.services import intake_submit
 from matching import services
+from matching.intake_flow import intake_submit
 from matching.models import PoolRule, RuleSetVersion
 from tests.factories import intake_data
 from tests.matching.pool_forms import pool_change_data

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 
 from intake.links import status_path
-from intake.services import intake_submit
 from matching import filing, services
+from matching.intake_flow import intake_submit
 from matching.models import BenefitStatus
 from tests.factories import PartnerFactory, PartnerMemberFactory, StaffUserFactory, UserFactory, intake_data
 

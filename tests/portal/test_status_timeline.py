@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from intake.links import status_path
-from intake.services import intake_submit
 from matching import filing, services
+from matching.intake_flow import intake_submit
 from matching.models import BenefitStatus
 from matching.selectors import engagement_milestones
 from tests.factories import PartnerFactory, intake_data

@@ -1,4 +1,6 @@
-"""Public views for founders: the intake form and the private status page."""
+"""Public views for founders: the intake form and the private status page. They sit above matching
+and bakeoff_jobs: the form stores the intake (intake.services), the status page shows the verdicts,
+the partner, the credits and the bake-off the partner shared."""
 import secrets
 
 from django.conf import settings
@@ -7,6 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import engagement_spend_projection, run_shared_with_founder
+from intake.forms import IntakeForm, new_submission_key
+from intake.links import LinkState, status_link_check, status_path
+from intake.services import intake_receive
+from matching.intake_flow import status_link_resend
 from matching.selectors import (
     engagement_credits,
     engagement_milestones,
@@ -14,29 +20,25 @@ from matching.selectors import (
     intakes_for_founder,
 )
 
-from .forms import IntakeForm, new_submission_key
-from .links import LinkState, status_link_check, status_path
-from .services import intake_receive, status_link_resend
-
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         form = IntakeForm(initial={"submission_key": new_submission_key()})
-        return render(request, "intake/home.html", {"form": form})
+        return render(request, "portal/home.html", {"form": form})
     form = IntakeForm(request.POST)
     if not form.is_valid():
-        return render(request, "intake/home.html", {"form": form}, status=400)
+        return render(request, "portal/home.html", {"form": form}, status=400)
     data = dict(form.cleaned_data)
     key = data.pop("submission_key", "") or ""
     try:
         intake, created = intake_receive(data=data, form_submission_key=key)
     except ValidationError as exc:  # the model's last word (after the service's tidying)
         form.add_error(None, exc)
-        return render(request, "intake/home.html", {"form": form}, status=400)
+        return render(request, "portal/home.html", {"form": form}, status=400)
     if created or (key and secrets.compare_digest(key, intake.form_submission_key)):
         return redirect(status_path(intake))
     # Same company and email from another page: the private link went to that inbox, not here.
-    return render(request, "intake/already_received.html", {"intake": intake}, status=409)
+    return render(request, "portal/already_received.html", {"intake": intake}, status=409)
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
@@ -51,14 +53,14 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     engagement = intake.engagement_or_none
     if engagement is None:
         # A worker is still working out the verdicts and the partner: the page reloads itself.
-        return render(request, "intake/status_waiting.html", {"intake": intake, "refresh_seconds": 2})
+        return render(request, "portal/status_waiting.html", {"intake": intake, "refresh_seconds": 2})
     verdicts = list(engagement.intake.verdicts.all())
     milestones = engagement_milestones(engagement)
     current = next((m.key for m in milestones if not m.done), None)
     shared_run = run_shared_with_founder(engagement)
     return render(
         request,
-        "intake/status.html",
+        "portal/status.html",
         {
             "intake": engagement.intake,
             "engagement": engagement,
@@ -87,7 +89,7 @@ def _dead_link(request: HttpRequest, check) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD"])
     context = {"expired": expired, "sent": sent, "too_soon": too_soon,
                "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS}
-    return render(request, "intake/status_link_dead.html", context, status=410)
+    return render(request, "portal/status_link_dead.html", context, status=410)
 
 
 def founder_bakeoff_summary(run) -> dict:

@@ -1,14 +1,16 @@
-"""Staff admin for intakes, with their stored verdicts."""
+"""The admin of intakes, with their stored verdicts. It lives in matching, not intake: a partner
+sees only the intakes of the firm's engagements (PartnerScopedAdminMixin), the verdicts are
+matching's, and replacing a status link mails the founder (matching.intake_flow)."""
 from django.contrib import admin, messages
 from django.db import models
 
 from core.admin_inputs import AdminInputLimitsMixin
-from matching.admin_scoping import PartnerScopedAdminMixin
-from matching.models import PoolVerdict
+from intake.forms import country_formfield
+from intake.models import Intake
 
-from . import services
-from .forms import country_formfield
-from .models import Intake
+from . import intake_flow
+from .admin_scoping import PartnerScopedAdminMixin
+from .models import PoolVerdict
 
 
 class PoolVerdictInline(admin.TabularInline):
@@ -50,5 +52,5 @@ class IntakeAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.ModelAdm
     @admin.action(description="Replace the status link (old links stop working; the founder is mailed the new one)")
     def rotate_status_link(self, request, queryset):
         for intake in queryset:
-            services.status_link_rotate(intake=intake, by=request.user)
+            intake_flow.status_link_rotate(intake=intake, by=request.user)
         self.message_user(request, f"New status link sent for {queryset.count()} intake(s).", messages.SUCCESS)

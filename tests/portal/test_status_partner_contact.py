@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from intake.links import status_link_token, status_path
-from intake.services import intake_submit
 from matching import services
+from matching.intake_flow import intake_submit
 from matching.models import EngagementStatus
 from tests.factories import PartnerFactory, intake_data
 

@@ -2,7 +2,7 @@
 founder's contact and workload, the pools and expected credits, Accept / Decline, the ACE draft as
 a guided form with its readiness checklist, the credit applications and the bake-offs. Every page
 asks matching.roles: a partner sees only the firm's engagements (another firm's id is a 404), staff
-see all, logins with no role get 403. State changes go through matching.services and .filing."""
+see all, logins with no role get 403. State changes go through matching.services and matching.filing."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -13,21 +13,16 @@ from django.views.decorators.http import require_POST
 
 from bakeoff_jobs import picker
 from bakeoff_jobs.selectors import eval_sets_visible_to, runs_visible_to
+from matching import filing, services
+from matching.ace_form import AceDraftForm, ace_readiness
+from matching.admin_scoping import partner_or_staff_required, permission_require
+from matching.models import Engagement
+from matching.models.engagements import EngagementStatus
+from matching.selectors import engagement_credits, engagement_workspace, engagements_visible_to
 
-from . import filing, services
-from .ace_form import AceDraftForm, ace_readiness
-from .admin_scoping import partner_or_staff_required
 from .forms import DeclineForm
-from .models import Engagement
-from .models.engagements import EngagementStatus
-from .selectors import engagement_credits, engagement_workspace, engagements_visible_to
 
 ACTIVE = (EngagementStatus.ACCEPTED, EngagementStatus.IN_PROGRESS)
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _engagement(request: HttpRequest, pk: int) -> Engagement:
@@ -43,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     waiting = [e for e in engagements if e.status == EngagementStatus.MATCHED]
     active = [e for e in engagements if e.status in ACTIVE]
     other = [e for e in engagements if e.status not in ACTIVE and e.status != EngagementStatus.MATCHED]
-    return render(request, "matching/workspace_home.html",
+    return render(request, "portal/workspace_home.html",
                   {"waiting": waiting, "active": active, "other": other, "total": len(engagements)})
 
 
@@ -74,14 +69,14 @@ def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: 
 @partner_or_staff_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    return render(request, "matching/workspace.html", _detail_context(request, engagement))
+    return render(request, "portal/workspace.html", _detail_context(request, engagement))
 
 
 @partner_or_staff_required
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    _require(request, "matching.change_engagement")
+    permission_require(request, "matching.change_engagement")
     try:
         services.engagement_accept(engagement=engagement, by=request.user)
     except services.MatchingError as exc:
@@ -96,10 +91,10 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    _require(request, "matching.change_engagement")
+    permission_require(request, "matching.change_engagement")
     form = DeclineForm(request.POST)
     if not form.is_valid():
-        return render(request, "matching/workspace.html", _detail_context(request, engagement, form), status=400)
+        return render(request, "portal/workspace.html", _detail_context(request, engagement, form), status=400)
     try:
         services.engagement_decline(engagement=engagement, by=request.user, reason=form.cleaned_data["reason"])
     except services.MatchingError as exc:
@@ -142,7 +137,7 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
     if not editable:
         for field in form.fields.values():
             field.disabled = True
-    return render(request, "matching/workspace_ace.html", {
+    return render(request, "portal/workspace_ace.html", {
         "engagement": engagement, "opportunity": opportunity, "form": form, "editable": editable,
         "readiness": ace_readiness(opportunity),
     }, status=400 if form.errors else 200)
@@ -152,7 +147,7 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ace_submit(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    _require(request, "matching.change_aceopportunity")
+    permission_require(request, "matching.change_aceopportunity")
     opportunity = getattr(engagement, "ace_opportunity", None)
     if opportunity is None:
         raise Http404("No ACE draft yet.")

@@ -1,6 +1,7 @@
 """Demo data for a newcomer: the reference pools, eight partner firms across regions and
-specialties, a staff login and one login per firm, and a few sample intakes. Re-running resets
-the demo partners and logins (with fresh passwords) and adds nothing twice."""
+specialties, a staff login and one login per firm, a self-hosted model on the local sandbox, and a
+few sample intakes, evaluated at once. Re-running resets the demo partners and logins (with fresh
+passwords) and adds nothing twice."""
 from __future__ import annotations
 
 import secrets
@@ -12,11 +13,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from intake.models import Intake
-
-from .admin_scoping import admin_groups_ensure
-from .notifications import notifications_muted
-from .models import Partner, PartnerMember
-from .services import pools_seed
+from matching.admin_scoping import admin_groups_ensure
+from matching.intake_flow import intake_submit
+from matching.models import Partner, PartnerMember
+from matching.notifications import notifications_muted
+from matching.services import pools_seed
 
 DEMO_PARTNERS: list[dict] = [
     {"name": "Northwind Cloud Partners", "specialties": ["genai", "ml", "data"], "regions": ["us-east-1", "us-west-2"],
@@ -99,8 +100,6 @@ def demo_selfhosted_ensure():
 
 def demo_load() -> list[tuple[str, str, str]]:
     """Load or reset the demo; returns (role, username, password) for every demo login."""
-    from intake.services import intake_submit
-
     logins = []
     with notifications_muted(), transaction.atomic():
         pools_seed()

@@ -1,12 +1,13 @@
 """Public intake API: submit an intake (rate-limited per client address, Idempotency-Key aware)
-and read its status with the private link token. Both call the same services as the web pages."""
+and read its status with the private link token; staff replace a founder's link. They call the
+same services as the web pages (portal.views_founder)."""
 from __future__ import annotations
 
 import json
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -15,13 +16,15 @@ from rest_framework.views import APIView
 from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
 from core.inputs import text_problem
 from core.parsers import LimitedJSONParser
+from intake.idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
+from intake.links import LinkState, status_link_check
+from intake.models import Intake
+from intake.serializers import IntakeInputSerializer
+from intake.services import intake_receive
+from matching.intake_flow import status_link_rotate
 from matching.selectors import intakes_for_founder
 
-from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
-from .links import LinkState, status_link_check
-from .models import Intake
-from .serializers import IntakeInputSerializer, IntakeStatusSerializer
-from .services import intake_receive, status_link_rotate
+from .serializers import IntakeStatusSerializer, StatusLinkRotatedSerializer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DUPLICATE_MESSAGE = (
@@ -124,11 +127,6 @@ class IntakeStatusApi(APIView):
             raise LinkGone("This status link was replaced by a new one, emailed to the intake's address.",
                            code="link_revoked")
         return Response(IntakeStatusSerializer(check.intake, context={"link_token": token}).data)
-
-
-class StatusLinkRotatedSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    emailed_to = serializers.EmailField(help_text="Where the new link was mailed (the intake's contact).")
 
 
 class IntakeStatusLinkRotateApi(APIView):

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from matching.demo import demo_load
+from portal.demo import demo_load
 
 
 def logins_text(logins: list[tuple[str, str, str]]) -> str:

@@ -8,9 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from intake.models import Intake
-from intake.services import intake_evaluate, intake_receive, intakes_evaluate_waiting
-from intake.tasks import intake_evaluate as intake_evaluate_task
+from intake.services import intake_receive
+from matching.intake_flow import intake_evaluate, intakes_evaluate_waiting
 from matching.models import Engagement, EngagementStatusChange, MatchDecision, PoolVerdict
+from matching.tasks import intake_evaluate as intake_evaluate_task
 from tests.bakeoff_jobs.worker import start_worker, wait_for  # noqa: F401 - fixture
 from tests.factories import PartnerFactory, intake_data
 
@@ -74,7 +75,7 @@ def test_the_sweep_queues_again_only_intakes_left_waiting(pools, celery_eager, d
 def test_a_lost_status_email_is_sent_by_the_sweep_once_and_never_for_intakes_not_to_be_mailed(
     pools, celery_eager, django_capture_on_commit_callbacks
 ):
-    from intake.services import intake_status_emails_resend_waiting, intake_submit
+    from matching.intake_flow import intake_status_emails_resend_waiting, intake_submit
 
     lost = _received(django_capture_on_commit_callbacks, company_name="Lost Mail Co")
     with django_capture_on_commit_callbacks():  # evaluated, but its email task never reaches a worker
@@ -156,3 +157,21 @@ def test_evaluation_costs_the_same_queries_whatever_the_number_of_pools_and_part
     # chosen partner re-checked under its lock (savepoint, lock, load, release), decision, match,
     # evaluated_at: no re-reads of what was just written.
     assert many <= 22, many
+
+
+def test_the_tasks_keep_the_names_beat_and_queued_messages_use(settings):
+    from cloudroute.celery import app
+    from matching import tasks
+
+    app.loader.import_default_modules()  # what a worker and beat do first: every app's tasks module
+    by_name = {
+        "intake.tasks.intake_evaluate": tasks.intake_evaluate,
+        "intake.tasks.intakes_evaluate_waiting": tasks.intakes_evaluate_waiting,
+        "intake.tasks.intake_status_emails_waiting": tasks.intake_status_emails_waiting,
+        "intake.tasks.intake_status_email": tasks.intake_status_email,
+        "intake.tasks.intake_status_link_email": tasks.intake_status_link_email,
+    }
+    for name, task in by_name.items():
+        assert task.name == name and app.tasks[name].run is task.run
+    unknown = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
+    assert not unknown, unknown

@@ -1,4 +1,4 @@
-"""The partner's workspace, mounted under /engagements/."""
+"""The partner's workspace, mounted under /engagements/ (names "workspace:…")."""
 from django.urls import path
 
 from . import views_workspace
