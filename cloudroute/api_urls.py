@@ -7,15 +7,9 @@ from rest_framework.routers import DefaultRouter
 from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
 from cloudroute.api import ID_PATTERN
 from cloudroute.api_docs import ApiRootView, RedocView, SwaggerView
+from filing.api import AceOpportunityViewSet, CreditApplicationViewSet, PipelineApi
 from intake.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi
-from matching.api import (
-    AceOpportunityViewSet,
-    CreditApplicationViewSet,
-    EngagementViewSet,
-    PartnerViewSet,
-    PipelineApi,
-    PoolViewSet,
-)
+from matching.api import EngagementViewSet, PartnerViewSet, PoolViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
 from core.inputs import text_problem
 from core.parsers import LimitedJSONParser
-from matching.selectors import intakes_for_founder
+from filing.selectors import intakes_for_founder_status
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
 from .links import LinkState, status_link_check
@@ -113,7 +113,7 @@ class IntakeStatusApi(APIView):
     def get(self, request, token: str):
         # Object-level check: the signed token is the founder's only credential; a wrong or
         # tampered token resolves to nothing.
-        check = status_link_check(token, queryset=intakes_for_founder())
+        check = status_link_check(token, queryset=intakes_for_founder_status())
         if check.state is LinkState.INVALID:
             raise exceptions.NotFound("No intake has this status token.")
         if check.state is LinkState.EXPIRED:

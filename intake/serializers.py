@@ -120,7 +120,7 @@ RECEIVED = "received"
 
 
 class IntakeStatusSerializer(serializers.Serializer):
-    """What the founder's status link shows, from an intake as matching.selectors.intakes_for_founder()
+    """What the founder's status link shows, from an intake as filing.selectors.intakes_for_founder_status()
     reads it. Until a worker has evaluated the intake, status is "received" and there are no
     verdicts, partner or credits yet."""
 

@@ -7,12 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import engagement_spend_projection, run_shared_with_founder
-from matching.selectors import (
-    engagement_credits,
-    engagement_milestones,
-    engagement_partner_contact,
-    intakes_for_founder,
-)
+from filing.selectors import engagement_credits, engagement_milestones, intakes_for_founder_status
+from matching.selectors import engagement_partner_contact
 
 from .forms import IntakeForm, new_submission_key
 from .links import LinkState, status_link_check, status_path
@@ -40,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    check = status_link_check(token, queryset=intakes_for_founder())
+    check = status_link_check(token, queryset=intakes_for_founder_status())
     if check.state is LinkState.INVALID:
         raise Http404("No such status page.")
     if check.state is not LinkState.VALID:

@@ -384,5 +384,3 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="Estimated amount", ordering="estimated_amount_usd")
     def estimate(self, obj):
         return money_text(obj.estimated_amount_usd)
-
-from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)

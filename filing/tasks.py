@@ -1,10 +1,11 @@
 """Celery entry points for Partner Central: file, and the beat sync that fans out one read-back
-per open record. Thin: they take ids and call matching.filing; safe to run twice."""
+per open record. Thin: they take ids and call filing.ace / filing.credit_applications; safe to run
+twice. Each keeps the name it had in matching (`matching.tasks.…`), so messages already queued and
+the beat schedule still find it."""
 from celery import shared_task
 
-from . import filing, partner_central
-from .models import AceOpportunity, CreditApplication
-from .models.filing import ACE_FINAL_REVIEW, ACE_FINAL_STAGES, BENEFIT_FINAL
+from . import ace, credit_applications, partner_central
+from .models import ACE_FINAL_REVIEW, ACE_FINAL_STAGES, BENEFIT_FINAL, AceOpportunity, CreditApplication
 
 MAX_RETRIES = 5
 TIME_LIMITS = {"soft_time_limit": 60, "time_limit": 90}
@@ -28,38 +29,38 @@ def _run(task, call, record_failure) -> None:
 
 
 def _ace_failure(opportunity_id: int):
-    return lambda error: filing.ace_opportunity_record_failure(opportunity_id=opportunity_id, error=error)
+    return lambda error: ace.ace_opportunity_record_failure(opportunity_id=opportunity_id, error=error)
 
 
 def _application_failure(application_id: int):
-    return lambda error: filing.credit_application_record_failure(application_id=application_id, error=error)
+    return lambda error: credit_applications.credit_application_record_failure(application_id=application_id, error=error)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
+@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS, name="matching.tasks.file_ace_opportunity")
 def file_ace_opportunity(self, opportunity_id: int) -> None:
-    _run(self, lambda: filing.ace_opportunity_file(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
+    _run(self, lambda: ace.ace_opportunity_file(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
+@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS, name="matching.tasks.file_credit_application")
 def file_credit_application(self, application_id: int) -> None:
     _run(
-        self, lambda: filing.credit_application_file(application_id=application_id), _application_failure(application_id)
+        self, lambda: credit_applications.credit_application_file(application_id=application_id), _application_failure(application_id)
     )
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
+@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS, name="matching.tasks.sync_ace_opportunity")
 def sync_ace_opportunity(self, opportunity_id: int) -> None:
-    _run(self, lambda: filing.ace_opportunity_sync(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
+    _run(self, lambda: ace.ace_opportunity_sync(opportunity_id=opportunity_id), _ace_failure(opportunity_id))
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS)
+@shared_task(bind=True, max_retries=MAX_RETRIES, **TIME_LIMITS, name="matching.tasks.sync_credit_application")
 def sync_credit_application(self, application_id: int) -> None:
     _run(
-        self, lambda: filing.credit_application_sync(application_id=application_id), _application_failure(application_id)
+        self, lambda: credit_applications.credit_application_sync(application_id=application_id), _application_failure(application_id)
     )
 
 
-@shared_task(**TIME_LIMITS)
+@shared_task(**TIME_LIMITS, name="matching.tasks.sync_partner_central")
 def sync_partner_central() -> dict:
     """Beat: one read-back task per open opportunity and open benefit application."""
     if not partner_central.is_configured():
