@@ -17,6 +17,20 @@ class BakeoffJobsConfig(AppConfig):
 
         post_delete.connect(_remove_batch_files, sender=BakeoffRun, dispatch_uid="bakeoff-batch-files")
 
+        from filing import ace
+
+        ace.monthly_spend_projection_use(_engagement_monthly_on_demand_usd)
+
+
+def _engagement_monthly_on_demand_usd(engagement):
+    """The ACE draft's expected monthly spend: the on-demand monthly figure of the projection the
+    report and the founder's page show; None when it cannot be projected. Handed to filing, which
+    sits below the bake-offs and cannot import them."""
+    from .selectors import engagement_spend_projection
+
+    projection = engagement_spend_projection(engagement)
+    return None if projection is None else projection.monthly.on_demand
+
 
 def _remove_batch_files(sender, instance, **_kwargs) -> None:
     """A deleted batch run's S3 files go too (BAKEOFF_BATCH_DELETE_WITH_RUN), once the delete commits."""

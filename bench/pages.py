@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHANGELISTS = [
     "intake/intake", "matching/engagement", "matching/partner", "matching/creditpool", "matching/rulesetversion",
-    "matching/poolverdict", "matching/aceopportunity", "matching/creditapplication", "matching/commission",
+    "matching/poolverdict", "filing/aceopportunity", "filing/creditapplication", "filing/commission",
     "bakeoff_jobs/catalogmodel", "bakeoff_jobs/evalset", "bakeoff_jobs/bakeoffrun", "bakeoff_jobs/bakeoffresult",
 ]
 
@@ -49,9 +49,9 @@ def grow(scale_to: int, have: int, unit: int, sandbox_url: str, staff) -> None:
     """Adds data until there are `scale_to` units."""
     from bakeoff_jobs import services as bakeoff
     from bakeoff_jobs.models import CatalogModel
+    from filing.engagement_filings import engagement_filings_prepare
     from matching.intake_flow import intake_submit
     from portal.demo import DEMO_INTAKES
-    from matching.filing import engagement_filings_prepare
     from matching.models import Engagement
     from matching.services import engagement_accept
 

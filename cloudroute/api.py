@@ -17,7 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
 from core.ratelimit import SlidingWindow, client_address
-from matching.filing import AceValidationError, FilingError
+from filing.errors import AceValidationError, FilingError
 from matching.roles import access_of
 from matching.services import MatchingError
 

@@ -7,14 +7,8 @@ from rest_framework.routers import DefaultRouter
 from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
 from cloudroute.api import ID_PATTERN
 from cloudroute.api_docs import ApiRootView, RedocView, SwaggerView
-from matching.api import (
-    AceOpportunityViewSet,
-    CreditApplicationViewSet,
-    EngagementViewSet,
-    PartnerViewSet,
-    PipelineApi,
-    PoolViewSet,
-)
+from filing.api import AceOpportunityViewSet, CreditApplicationViewSet, PipelineApi
+from matching.api import EngagementViewSet, PartnerViewSet, PoolViewSet
 from portal.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi
 
 router = DefaultRouter(trailing_slash=True)

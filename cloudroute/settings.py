@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",  # failed-login lockout (admin and every password login)
     "intake",
     "matching",
+    "filing",
     "bakeoff_jobs",
     "portal",
 ]
@@ -229,7 +230,7 @@ CELERY_BEAT_SCHEDULE["intake-status-emails-waiting"] = {
     "schedule": env.int("INTAKE_SWEEP_SECONDS", default=60),
 }
 CELERY_BEAT_SCHEDULE["partner-central-sync"] = {
-    "task": "matching.tasks.sync_partner_central",
+    "task": "matching.tasks.sync_partner_central",  # filing.tasks keeps the name it had in matching
     "schedule": PARTNER_CENTRAL_SYNC_MINUTES * 60,
 }
 
@@ -272,9 +273,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IntakeStageEnum": "intake.models.Stage",
         "EngagementStatusEnum": "matching.models.engagements.EngagementStatus",
-        "AceStageEnum": "matching.models.partner_central_choices.AceStage",
-        "AceReviewStatusEnum": "matching.models.partner_central_choices.AceReviewStatus",
-        "BenefitStatusEnum": "matching.models.partner_central_choices.BenefitStatus",
+        "AceStageEnum": "filing.models.partner_central_choices.AceStage",
+        "AceReviewStatusEnum": "filing.models.partner_central_choices.AceReviewStatus",
+        "BenefitStatusEnum": "filing.models.partner_central_choices.BenefitStatus",
         "RunStatusEnum": "bakeoff_jobs.models.RunStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,

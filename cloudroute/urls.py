@@ -8,7 +8,7 @@ from django.views.static import serve
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portal.urls_founder")),
-    path("staff/", include("matching.urls_staff")),
+    path("staff/", include("filing.urls_staff")),
     path("engagements/", include("portal.urls_workspace")),
     path("api/", include("cloudroute.api_urls")),
     path("bakeoffs/", include("bakeoff_jobs.urls")),

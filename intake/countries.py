@@ -2,13 +2,14 @@
 validator and the ACE opportunity (Customer.Account.Address.CountryCode).
 
 The codes are Partner Central's own `CountryCode` enum as botocore ships it (partnercentral-selling),
-so every country a founder can choose is one ACE accepts, and the list follows AWS when botocore is
-upgraded. `NAMES` only gives each code its English name for the select (from the public-domain tz
-iso3166.tab); a code without a name there is shown as its code."""
+so every country a founder can choose is one ACE accepts; they are written here, each with its
+English name for the select (from the public-domain tz iso3166.tab), and a test keeps them equal to
+botocore's enum (tests/api/test_intake_country.py), so an upgrade that changes AWS's list fails it
+until this list follows. The ACE draft's check (filing.ace) reads them from here."""
 import unicodedata
 from functools import cache
 
-# Display names only: which codes exist is decided by country_codes().
+# Every code an intake may name, with its display name.
 NAMES: dict[str, str] = {
     "AN": "Netherlands Antilles (former)",
     "AD": "Andorra",
@@ -265,9 +266,7 @@ NAMES: dict[str, str] = {
 @cache
 def country_codes() -> frozenset[str]:
     """Every ISO 3166-1 alpha-2 code Partner Central takes as an account's CountryCode."""
-    from matching import partner_central  # botocore's service model; nothing of the ORM
-
-    return frozenset(partner_central.enum_values("CountryCode"))
+    return frozenset(NAMES)
 
 
 def country_name(code: str) -> str:

@@ -1,1 +1,1 @@
-"""Matching: credit pools and their rules, partners, engagements, ACE filing and commission."""
+"""Matching: credit pools and their rules, eligibility, partners, engagements and the staff queue."""

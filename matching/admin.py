@@ -385,5 +385,5 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def estimate(self, obj):
         return money_text(obj.estimated_amount_usd)
 
-from . import admin_filing  # noqa: E402,F401  (ACE opportunities, credit applications, commission)
+
 from . import admin_intake  # noqa: E402,F401  (intakes, scoped to the firm's engagements)

@@ -190,16 +190,16 @@ def _form_editable(context) -> bool:
 # What a partner firm's login may do in the admin; rows are scoped by the mixin above.
 PARTNER_PERMISSIONS: dict[str, list[str]] = {
     "intake": ["view_intake"],
-    "matching": ["view_engagement", "change_engagement", "view_poolverdict", "view_aceopportunity",
-                 "add_aceopportunity", "change_aceopportunity", "view_creditapplication",
-                 "change_creditapplication", "view_commission"],
+    "matching": ["view_engagement", "change_engagement", "view_poolverdict"],
+    "filing": ["view_aceopportunity", "add_aceopportunity", "change_aceopportunity", "view_creditapplication",
+               "change_creditapplication", "view_commission"],
     "bakeoff_jobs": ["view_catalogmodel", "view_evalset", "add_evalset", "view_bakeoffrun", "add_bakeoffrun",
                      "change_bakeoffrun", "view_bakeoffresult",
                      # the firm's own self-hosted endpoints (another firm's are never listed)
                      "view_selfhostedentry", "add_selfhostedentry", "change_selfhostedentry",
                      "delete_selfhostedentry"],
 }
-STAFF_APPS = ["intake", "matching", "bakeoff_jobs"]
+STAFF_APPS = ["intake", "matching", "filing", "bakeoff_jobs"]
 
 
 def admin_groups_ensure():

@@ -28,6 +28,7 @@ from .models import (
 )
 from .models.engagements import OCCUPYING_STATUSES
 from .roles import access_of
+from .signals import engagement_accepted
 from .pool_seed import POOLS
 
 
@@ -484,9 +485,8 @@ def engagement_accept(*, engagement: Engagement, by: AbstractBaseUser | None) ->
     with transaction.atomic():
         engagement = _locked(engagement, by=by)
         _move(engagement, EngagementStatus.ACCEPTED, by=by)
-        from .filing import engagement_filings_prepare  # the ACE draft and one credit application per pool
-
-        engagement_filings_prepare(engagement=engagement, by=_by(by))
+        # filing drafts the ACE opportunity and one credit application per pool, in this transaction.
+        engagement_accepted.send(sender=Engagement, engagement=engagement, by=_by(by))
         return engagement
 
 

@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
 from core.inputs import text_problem
 from core.parsers import LimitedJSONParser
+from filing.selectors import intakes_for_founder_status
 from intake.idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
 from intake.links import LinkState, status_link_check
 from intake.models import Intake
 from intake.serializers import IntakeInputSerializer
 from intake.services import intake_receive
 from matching.intake_flow import status_link_rotate
-from matching.selectors import intakes_for_founder
 
 from .serializers import IntakeStatusSerializer, StatusLinkRotatedSerializer
 
@@ -116,7 +116,7 @@ class IntakeStatusApi(APIView):
     def get(self, request, token: str):
         # Object-level check: the signed token is the founder's only credential; a wrong or
         # tampered token resolves to nothing.
-        check = status_link_check(token, queryset=intakes_for_founder())
+        check = status_link_check(token, queryset=intakes_for_founder_status())
         if check.state is LinkState.INVALID:
             raise exceptions.NotFound("No intake has this status token.")
         if check.state is LinkState.EXPIRED:

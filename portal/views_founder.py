@@ -9,16 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 
 from bakeoff_jobs.selectors import engagement_spend_projection, run_shared_with_founder
+from filing.selectors import engagement_credits, engagement_milestones, intakes_for_founder_status
 from intake.forms import IntakeForm, new_submission_key
 from intake.links import LinkState, status_link_check, status_path
 from intake.services import intake_receive
 from matching.intake_flow import status_link_resend
-from matching.selectors import (
-    engagement_credits,
-    engagement_milestones,
-    engagement_partner_contact,
-    intakes_for_founder,
-)
+from matching.selectors import engagement_partner_contact
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
-    check = status_link_check(token, queryset=intakes_for_founder())
+    check = status_link_check(token, queryset=intakes_for_founder_status())
     if check.state is LinkState.INVALID:
         raise Http404("No such status page.")
     if check.state is not LinkState.VALID:

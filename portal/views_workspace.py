@@ -2,7 +2,7 @@
 founder's contact and workload, the pools and expected credits, Accept / Decline, the ACE draft as
 a guided form with its readiness checklist, the credit applications and the bake-offs. Every page
 asks matching.roles: a partner sees only the firm's engagements (another firm's id is a 404), staff
-see all, logins with no role get 403. State changes go through matching.services and matching.filing."""
+see all, logins with no role get 403. State changes go through matching.services and filing.ace."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -13,12 +13,15 @@ from django.views.decorators.http import require_POST
 
 from bakeoff_jobs import picker
 from bakeoff_jobs.selectors import eval_sets_visible_to, runs_visible_to
-from matching import filing, services
-from matching.ace_form import AceDraftForm, ace_readiness
+from filing import ace as filing_ace
+from filing.ace_form import AceDraftForm, ace_readiness
+from filing.errors import FilingError
+from filing.selectors import engagement_credits, engagement_workspace
+from matching import services
 from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.models import Engagement
 from matching.models.engagements import EngagementStatus
-from matching.selectors import engagement_credits, engagement_workspace, engagements_visible_to
+from matching.selectors import engagements_visible_to
 
 from .forms import DeclineForm
 
@@ -115,8 +118,8 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
     if opportunity is None:
         messages.info(request, "The ACE draft is prepared when you accept the engagement.")
         return redirect("workspace:detail", pk=engagement.pk)
-    editable = (opportunity.review_status in filing.ACE_DRAFT_REVIEW_STATUSES
-                and request.user.has_perm("matching.change_aceopportunity"))
+    is_draft = filing_ace.ace_is_draft(opportunity)
+    editable = is_draft and request.user.has_perm("filing.change_aceopportunity")
     form = AceDraftForm(request.POST if request.method == "POST" else None, instance=opportunity)
     if request.method == "POST":
         if not editable:
@@ -124,8 +127,8 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in form.changed_data}
             try:
-                filing.ace_opportunity_update(opportunity=opportunity, fields=fields, by=request.user)
-            except filing.FilingError as exc:
+                filing_ace.ace_opportunity_update(opportunity=opportunity, fields=fields, by=request.user)
+            except FilingError as exc:
                 messages.error(request, str(exc))
             else:
                 opportunity.refresh_from_db()
@@ -138,7 +141,7 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
         for field in form.fields.values():
             field.disabled = True
     return render(request, "portal/workspace_ace.html", {
-        "engagement": engagement, "opportunity": opportunity, "form": form, "editable": editable,
+        "engagement": engagement, "opportunity": opportunity, "form": form, "editable": editable, "is_draft": is_draft,
         "readiness": ace_readiness(opportunity),
     }, status=400 if form.errors else 200)
 
@@ -147,13 +150,13 @@ def ace(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ace_submit(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    permission_require(request, "matching.change_aceopportunity")
+    permission_require(request, "filing.change_aceopportunity")
     opportunity = getattr(engagement, "ace_opportunity", None)
     if opportunity is None:
         raise Http404("No ACE draft yet.")
     try:
-        filing.ace_opportunity_submit(opportunity=opportunity, by=request.user)
-    except filing.FilingError as exc:
+        filing_ace.ace_opportunity_submit(opportunity=opportunity, by=request.user)
+    except FilingError as exc:
         messages.error(request, str(exc))
         return redirect("workspace:ace", pk=engagement.pk)
     messages.success(request, "The ACE opportunity is submitted.")

@@ -2,11 +2,15 @@
 
 import django.core.validators
 import django.db.models.deletion
-import matching.models.filing
 import uuid
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
+
+
+def _list_default():
+    # The models' default when this migration was made (they have since moved to the filing app).
+    return []
 
 
 class Migration(migrations.Migration):
@@ -46,9 +50,9 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=255)),
                 ('customer_business_problem', models.TextField(help_text='20 to 2000 characters.')),
                 ('customer_use_case', models.CharField(blank=True, max_length=255)),
-                ('delivery_models', models.JSONField(blank=True, default=matching.models.filing._list_default, help_text='DeliveryModel values.')),
-                ('primary_needs', models.JSONField(blank=True, default=matching.models.filing._list_default, help_text='PrimaryNeedFromAws values.')),
-                ('sales_activities', models.JSONField(blank=True, default=matching.models.filing._list_default, help_text='SalesActivity values.')),
+                ('delivery_models', models.JSONField(blank=True, default=_list_default, help_text='DeliveryModel values.')),
+                ('primary_needs', models.JSONField(blank=True, default=_list_default, help_text='PrimaryNeedFromAws values.')),
+                ('sales_activities', models.JSONField(blank=True, default=_list_default, help_text='SalesActivity values.')),
                 ('competitor_name', models.CharField(blank=True, choices=[('Oracle Cloud', 'Oracle Cloud'), ('On-Prem', 'On-Prem'), ('Co-location', 'Co-location'), ('Akamai', 'Akamai'), ('AliCloud', 'AliCloud'), ('Google Cloud Platform', 'Google Cloud Platform'), ('IBM Softlayer', 'IBM Softlayer'), ('Microsoft Azure', 'Microsoft Azure'), ('Other- Cost Optimization', 'Other- Cost Optimization'), ('No Competition', 'No Competition'), ('*Other', '*Other')], max_length=40)),
                 ('other_competitor_names', models.CharField(blank=True, max_length=255)),
                 ('expected_monthly_spend', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14, validators=[django.core.validators.MinValueValidator(0)])),

@@ -29,27 +29,3 @@ __all__ = [
     "RuleSetVersion",
     "Specialty",
 ]
-
-from .commission import Commission, CommissionEntry, CommissionStatus  # noqa: E402
-from .filing import (  # noqa: E402
-    AceOpportunity,
-    AceStatusChange,
-    ChangeSource,
-    CreditApplication,
-    CreditApplicationStatusChange,
-)
-from .partner_central_choices import AceReviewStatus, AceStage, BenefitStatus  # noqa: E402
-
-__all__ += [
-    "AceOpportunity",
-    "AceReviewStatus",
-    "AceStage",
-    "AceStatusChange",
-    "BenefitStatus",
-    "ChangeSource",
-    "Commission",
-    "CommissionEntry",
-    "CommissionStatus",
-    "CreditApplication",
-    "CreditApplicationStatusChange",
-]

@@ -8,9 +8,10 @@ import pytest
 
 from bakeoff_jobs import services as bakeoff
 from bakeoff_jobs.models import BakeoffResult, CatalogModel
-from matching import filing, services
+from filing.credit_applications import credit_application_record
+from filing.models import BenefitStatus
+from matching import services
 from matching.admin_scoping import admin_groups_ensure
-from matching.models import BenefitStatus
 from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory
 
 SECRET_COMPANY = "Zebracorn Secret Labs"
@@ -38,9 +39,9 @@ def firms(db, pools, django_capture_on_commit_callbacks):
     assert engagement.partner == alpha
     services.engagement_accept(engagement=engagement, by=alice)
     application = engagement.credit_applications.first()
-    filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=alice)
-    filing.credit_application_record(application=application, status=BenefitStatus.APPROVED, by=alice,
-                                     amount_approved=Decimal("5000"))
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=alice)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED, by=alice,
+                              amount_approved=Decimal("5000"))
 
     eval_set = bakeoff.evalset_upload(
         name="zebracorn evals", filename="zebracorn.jsonl", engagement=engagement, owner=alice,

@@ -10,9 +10,10 @@ from rest_framework.test import APIClient
 
 from bakeoff_jobs import services as bakeoff_services
 from bakeoff_jobs.models import BakeoffRun, CatalogModel, EvalSet
+from filing.engagement_filings import engagement_filings_prepare
+from filing.models import AceOpportunity
 from intake.links import status_link_token
-from matching.filing import engagement_filings_prepare
-from matching.models import AceOpportunity, Engagement
+from matching.models import Engagement
 from tests.bakeoff_jobs.factories import EvalCaseFactory, claude_haiku_45, llama_8b
 from tests.factories import (
     CreditPoolFactory,

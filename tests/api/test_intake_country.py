@@ -4,9 +4,9 @@ code included) with a 400 on the field; nothing is shortened to fit the column."
 import pytest
 from rest_framework.test import APIClient
 
+from filing import partner_central
 from intake.countries import country_choices, country_codes
 from intake.models import Intake
-from matching import partner_central
 
 from .conftest import api_intake_body
 

@@ -10,10 +10,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from filing.ace import engagement_monthly_spend_estimate
+from filing.models import AceOpportunity
 from intake import limits
 from intake.models import Intake
-from matching.filing import engagement_monthly_spend_estimate
-from matching.models import AceOpportunity, Engagement
+from matching.models import Engagement
 from tests.intake.test_intake_form import form_data
 
 from .conftest import api_intake_body

@@ -6,18 +6,20 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from matching import filing
+from filing.commission import commission_correct, commission_move
+from filing.credit_applications import credit_application_correct_approved_amount, credit_application_record
+from filing.errors import FilingError
+from filing.models import BenefitStatus, Commission, CommissionStatus, CreditApplication
 from matching.admin_scoping import admin_groups_ensure
-from matching.models import BenefitStatus, Commission, CommissionStatus, CreditApplication
 
 pytestmark = pytest.mark.django_db
 
 
 def _approved(world, amount="40000") -> CreditApplication:
     application = world.engagement_a.credit_applications.get()
-    filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=world.alice)
-    filing.credit_application_record(application=application, status=BenefitStatus.APPROVED, by=world.alice,
-                                     amount_approved=Decimal(amount))
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=world.alice)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED, by=world.alice,
+                              amount_approved=Decimal(amount))
     return application
 
 
@@ -32,7 +34,7 @@ def _admin(user) -> Client:
 
 
 def _change_form_post(client, application, **changes) -> dict:
-    url = f"/admin/matching/creditapplication/{application.pk}/change/"
+    url = f"/admin/filing/creditapplication/{application.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200
     form = page.context["adminform"].form
@@ -63,7 +65,7 @@ def test_recording_the_approval_again_cannot_change_the_approved_amount(world):
 
 def test_an_approved_amount_is_recorded_only_with_the_approval(world):
     application = world.engagement_a.credit_applications.get()
-    filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=world.alice)
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=world.alice)
 
     refused = world.client("alice").post(f"/api/credit-applications/{application.pk}/record/",
                                          {"status": "IN_REVIEW", "amount_approved": "1.00"}, format="json")
@@ -75,11 +77,11 @@ def test_an_approved_amount_is_recorded_only_with_the_approval(world):
 
 def test_a_read_back_approval_without_an_amount_takes_it_afterwards(world):
     application = world.engagement_a.credit_applications.get()
-    filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
-    filing.credit_application_record(application=application, status=BenefitStatus.APPROVED, source="partner_central")
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED, source="partner_central")
 
-    filing.credit_application_record(application=application, status=BenefitStatus.APPROVED,
-                                     amount_approved=Decimal("25000"), by=world.alice)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED,
+                              amount_approved=Decimal("25000"), by=world.alice)
 
     assert Commission.objects.get(credit_application=application).amount == Decimal("2500.00")
 
@@ -87,8 +89,8 @@ def test_a_read_back_approval_without_an_amount_takes_it_afterwards(world):
 def test_a_partner_cannot_correct_the_approved_amount_its_commission_rests_on(world):
     application = _approved(world)
 
-    with pytest.raises(filing.FilingError, match="Only CloudRoute staff"):
-        filing.credit_application_correct_approved_amount(
+    with pytest.raises(FilingError, match="Only CloudRoute staff"):
+        credit_application_correct_approved_amount(
             application=application, amount_approved=Decimal("1"), by=world.alice, reason="lower")
     response = _change_form_post(_admin(world.alice), application, amount_approved="1.00", status_reason="lower")
 
@@ -111,10 +113,10 @@ def test_staff_correct_the_approved_amount_and_the_commission_follows(world):
 def test_a_partner_cannot_move_or_correct_its_commission_through_the_services(world):
     commission = Commission.objects.get(credit_application=_approved(world))
 
-    with pytest.raises(filing.FilingError, match="Only CloudRoute staff"):
-        filing.commission_move(commission=commission, to_status=CommissionStatus.PAID, by=world.alice)
-    with pytest.raises(filing.FilingError, match="Only CloudRoute staff"):
-        filing.commission_correct(commission=commission, amount=Decimal("0"), by=world.alice, reason="discount")
+    with pytest.raises(FilingError, match="Only CloudRoute staff"):
+        commission_move(commission=commission, to_status=CommissionStatus.PAID, by=world.alice)
+    with pytest.raises(FilingError, match="Only CloudRoute staff"):
+        commission_correct(commission=commission, amount=Decimal("0"), by=world.alice, reason="discount")
 
     commission.refresh_from_db()
     assert (commission.status, commission.amount) == (CommissionStatus.ACCRUED, Decimal("4000.00"))

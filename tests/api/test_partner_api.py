@@ -4,7 +4,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from bakeoff_jobs.models import BakeoffRun
-from matching.models import AceStatusChange, CreditApplicationStatusChange
+from filing.models import AceStatusChange, CreditApplicationStatusChange
 
 pytestmark = pytest.mark.django_db
 

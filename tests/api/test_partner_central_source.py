@@ -4,8 +4,8 @@ read-only. And an opportunity id names one opportunity: another record cannot cl
 sync reads (and a resubmission writes) whatever the id names."""
 import pytest
 
-from matching.models import AceOpportunity, CreditApplication
-from tests.matching.filing_support import partner_central_credentials  # noqa: F401 (fixture)
+from filing.models import AceOpportunity, CreditApplication
+from tests.filing.filing_support import partner_central_credentials  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -146,7 +146,8 @@ def test_a_partner_session_gets_nothing_once_staff_delete_its_firm(world):
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
     from rest_framework.test import APIClient
 
-    from matching.models import CreditApplication, Engagement, Partner
+    from filing.models import CreditApplication
+    from matching.models import Engagement, Partner
 
     idle = Partner.objects.create(name="Idle Partners", is_vetted=True)
     from tests.factories import PartnerMemberFactory

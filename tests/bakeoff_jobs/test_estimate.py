@@ -9,7 +9,7 @@ import pytest
 from bakeoff_jobs import services
 from bakeoff_jobs.sandbox import ScriptLine, load_script
 from tests.bakeoff_jobs.factories import claude_haiku_45, llama_8b
-from tests.matching.filing_support import eager_celery  # noqa: F401 - fixture
+from tests.filing.filing_support import eager_celery  # noqa: F401 - fixture
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from matching.admin_scoping import admin_groups_ensure
 from tests.bakeoff_jobs.conftest import _sandbox_server, bedrock_sandbox  # noqa: F401 - fixtures
 from tests.bakeoff_jobs.factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 from tests.factories import PartnerFactory, PartnerMemberFactory, UserFactory
-from tests.matching.filing_support import eager_celery  # noqa: F401 - fixture
+from tests.filing.filing_support import eager_celery  # noqa: F401 - fixture
 
 
 @pytest.fixture

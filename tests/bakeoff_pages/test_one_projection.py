@@ -8,8 +8,8 @@ from django.urls import reverse
 from bakeoff_jobs import services
 from bakeoff_jobs.models import CatalogModel
 from bakeoff_jobs.templatetags.bakeoff_format import usd
+from filing.ace import ace_opportunity_draft
 from intake.links import status_path
-from matching.filing import ace_opportunity_draft
 from tests.bakeoff_jobs.factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 
 pytestmark = pytest.mark.django_db

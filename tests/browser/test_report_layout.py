@@ -4,11 +4,11 @@ import pytest
 from playwright.sync_api import expect
 
 from bakeoff_jobs import services
+from tests.bakeoff_jobs.conftest import _sandbox_server, bedrock_sandbox  # noqa: F401 - fixtures
 from tests.bakeoff_jobs.factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from tests.bakeoff_pages.conftest import alice, alpha, partner_group, sandbox  # noqa: F401 - fixtures
-from tests.bakeoff_jobs.conftest import _sandbox_server, bedrock_sandbox  # noqa: F401 - fixtures
 from tests.bakeoff_pages.test_runway_expiry import _engagement
-from tests.matching.filing_support import eager_celery  # noqa: F401 - fixture
+from tests.filing.filing_support import eager_celery  # noqa: F401 - fixture
 
 from .conftest import log_in
 

@@ -15,19 +15,15 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from filing.ace import ace_opportunity_draft
+from filing.models import AceOpportunity, AceReviewStatus, AceStatusChange
+from filing.tasks import MAX_RETRIES, sync_partner_central
 from intake.models import Intake
-from matching.filing import ace_opportunity_draft
 from matching.intake_flow import intakes_evaluate_waiting
-from matching.models import AceOpportunity, AceReviewStatus, AceStatusChange, Engagement, PoolVerdict
-from matching.tasks import MAX_RETRIES, sync_partner_central
+from matching.models import Engagement, PoolVerdict
 from tests.bakeoff_jobs import worker as e2e_worker
+from tests.filing.filing_support import eager_celery, FilingEngagementFactory, partner_central_credentials, selling_stub
 from tests.intake.test_intake_form import form_data
-from tests.matching.filing_support import (  # noqa: F401 - fixtures
-    FilingEngagementFactory,
-    eager_celery,
-    partner_central_credentials,
-    selling_stub,
-)
 
 from .conftest import CuttingProxy, free_port
 

@@ -5,10 +5,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
+from filing.ace import ace_opportunity_record
+from filing.credit_applications import credit_application_record
+from filing.models import BenefitStatus
 from intake.links import status_path
-from matching import filing, services
 from matching.intake_flow import intake_submit
-from matching.models import BenefitStatus
+from matching import services
 from tests.factories import PartnerFactory, PartnerMemberFactory, StaffUserFactory, UserFactory, intake_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
@@ -56,14 +58,14 @@ def test_founder_hears_of_each_milestone_up_to_credits_approved(pools, northwind
         services.engagement_accept(engagement=engagement, by=None)
     with django_capture_on_commit_callbacks(execute=True):
         opportunity = engagement.ace_opportunity
-        filing.ace_opportunity_record(opportunity=opportunity, review_status="Submitted")
+        ace_opportunity_record(opportunity=opportunity, review_status="Submitted")
     with django_capture_on_commit_callbacks(execute=True):
-        filing.ace_opportunity_record(opportunity=opportunity, review_status="Approved")
+        ace_opportunity_record(opportunity=opportunity, review_status="Approved")
     application = engagement.credit_applications.first()
     with django_capture_on_commit_callbacks(execute=True):
-        filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
-        filing.credit_application_record(application=application, status=BenefitStatus.APPROVED,
-                                         amount_approved=Decimal("25000"))
+        credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+        credit_application_record(application=application, status=BenefitStatus.APPROVED,
+                                  amount_approved=Decimal("25000"))
     founder = [m.subject for m in mail.outbox if m.to == ["ada@parsewell.example"]]
     assert founder == [
         "CloudRoute: Northwind accepted your engagement",

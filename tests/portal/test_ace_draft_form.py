@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from matching.ace_form import AceDraftForm, PROBLEM_FIELDS, field_anchor
+from filing.ace import ace_opportunity_submit
+from filing.ace_form import AceDraftForm, field_anchor, PROBLEM_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -104,12 +105,10 @@ def test_a_bad_value_names_its_field_and_stores_nothing(client, firms, accepted,
 
 
 def test_a_submitted_opportunity_is_read_only_without_a_save_button(client, firms, accepted):
-    from matching import filing
-
     opportunity = accepted.ace_opportunity
     opportunity.postal_code = "94107"
     opportunity.save()
-    filing.ace_opportunity_submit(opportunity=opportunity, by=firms["alice"])
+    ace_opportunity_submit(opportunity=opportunity, by=firms["alice"])
     client.force_login(firms["alice"])
     url = reverse("workspace:ace", args=[accepted.pk])
     page = client.get(url).content.decode()

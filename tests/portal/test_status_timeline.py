@@ -4,11 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from filing.ace import ace_opportunity_record
+from filing.credit_applications import credit_application_record
+from filing.models import BenefitStatus
+from filing.selectors import engagement_milestones
 from intake.links import status_path
-from matching import filing, services
 from matching.intake_flow import intake_submit
-from matching.models import BenefitStatus
-from matching.selectors import engagement_milestones
+from matching import services
 from tests.factories import PartnerFactory, intake_data
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +30,12 @@ def reached(engagement):
 def test_timeline_follows_the_engagement_to_credits_approved(client, engagement):
     assert reached(engagement) == ["received", "matched"]
     services.engagement_accept(engagement=engagement, by=None)
-    filing.ace_opportunity_record(opportunity=engagement.ace_opportunity, review_status="Submitted")
-    filing.ace_opportunity_record(opportunity=engagement.ace_opportunity, review_status="Approved")
+    ace_opportunity_record(opportunity=engagement.ace_opportunity, review_status="Submitted")
+    ace_opportunity_record(opportunity=engagement.ace_opportunity, review_status="Approved")
     application = engagement.credit_applications.first()
-    filing.credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
-    filing.credit_application_record(application=application, status=BenefitStatus.APPROVED,
-                                     amount_approved=Decimal("12345"))
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
+    credit_application_record(application=application, status=BenefitStatus.APPROVED,
+                              amount_approved=Decimal("12345"))
     assert reached(engagement) == ["received", "matched", "accepted", "ace_submitted", "ace_approved",
                                    "credits_approved"]
     page = client.get(status_path(engagement.intake))

@@ -135,7 +135,7 @@ def test_the_admins_money_columns_read_with_separators_and_currency(client, firm
     pages = {
         "matching_engagement": [accepted.estimated_credits_usd],
         "matching_poolverdict": [v.estimated_amount_usd for v in accepted.intake.verdicts.filter(is_eligible=True, estimated_amount_usd__gt=0)],
-        "matching_creditapplication": [a.amount_requested for a in accepted.credit_applications.all()],
+        "filing_creditapplication": [a.amount_requested for a in accepted.credit_applications.all()],
     }
     for admin_page, amounts in pages.items():
         body = client.get(reverse(f"admin:{admin_page}_changelist")).content.decode()
@@ -150,7 +150,7 @@ def test_the_partners_read_only_admin_change_form_has_no_save_buttons(client, fi
     assert reverse("workspace:detail", args=[accepted.pk]) in body
     # A form with something to change keeps them.
     application = accepted.credit_applications.first()
-    editable = client.get(reverse("admin:matching_creditapplication_change", args=[application.pk])).content.decode()
+    editable = client.get(reverse("admin:filing_creditapplication_change", args=[application.pk])).content.decode()
     assert 'name="_save"' in editable
 
 

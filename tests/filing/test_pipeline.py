@@ -9,18 +9,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from intake.models import Intake
-from matching.filing import commission_accrue, commission_move
-from matching.models import (
+from filing.commission import commission_accrue, commission_move
+from filing.models import (
     AceOpportunity,
     AceStatusChange,
     ChangeSource,
     CommissionStatus,
     CreditApplication,
     CreditApplicationStatusChange,
-    EngagementStatusChange,
 )
-from matching.pipeline import PipelineFilters, pipeline_summary
+from filing.pipeline import PipelineFilters, pipeline_summary
+from intake.models import Intake
+from matching.models import EngagementStatusChange
 
 from .filing_support import FilingEngagementFactory, FilingIntakeFactory, FilingPartnerFactory, FilingPoolFactory, UserFactory
 from tests.factories import CloudRouteStaffFactory

@@ -5,9 +5,9 @@ import datetime as dt
 import botocore.session
 import pytest
 
-from matching import partner_central
-from matching.filing import ace_opportunity_draft
-from matching.models import partner_central_choices as choices
+from filing import partner_central
+from filing.ace import ace_opportunity_draft
+from filing.models import partner_central_choices as choices
 
 from .filing_support import FilingEngagementFactory, FilingIntakeFactory, selling_stub  # noqa: F401
 from .filing_support import partner_central_credentials  # noqa: F401

@@ -139,6 +139,7 @@ class AceOpportunity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "matching_aceopportunity"  # the table it had in matching: the move changed no table
         verbose_name = "ACE opportunity"
         verbose_name_plural = "ACE opportunities"
         ordering = ["-created_at"]
@@ -177,6 +178,7 @@ class AceStatusChange(models.Model):
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "matching_acestatuschange"  # the table it had in matching: the move changed no table
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["field", "to_value", "changed_at"])]
 
@@ -213,6 +215,7 @@ class CreditApplication(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "matching_creditapplication"  # the table it had in matching: the move changed no table
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["engagement", "pool"], name="one_credit_application_per_pool"),
@@ -243,6 +246,7 @@ class CreditApplicationStatusChange(models.Model):
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "matching_creditapplicationstatuschange"  # the table it had in matching: the move changed no table
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["to_status", "changed_at"])]
 

@@ -6,15 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from matching.filing import (
-    AceValidationError,
-    FilingError,
-    ace_opportunity_draft,
-    ace_opportunity_problems,
-    ace_opportunity_record,
-    ace_opportunity_submit,
-)
-from matching.models import AceReviewStatus, AceStage, AceStatusChange, ChangeSource
+from filing.ace import ace_opportunity_draft, ace_opportunity_problems, ace_opportunity_record, ace_opportunity_submit
+from filing.errors import AceValidationError, FilingError
+from filing.models import AceReviewStatus, AceStage, AceStatusChange, ChangeSource
 
 from .filing_support import (  # noqa: F401
     FilingEngagementFactory,
@@ -99,7 +93,7 @@ def test_an_invalid_draft_is_not_submitted(partner_central_credentials, django_c
 
 
 def _expect_create(stub, opportunity, response=None):
-    from matching.partner_central import opportunity_payload
+    from filing.partner_central import opportunity_payload
 
     stub.add_response("create_opportunity", response or {"Id": "O9000001"}, opportunity_payload(opportunity))
 
@@ -133,8 +127,8 @@ def test_submitting_creates_then_submits_and_records_history(
 
 
 def test_a_throttled_create_is_retried_with_the_same_client_token(selling_stub, eager_celery):
-    from matching.partner_central import opportunity_payload
-    from matching.tasks import file_ace_opportunity
+    from filing.partner_central import opportunity_payload
+    from filing.tasks import file_ace_opportunity
 
     opportunity = _ready_draft()
     params = opportunity_payload(opportunity)
@@ -155,7 +149,7 @@ def test_a_throttled_create_is_retried_with_the_same_client_token(selling_stub, 
 
 
 def test_a_failed_submit_after_create_never_files_twice(selling_stub, eager_celery):
-    from matching.tasks import file_ace_opportunity
+    from filing.tasks import file_ace_opportunity
 
     opportunity = _ready_draft()
     _expect_create(selling_stub, opportunity)
@@ -172,7 +166,7 @@ def test_a_failed_submit_after_create_never_files_twice(selling_stub, eager_cele
 
 
 def test_a_validation_error_is_shown_in_words_not_retried_and_keeps_the_draft(selling_stub, eager_celery):
-    from matching.tasks import file_ace_opportunity
+    from filing.tasks import file_ace_opportunity
 
     opportunity = _ready_draft()
     title = opportunity.title
@@ -198,7 +192,7 @@ def test_a_validation_error_is_shown_in_words_not_retried_and_keeps_the_draft(se
 
 
 def test_access_denied_is_shown_in_words(selling_stub, eager_celery):
-    from matching.tasks import file_ace_opportunity
+    from filing.tasks import file_ace_opportunity
 
     opportunity = _ready_draft()
     selling_stub.add_client_error(
@@ -214,7 +208,7 @@ def test_access_denied_is_shown_in_words(selling_stub, eager_celery):
 
 
 def test_throttling_that_never_ends_is_recorded_after_the_last_retry(selling_stub, eager_celery):
-    from matching.tasks import MAX_RETRIES, file_ace_opportunity
+    from filing.tasks import file_ace_opportunity, MAX_RETRIES
 
     opportunity = _ready_draft()
     for _ in range(MAX_RETRIES + 1):
@@ -283,7 +277,7 @@ def test_accepting_an_engagement_drafts_its_opportunity_and_credit_applications(
 def test_after_action_required_the_edited_draft_is_sent_with_update_and_read_back(
     selling_stub, eager_celery, django_capture_on_commit_callbacks
 ):
-    from matching.partner_central import opportunity_payload
+    from filing.partner_central import opportunity_payload
 
     seen = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.timezone.utc)
     opportunity = _ready_draft()
@@ -342,8 +336,8 @@ def test_a_stored_code_off_the_list_is_named_by_the_readiness_check(stored):
 def test_the_ace_admin_offers_the_same_country_select_as_the_intake_form(rf):
     from django.contrib import admin
 
+    from filing.models import AceOpportunity
     from intake.countries import country_choices
-    from matching.models import AceOpportunity
 
     opportunity = _ready_draft(country="DE")
     request = rf.get("/")

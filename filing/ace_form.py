@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from intake.countries import country_choices
 
-from . import filing, partner_central
+from . import ace, partner_central
 from .models import AceOpportunity
 from .models.partner_central_choices import CompetitorName, DeliveryModel, Industry, PrimaryNeed, SalesActivity
 
@@ -55,7 +55,7 @@ ACE_NEEDS = {
     "other_competitor_names": "required when the competitor is *Other",
 }
 
-# The readiness check's field names (filing.ace_opportunity_problems) -> the form's fields.
+# The readiness check's field names (ace.ace_opportunity_problems) -> the form's fields.
 PROBLEM_FIELDS = {
     "company name": "company_name", "website": "website_url", "industry": "industry",
     "other industry": "other_industry", "country": "country_code", "postal code": "postal_code",
@@ -87,7 +87,7 @@ class ReadinessItem:
 def ace_readiness(opportunity: AceOpportunity) -> list[ReadinessItem]:
     """What Partner Central would still refuse, one item per field, each pointing at its field."""
     return [ReadinessItem(PROBLEM_FIELDS.get(p.field, ""), p.field[:1].upper() + p.field[1:], p.message)
-            for p in filing.ace_opportunity_problems(opportunity)]
+            for p in ace.ace_opportunity_problems(opportunity)]
 
 
 def _country_choices() -> list[tuple[str, str]]:

@@ -8,16 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from filing.commission import commission_accrue
+from filing.models import ChangeSource, CreditApplication, CreditApplicationStatusChange
+from filing.pipeline import CSV_COLUMNS, ROW_COLUMNS, PipelineFilters, partner_table, unmatched_queue
 from intake.models import Intake
-from matching.filing import commission_accrue
-from matching.models import (
-    ChangeSource,
-    CreditApplication,
-    CreditApplicationStatusChange,
-    Engagement,
-    EngagementStatusChange,
-)
-from matching.pipeline import CSV_COLUMNS, ROW_COLUMNS, PipelineFilters, partner_table, unmatched_queue
+from matching.models import Engagement, EngagementStatusChange
 from tests.factories import CloudRouteStaffFactory
 
 from .filing_support import FilingIntakeFactory, FilingPartnerFactory, FilingPoolFactory, UserFactory

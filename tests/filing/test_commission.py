@@ -4,17 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from matching.filing import (
-    FilingError,
-    commission_accrue,
-    commission_amount,
-    commission_correct,
-    commission_move,
+from filing.commission import commission_accrue, commission_amount, commission_correct, commission_move
+from filing.credit_applications import (
     credit_application_correct_approved_amount,
     credit_application_record,
     credit_applications_open,
 )
-from matching.models import BenefitStatus, Commission, CommissionEntry, CommissionStatus
+from filing.errors import FilingError
+from filing.models import BenefitStatus, Commission, CommissionEntry, CommissionStatus
 
 from tests.factories import CloudRouteStaffFactory
 

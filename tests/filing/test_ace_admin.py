@@ -5,8 +5,10 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 
-from matching.filing import commission_accrue, credit_application_record, credit_applications_open
-from matching.models import AceOpportunity, BenefitStatus, Commission, PartnerMember
+from filing.commission import commission_accrue
+from filing.credit_applications import credit_application_record, credit_applications_open
+from filing.models import AceOpportunity, BenefitStatus, Commission
+from matching.models import PartnerMember
 
 from .filing_support import FilingEngagementFactory, FilingPoolFactory, UserFactory
 
@@ -43,7 +45,7 @@ def test_staff_drafts_the_opportunity_and_the_credit_applications(admin_client_n
     engagement.matched_pools.add(FilingPoolFactory())
 
     response = admin_client_no_credentials.post(
-        "/admin/matching/aceopportunity/add/", {"engagement": engagement.pk}
+        "/admin/filing/aceopportunity/add/", {"engagement": engagement.pk}
     )
 
     assert response.status_code == 302, response.content[:2000]
@@ -52,10 +54,10 @@ def test_staff_drafts_the_opportunity_and_the_credit_applications(admin_client_n
 
 
 def test_a_move_by_hand_in_the_admin_is_recorded_with_who(admin_client_no_credentials):
-    from matching.filing import ace_opportunity_draft
+    from filing.ace import ace_opportunity_draft
 
     opportunity = ace_opportunity_draft(engagement=FilingEngagementFactory())
-    url = f"/admin/matching/aceopportunity/{opportunity.pk}/change/"
+    url = f"/admin/filing/aceopportunity/{opportunity.pk}/change/"
     data = _form_data(admin_client_no_credentials.get(url))
     data.update(review_status="Submitted", partner_central_id="O5550001")
 
@@ -70,7 +72,7 @@ def test_a_move_by_hand_in_the_admin_is_recorded_with_who(admin_client_no_creden
 
 
 def test_partners_see_only_their_own_firms_opportunities(client):
-    from matching.filing import ace_opportunity_draft
+    from filing.ace import ace_opportunity_draft
 
     mine = ace_opportunity_draft(engagement=FilingEngagementFactory(intake__company_name="Mine Inc"))
     ace_opportunity_draft(engagement=FilingEngagementFactory(intake__company_name="Theirs Inc"))
@@ -79,7 +81,7 @@ def test_partners_see_only_their_own_firms_opportunities(client):
     PartnerMember.objects.create(user=bob, partner=mine.engagement.partner)
     client.force_login(bob)
 
-    html = client.get("/admin/matching/aceopportunity/").content.decode()
+    html = client.get("/admin/filing/aceopportunity/").content.decode()
 
     assert "Mine Inc" in html and "Theirs Inc" not in html
 
@@ -92,7 +94,7 @@ def test_staff_mark_a_commission_invoiced(admin_client_no_credentials):
     commission = Commission.objects.get()
 
     admin_client_no_credentials.post(
-        "/admin/matching/commission/", {"action": "mark_invoiced", "_selected_action": [commission.pk]}
+        "/admin/filing/commission/", {"action": "mark_invoiced", "_selected_action": [commission.pk]}
     )
 
     commission.refresh_from_db()
@@ -106,7 +108,7 @@ def test_staff_mark_a_commission_invoiced(admin_client_no_credentials):
 def test_every_filing_page_in_the_admin_renders(admin_client_no_credentials):
     engagement = FilingEngagementFactory()
     engagement.matched_pools.add(FilingPoolFactory())
-    from matching.filing import engagement_filings_prepare
+    from filing.engagement_filings import engagement_filings_prepare
 
     opportunity = engagement_filings_prepare(engagement=engagement)
     [application] = engagement.credit_applications.all()
@@ -115,9 +117,9 @@ def test_every_filing_page_in_the_admin_renders(admin_client_no_credentials):
     commission = Commission.objects.get()
 
     for url in [
-        "/admin/matching/aceopportunity/", f"/admin/matching/aceopportunity/{opportunity.pk}/change/",
-        "/admin/matching/creditapplication/", f"/admin/matching/creditapplication/{application.pk}/change/",
-        "/admin/matching/commission/", f"/admin/matching/commission/{commission.pk}/change/",
+        "/admin/filing/aceopportunity/", f"/admin/filing/aceopportunity/{opportunity.pk}/change/",
+        "/admin/filing/creditapplication/", f"/admin/filing/creditapplication/{application.pk}/change/",
+        "/admin/filing/commission/", f"/admin/filing/commission/{commission.pk}/change/",
     ]:
         assert admin_client_no_credentials.get(url).status_code == 200, url
 
@@ -128,7 +130,7 @@ def test_staff_correct_a_commission_in_the_admin(admin_client_no_credentials):
     credit_application_record(application=application, status=BenefitStatus.IN_REVIEW)
     credit_application_record(application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal("1000"))
     commission = Commission.objects.get()
-    url = f"/admin/matching/commission/{commission.pk}/change/"
+    url = f"/admin/filing/commission/{commission.pk}/change/"
     data = _form_data(admin_client_no_credentials.get(url))
     data.update(corrected_amount="80.00", correction_reason="Agreed fee cap")
 

@@ -1,6 +1,7 @@
 """Selectors for the staff pipeline dashboard: one row per intake with the moment it reached each
 funnel stage, the funnel and stage medians computed from those rows, and commission totals.
-A fixed number of queries whatever the number of engagements."""
+A fixed number of queries whatever the number of engagements. It lives in filing because the
+funnel runs from matching's engagement moves to filing's ACE, credit and commission records."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,8 @@ from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from intake.models import Intake
+from matching.models import Engagement, EngagementStatus, EngagementStatusChange, Partner
+from matching.models.engagements import WAITING_STATUSES
 
 from .models import (
     AceReviewStatus,
@@ -21,12 +24,7 @@ from .models import (
     CommissionStatus,
     CreditApplication,
     CreditApplicationStatusChange,
-    Engagement,
-    EngagementStatus,
-    EngagementStatusChange,
-    Partner,
 )
-from .models.engagements import WAITING_STATUSES
 
 CENT = Decimal("0.01")
 # (key, label): each stage's timestamp column in the rows is f"{key}_at".

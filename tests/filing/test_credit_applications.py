@@ -5,15 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from matching.filing import (
-    FilingError,
+from filing.credit_applications import (
     credit_application_record,
     credit_application_submit,
     credit_application_sync,
     credit_applications_open,
-    engagement_filings_prepare,
 )
-from matching.models import BenefitStatus, ChangeSource, Commission
+from filing.engagement_filings import engagement_filings_prepare
+from filing.errors import FilingError
+from filing.models import BenefitStatus, ChangeSource, Commission
 
 from .filing_support import (  # noqa: F401
     FilingEngagementFactory,
@@ -89,7 +89,7 @@ def test_filing_creates_and_submits_the_benefit_application(
 
 
 def test_a_conflict_is_shown_in_words_and_not_retried(benefits_stub, eager_celery):
-    from matching.tasks import file_credit_application
+    from filing.tasks import file_credit_application
 
     application = _api_application()
     benefits_stub.add_client_error(
@@ -161,8 +161,8 @@ def test_moves_by_hand_follow_the_allowed_moves():
 
 
 def test_the_founder_sees_filing_progress_without_partner_notes(client):
+    from filing.ace import ace_opportunity_record
     from intake.links import status_link_token
-    from matching.filing import ace_opportunity_record
 
     engagement = FilingEngagementFactory()
     engagement.matched_pools.add(FilingPoolFactory(name="Bedrock POC"))

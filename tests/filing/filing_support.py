@@ -5,7 +5,7 @@ import factory
 import pytest
 from botocore.stub import Stubber
 
-from matching import partner_central
+from filing import partner_central
 from matching.models import Engagement
 from tests.factories import CreditPoolFactory, IntakeFactory, PartnerFactory, UserFactory
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from matching.filing import ace_opportunity_draft
-from matching.models import AceReviewStatus, AceStage, AceStatusChange, ChangeSource
-from matching.tasks import sync_partner_central
+from filing.ace import ace_opportunity_draft
+from filing.models import AceReviewStatus, AceStage, AceStatusChange, ChangeSource
+from filing.tasks import sync_partner_central
 
 from .filing_support import (  # noqa: F401
     FilingEngagementFactory,

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from core.exports import csv_writer
 from intake.models import Stage
+from matching.admin_scoping import cloudroute_staff_required
+from matching.models import CreditPool, EngagementStatus, Partner
 
 from . import pipeline
-from .admin_scoping import cloudroute_staff_required
-from .models import CreditPool, EngagementStatus, Partner
 
 CHART_WIDTH = 480  # px for 100% of intakes
 BAR_HEIGHT = 28

@@ -1,5 +1,6 @@
 """Admin for the filings: the ACE opportunity, credit applications and the commission ledger.
-Partners see their own firm's records; every status or money change goes through matching.filing."""
+Partners see their own firm's records; every status or money change goes through the verbs of
+filing.ace, filing.credit_applications and filing.commission."""
 from decimal import Decimal
 
 from django import forms
@@ -8,11 +9,18 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_inputs import AdminInputLimitsMixin
 from intake.forms import country_formfield
+from matching.admin import ReadOnlyInline
+from matching.admin_scoping import PartnerScopedAdminMixin
+from matching.roles import access_of
+from matching.selectors import engagements_visible_to
+from matching.templatetags.money import money_text
 
-from . import filing, partner_central
+from . import ace, credit_applications, partner_central
+from .commission import commission_correct, commission_move
+from .engagement_filings import engagement_filings_prepare
+from .errors import FilingError
 from .models import (
     AceOpportunity,
-    AceReviewStatus,
     AceStatusChange,
     BenefitStatus,
     Commission,
@@ -21,15 +29,9 @@ from .models import (
     CreditApplication,
     CreditApplicationStatusChange,
 )
-from .admin import ReadOnlyInline
-from .admin_scoping import PartnerScopedAdminMixin
-from .roles import access_of
-from .selectors import engagements_visible_to
-from .templatetags.money import money_text
 from .tasks import sync_ace_opportunity, sync_credit_application
 
 ACE_LIFECYCLE_FIELDS = ["partner_central_id", "stage", "closed_lost_reason", "review_status", "review_comments"]
-DRAFT_STATUSES = (AceReviewStatus.PENDING_SUBMISSION, AceReviewStatus.ACTION_REQUIRED)
 
 
 class AceStatusChangeInline(ReadOnlyInline):
@@ -64,7 +66,7 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "engagement":
             kwargs["queryset"] = engagements_visible_to(request).filter(
-                status__in=filing.ACCEPTED_ENGAGEMENT_STATUSES, ace_opportunity__isnull=True
+                status__in=ace.ACCEPTED_ENGAGEMENT_STATUSES, ace_opportunity__isnull=True
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -85,7 +87,7 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
         if obj is None:
             return []
         readonly = list(self.readonly_fields)
-        if obj.review_status not in DRAFT_STATUSES:
+        if not ace.ace_is_draft(obj):
             readonly += [f.name for f in AceOpportunity._meta.concrete_fields
                          if f.name not in readonly and f.name not in ACE_LIFECYCLE_FIELDS and f.editable]
         if partner_central.is_configured():
@@ -102,14 +104,14 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
 
     @admin.display(description="Ready for Partner Central?")
     def readiness(self, obj):
-        problems = filing.ace_opportunity_problems(obj)
+        problems = ace.ace_opportunity_problems(obj)
         if not problems:
             return "Yes: every required field is filled and valid."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(p),) for p in problems)))
 
     def save_model(self, request, obj, form, change):
         if not change:
-            opportunity = filing.engagement_filings_prepare(engagement=obj.engagement, by=request.user)
+            opportunity = engagement_filings_prepare(engagement=obj.engagement, by=request.user)
             obj.pk = opportunity.pk
             return
         moved = {name: form.cleaned_data[name] for name in ACE_LIFECYCLE_FIELDS if name in form.changed_data}
@@ -119,16 +121,16 @@ class AceOpportunityAdmin(AdminInputLimitsMixin, PartnerScopedAdminMixin, admin.
         obj.save()
         if moved:
             try:
-                filing.ace_opportunity_record(opportunity=obj, by=request.user, **moved)
-            except filing.FilingError as exc:
+                ace.ace_opportunity_record(opportunity=obj, by=request.user, **moved)
+            except FilingError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
 
     @admin.action(description="Validate and submit to Partner Central")
     def submit(self, request, queryset):
         for opportunity in queryset:
             try:
-                filing.ace_opportunity_submit(opportunity=opportunity, by=request.user)
-            except filing.FilingError as exc:
+                ace.ace_opportunity_submit(opportunity=opportunity, by=request.user)
+            except FilingError as exc:
                 self.message_user(request, f"{opportunity}: {exc}", messages.ERROR)
             else:
                 how = "is being filed" if partner_central.is_configured() else "is recorded as submitted"
@@ -171,7 +173,7 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self.readonly_fields)
-        if obj is not None and obj.status not in filing.APPLICATION_EDITABLE_STATUSES:
+        if obj is not None and not credit_applications.credit_application_is_draft(obj):
             readonly += ["currency", "amount_requested"]
         if obj is not None and obj.amount_approved is not None and not access_of(request).is_staff:
             readonly += ["amount_approved"]  # a correction moves the commission: CloudRoute staff only
@@ -200,35 +202,35 @@ class CreditApplicationAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         _refresh_from(obj, original)
         try:
             if amount:
-                filing.credit_application_amount_set(
+                credit_applications.credit_application_amount_set(
                     application=obj, amount_requested=amount.get("amount_requested", original.amount_requested),
                     currency=amount.get("currency"), by=request.user,
                 )
-        except filing.FilingError as exc:
+        except FilingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         if not manual:
             return
         try:
             if "amount_approved" in manual and original.status == BenefitStatus.APPROVED and "status" not in manual:
-                filing.credit_application_correct_approved_amount(
+                credit_applications.credit_application_correct_approved_amount(
                     application=obj, amount_approved=manual["amount_approved"], by=request.user,
                     reason=manual.get("status_reason") or "Approved amount corrected in the admin.",
                 )
             else:
-                filing.credit_application_record(
+                credit_applications.credit_application_record(
                     application=obj, status=manual.get("status", obj.status), by=request.user,
                     reason=manual.get("status_reason", ""), amount_approved=manual.get("amount_approved"),
                     expires_on=manual.get("expires_on"),
                 )
-        except filing.FilingError as exc:
+        except FilingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
 
     @admin.action(description="Submit (through Partner Central when the pool has a benefit id)")
     def submit(self, request, queryset):
         for application in queryset.select_related("pool"):
             try:
-                filing.credit_application_submit(application=application, by=request.user)
-            except filing.FilingError as exc:
+                credit_applications.credit_application_submit(application=application, by=request.user)
+            except FilingError as exc:
                 self.message_user(request, f"{application}: {exc}", messages.ERROR)
 
     @admin.action(description="Read back from Partner Central now")
@@ -302,15 +304,15 @@ class CommissionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         amount = form.cleaned_data.get("corrected_amount")
         if amount is not None:
-            filing.commission_correct(
+            commission_correct(
                 commission=obj, amount=amount, by=request.user, reason=form.cleaned_data["correction_reason"]
             )
 
     def _move(self, request, queryset, to_status):
         for commission in queryset:
             try:
-                filing.commission_move(commission=commission, to_status=to_status, by=request.user)
-            except filing.FilingError as exc:
+                commission_move(commission=commission, to_status=to_status, by=request.user)
+            except FilingError as exc:
                 self.message_user(request, f"{commission}: {exc}", messages.ERROR)
 
     @admin.action(description="Mark invoiced")

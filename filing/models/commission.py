@@ -2,7 +2,7 @@
 and an append-only ledger of entries (accrual, corrections, invoiced, paid, written off).
 
 Money rule: commission = approved amount × the partner's rate, rounded to the cent with
-ROUND_HALF_UP (see matching.filing.commission_amount). The amount owed is the sum of the ledger's
+ROUND_HALF_UP (see filing.commission.commission_amount). The amount owed is the sum of the ledger's
 accrual and correction entries; no amount is ever edited in place.
 """
 from decimal import Decimal
@@ -31,7 +31,7 @@ class Commission(models.Model):
     """The fee one approved credit application earns CloudRoute from its partner."""
 
     credit_application = models.OneToOneField(
-        "matching.CreditApplication", on_delete=models.PROTECT, related_name="commission"
+        "filing.CreditApplication", on_delete=models.PROTECT, related_name="commission"
     )
     partner = models.ForeignKey("matching.Partner", on_delete=models.PROTECT, related_name="commissions")
     rate = models.DecimalField(max_digits=5, decimal_places=4, help_text="The partner's rate when it accrued.")
@@ -40,6 +40,7 @@ class Commission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "matching_commission"  # the table it had in matching: the move changed no table
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -73,6 +74,7 @@ class CommissionEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "matching_commissionentry"  # the table it had in matching: the move changed no table
         ordering = ["created_at", "id"]
         verbose_name_plural = "commission entries"
 
