@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
-from cloudroute.api import ID_PATTERN
 from cloudroute.api_docs import ApiRootView, RedocView, SwaggerView
+from core.api import ID_PATTERN
 from intake.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi
 from matching.api import (
     AceOpportunityViewSet,

@@ -12,9 +12,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
+from core.api import Conflict, Unprocessable
 from core.inputs import text_problem
 from core.parsers import LimitedJSONParser
+from matching.permissions import IsCloudRouteStaff
 from matching.selectors import intakes_for_founder
 
 from .idempotency import IdempotencyKeyReused, intake_submit_once, request_fingerprint
@@ -22,6 +23,7 @@ from .links import LinkState, status_link_check
 from .models import Intake
 from .serializers import IntakeInputSerializer, IntakeStatusSerializer
 from .services import intake_receive, status_link_rotate
+from .throttles import IntakeRateThrottle
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DUPLICATE_MESSAGE = (

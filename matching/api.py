@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import ID_PATTERN, Conflict, IsCloudRouteStaff, IsPartnerOrStaff
+from core.api import ID_PATTERN, Conflict
 
 from . import filing, pipeline, services
 from .models import (
@@ -31,6 +31,7 @@ from .models import (
     PoolRule,
 )
 from .models.engagements import OCCUPYING_STATUSES
+from .permissions import IsCloudRouteStaff, IsPartnerOrStaff
 from .selectors import engagements_visible_to
 from .serializers import (
     AceOpportunitySerializer,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bakeoff_jobs.selectors import engagement_spend_projection
+from core.errors import DomainError
 from intake.countries import is_country_code
 
 from . import eligibility, partner_central
@@ -53,7 +54,7 @@ CENT = Decimal("0.01")
 ACCEPTED_ENGAGEMENT_STATUSES = {"accepted", "in_progress"}
 
 
-class FilingError(Exception):
+class FilingError(DomainError):
     """A filing verb refused; the message is written for the partner."""
 
 
@@ -75,9 +76,18 @@ def _staff_only(by, what: str) -> None:
 
 
 class AceValidationError(FilingError):
+    status_code = 400
+    code = "invalid"
+
     def __init__(self, problems: list[FieldProblem]):
         self.problems = problems
         super().__init__("The opportunity is not ready for Partner Central: " + "; ".join(map(str, problems)))
+
+    def field_errors(self) -> dict[str, list[str]]:
+        fields: dict[str, list[str]] = {}
+        for problem in self.problems:
+            fields.setdefault(problem.field, []).append(problem.message)
+        return fields
 
 
 # --- ACE opportunity ------------------------------------------------------------------------------
