@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files (CSP: no CDN)
     "axes",  # failed-login lockout (admin and every password login)
+    "core",  # helpers every app uses, and the outbound email table
     "intake",
     "matching",
     "bakeoff_jobs",
@@ -194,6 +195,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {}
+# Emails stored but left unsent (their task lost, their worker killed) are queued again (core.mail).
+CELERY_BEAT_SCHEDULE["emails-deliver-waiting"] = {
+    "task": "core.tasks.emails_deliver_waiting",
+    "schedule": env.int("EMAIL_SWEEP_SECONDS", default=60),
+}
 
 # --- AWS --------------------------------------------------------------------------------------
 # Region and credentials come from the standard AWS chain. Locally the Converse endpoint is the

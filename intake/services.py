@@ -231,8 +231,10 @@ def status_link_email_send(*, intake_id: int) -> None:
     intake = Intake.objects.filter(pk=intake_id).first()
     if intake is None:
         return
-    from matching.notifications import email_send
+    from core.mail import email_queue
 
-    email_send(to=[intake.contact_email], subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
-               template="status_link", context={"intake": intake, "status_url": status_url(intake),
-                                                "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})
+    # Each request is a new link (one per 10 minutes at most, see status_link_resend): a key of its own.
+    email_queue(key=f"status-link:{intake.pk}:{uuid.uuid4().hex}", to=[intake.contact_email],
+                subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
+                template="status_link", context={"intake": intake, "status_url": status_url(intake),
+                                                 "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})

@@ -1,18 +1,17 @@
 """Email on the engagement's milestones: the founder when matched and at each step (partner
-accepted, ACE submitted, ACE approved, credits approved); the partner firm on a new match. Sent
-after commit from the history rows the services write, so no code path can skip them."""
+accepted, ACE submitted, ACE approved, credits approved); the partner firm on a new match. Queued
+(core.mail) from the history rows the services write, in their transaction, so no code path can
+skip them; each is composed from the committed data when it is sent, once per history row."""
 from __future__ import annotations
 
 import contextvars
-import logging
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models.signals import post_save
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from core.mail import Email, email_composer, email_queue_composed
 
 from .models import (
     AceReviewStatus,
@@ -25,8 +24,6 @@ from .models import (
     Partner,
 )
 from .models.engagements import EngagementStatus
-
-log = logging.getLogger(__name__)
 
 # Inside intake submission the founder's first email (verdicts and partner) covers the match.
 _founder_match_covered: contextvars.ContextVar[bool] = contextvars.ContextVar("founder_match_covered", default=False)
@@ -44,18 +41,6 @@ def _switched_on(flag: contextvars.ContextVar[bool]):
 def founder_match_covered():
     """Matches made inside this block send no separate "you are matched" email to the founder."""
     return _switched_on(_founder_match_covered)
-
-
-def email_send(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    """Render templates/emails/<template>.txt and .html and send them as one message."""
-    if not to:
-        return
-    context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=to,
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send()
 
 
 def partner_emails(partner: Partner | None) -> list[str]:
@@ -86,7 +71,8 @@ FOUNDER_MILESTONES = {
 }
 
 
-def founder_milestone_send(*, engagement_id: int, milestone: str, application_id: int | None = None) -> None:
+@email_composer("founder_milestone")
+def founder_milestone_email(*, engagement_id: int, milestone: str, application_id: int | None = None) -> Email:
     from intake.links import status_url
 
     from .selectors import engagement_credits, engagement_milestones
@@ -98,7 +84,7 @@ def founder_milestone_send(*, engagement_id: int, milestone: str, application_id
     values = {"partner": engagement.partner.name if engagement.partner else "your partner",
               "pool": application.pool.name if application else "",
               "amount": f"{application.amount_approved or 0:,.0f}" if application else ""}
-    email_send(
+    return Email(
         to=[engagement.intake.contact_email],
         subject=f"CloudRoute: {subject.format(**values)}",
         template="founder_milestone",
@@ -108,10 +94,11 @@ def founder_milestone_send(*, engagement_id: int, milestone: str, application_id
     )
 
 
-def partner_new_match_send(*, engagement_id: int, partner_id: int) -> None:
+@email_composer("partner_new_match")
+def partner_new_match_email(*, engagement_id: int, partner_id: int) -> Email:
     engagement = Engagement.objects.select_related("intake").get(pk=engagement_id)
     partner = Partner.objects.get(pk=partner_id)
-    email_send(
+    return Email(
         to=partner_emails(partner),
         subject=f"CloudRoute: new match — {engagement.intake.company_name}",
         template="partner_new_match",
@@ -129,28 +116,26 @@ def notifications_muted():
     return _switched_on(_muted)
 
 
-def after_commit(func, **kwargs) -> None:
+def notification_queue(*, key: str, composer: str, **params) -> None:
+    """Queue the email `composer` writes from `params`, once per `key`, unless notifications are muted.
+    Delivery (core.mail) never undoes or breaks the business change: it runs after the commit."""
     if _muted.get():
         return
-
-    def send():
-        try:
-            func(**kwargs)
-        except Exception:  # a mail server hiccup must not undo or break the business change
-            log.exception("notification %s failed for %s", func.__name__, kwargs)
-
-    transaction.on_commit(send)
+    email_queue_composed(key=key, composer=composer, params=params)
 
 
 def on_engagement_move(sender, instance: EngagementStatusChange, created: bool, **kwargs) -> None:
     if not created:
         return
     if instance.to_status == EngagementStatus.MATCHED and instance.partner_id:
-        after_commit(partner_new_match_send, engagement_id=instance.engagement_id, partner_id=instance.partner_id)
+        notification_queue(key=f"engagement-move:{instance.pk}:partner", composer="partner_new_match",
+                           engagement_id=instance.engagement_id, partner_id=instance.partner_id)
         if not _founder_match_covered.get():
-            after_commit(founder_milestone_send, engagement_id=instance.engagement_id, milestone="matched")
+            notification_queue(key=f"engagement-move:{instance.pk}:founder", composer="founder_milestone",
+                               engagement_id=instance.engagement_id, milestone="matched")
     elif instance.to_status == EngagementStatus.ACCEPTED:
-        after_commit(founder_milestone_send, engagement_id=instance.engagement_id, milestone="accepted")
+        notification_queue(key=f"engagement-move:{instance.pk}:founder", composer="founder_milestone",
+                           engagement_id=instance.engagement_id, milestone="accepted")
 
 
 def on_ace_move(sender, instance: AceStatusChange, created: bool, **kwargs) -> None:
@@ -160,14 +145,16 @@ def on_ace_move(sender, instance: AceStatusChange, created: bool, **kwargs) -> N
         instance.to_value)
     # A resubmission after "Action Required" is not news to the founder.
     if milestone and not (milestone == "ace_submitted" and instance.from_value == AceReviewStatus.ACTION_REQUIRED):
-        after_commit(founder_milestone_send, engagement_id=instance.opportunity.engagement_id, milestone=milestone)
+        notification_queue(key=f"ace-move:{instance.pk}:founder", composer="founder_milestone",
+                           engagement_id=instance.opportunity.engagement_id, milestone=milestone)
 
 
 def on_credit_move(sender, instance: CreditApplicationStatusChange, created: bool, **kwargs) -> None:
     if not created or instance.to_status != BenefitStatus.APPROVED:
         return
-    after_commit(founder_milestone_send, engagement_id=instance.application.engagement_id,
-                  milestone="credits_approved", application_id=instance.application_id)
+    notification_queue(key=f"credit-move:{instance.pk}:founder", composer="founder_milestone",
+                       engagement_id=instance.application.engagement_id, milestone="credits_approved",
+                       application_id=instance.application_id)
 
 
 def connect() -> None:
