@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from cloudroute.api import ID_PATTERN, Conflict, IsPartnerOrStaff, PayloadTooLarge
+from core.api import ID_PATTERN, Conflict, PayloadTooLarge
+from matching.permissions import IsPartnerOrStaff
 from matching.roles import access_of
 from matching.selectors import engagements_visible_to
 
@@ -109,7 +110,7 @@ class EvalSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
                 owner=request.user,
             )
         except services.EvalSetInvalid:
-            raise  # every bad row, per line, under "file" (cloudroute.api.exception_handler)
+            raise  # every bad row, per line, under "file" (core.api.exception_handler)
         except services.BakeoffError as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from exc
         return Response(EvalSetSerializer(eval_set).data, status=status.HTTP_201_CREATED)

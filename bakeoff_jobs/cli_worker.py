@@ -105,7 +105,7 @@ def _serve(concurrency: int) -> int:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.environ["CELERY_SKIP_CHECKS"] = "1"  # the command's process has loaded the project already
-    from cloudroute.celery import app
+    from celery import current_app as app
 
     worker = app.Worker(hostname=_node_name(), concurrency=concurrency, loglevel="WARNING",
                         without_gossip=True, without_mingle=True, quiet=True)

@@ -5,12 +5,14 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.urls import reverse
 
-from matching.notifications import after_commit, email_send, partner_emails
+from core.mail import Email, email_composer
+from matching.notifications import notification_queue, partner_emails
 
 from .models import BakeoffRun, RunStatus, RunStatusChange
 
 
-def bakeoff_done_send(*, run_id: int) -> None:
+@email_composer("bakeoff_done")
+def bakeoff_done_email(*, run_id: int) -> Email:
     run = BakeoffRun.objects.select_related("eval_set", "partner", "engagement__intake", "created_by").get(pk=run_id)
     recipients = set(partner_emails(run.partner))
     if run.created_by and run.created_by.email:
@@ -19,7 +21,7 @@ def bakeoff_done_send(*, run_id: int) -> None:
     names = {m["key"]: m["name"] for m in report.get("models", [])}
     router = report.get("router") or {}
     finished = run.status == RunStatus.FINISHED
-    email_send(
+    return Email(
         to=sorted(recipients),
         subject=f"CloudRoute: bake-off #{run.pk} {'finished' if finished else 'failed'} — {run.eval_set.name}",
         template="partner_bakeoff_done",
@@ -32,7 +34,7 @@ def bakeoff_done_send(*, run_id: int) -> None:
 def on_run_move(sender, instance: RunStatusChange, created: bool, **kwargs) -> None:
     if created and instance.to_status in (RunStatus.FINISHED, RunStatus.FAILED) \
             and instance.from_status != instance.to_status:
-        after_commit(bakeoff_done_send, run_id=instance.run_id)
+        notification_queue(key=f"run-move:{instance.pk}:partner", composer="bakeoff_done", run_id=instance.run_id)
 
 
 def connect() -> None:

@@ -15,6 +15,8 @@ from typing import Iterator, Protocol
 
 from django.conf import settings
 
+from core.redis import redis_client, redis_key
+
 DEFAULT_WINDOW_SECONDS = 60.0
 
 
@@ -162,9 +164,7 @@ class RedisQuotaStore:
 
     def __init__(self, url: str, *, window_seconds: float = DEFAULT_WINDOW_SECONDS,
                  prefix: str = "cloudroute:quota:") -> None:
-        import redis  # noqa: PLC0415 - only needed with this backend
-
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis_client(url)
         self.window_seconds = window_seconds
         self.prefix = prefix
         self._acquire = self.redis.register_script(_ACQUIRE)
@@ -366,7 +366,7 @@ def get_quota_store() -> QuotaStore:
     the file at settings.RATE_LIMIT_FILE."""
     url = getattr(settings, "RATE_LIMIT_REDIS_URL", "")
     location = url or str(settings.RATE_LIMIT_FILE)
-    prefix = f"{settings.REDIS_KEY_PREFIX}:quota:"
+    prefix = redis_key("quota", "")
     key = (os.getpid(), location, prefix)
     with _stores_lock:
         store = _stores.get(key)

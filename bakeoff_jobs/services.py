@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.errors import DomainError
 from core.inputs import text_problem
 
 from . import batch as batch_wire
@@ -47,18 +48,24 @@ from .models import (
 log = logging.getLogger(__name__)
 
 
-class BakeoffError(Exception):
+class BakeoffError(DomainError):
     """A bake-off request that cannot be carried out, with a message fit for the user."""
 
 
 class EvalSetInvalid(BakeoffError):
     """The uploaded eval set has bad rows; nothing was stored. ``errors`` lists every one."""
 
+    status_code = 400
+    code = "invalid"
+
     def __init__(self, errors: Sequence) -> None:
         self.errors = list(errors)
         lines = "; ".join(f"line {e.line}: {e.message}" for e in self.errors[:20])
         more = f" (and {len(self.errors) - 20} more)" if len(self.errors) > 20 else ""
         super().__init__(f"The eval set has {len(self.errors)} bad row(s): {lines}{more}")
+
+    def field_errors(self) -> dict[str, list[str]]:
+        return {"file": [str(e) for e in self.errors] or [str(self)]}
 
 
 # --------------------------------------------------------------------------- eval sets

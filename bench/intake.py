@@ -186,9 +186,9 @@ def load_average() -> str:
 
 def delete_run_keys(url: str, run_name: str) -> None:
     """This run's queue (and its priority lists and binding) and its cache and rate-limit keys."""
-    import redis
+    from core.redis import redis_client
 
-    client = redis.Redis.from_url(url)
+    client = redis_client(url)
     keys = [*client.scan_iter(match=f"{run_name}*", count=1000), f"_kombu.binding.{run_name}",
             f"_kombu.binding_permanent.{run_name}"]
     for start in range(0, len(keys), 500):

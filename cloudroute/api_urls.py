@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from bakeoff_jobs.api import BakeoffRunViewSet, CatalogModelViewSet, EvalSetViewSet
-from cloudroute.api import ID_PATTERN
 from cloudroute.api_docs import ApiRootView, RedocView, SwaggerView
+from core.api import ID_PATTERN
 from filing.api import AceOpportunityViewSet, CreditApplicationViewSet, PipelineApi
 from matching.api import EngagementViewSet, PartnerViewSet, PoolViewSet
 from portal.api import IntakeStatusApi, IntakeStatusLinkRotateApi, IntakeSubmitApi

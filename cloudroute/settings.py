@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files (CSP: no CDN)
     "axes",  # failed-login lockout (admin and every password login)
+    "core",  # helpers every app uses, and the outbound email table
     "intake",
     "matching",
     "filing",
@@ -72,8 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cloudroute.security.ContentSecurityPolicyMiddleware",
-    "cloudroute.security.IntakeFormRateLimitMiddleware",
+    "core.security.ContentSecurityPolicyMiddleware",
+    "intake.throttles.IntakeFormRateLimitMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
 ]
 
@@ -199,6 +200,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {}
+# Emails stored but left unsent (their task lost, their worker killed) are queued again (core.mail).
+CELERY_BEAT_SCHEDULE["emails-deliver-waiting"] = {
+    "task": "core.tasks.emails_deliver_waiting",
+    "schedule": env.int("EMAIL_SWEEP_SECONDS", default=60),
+}
 
 # --- AWS --------------------------------------------------------------------------------------
 # Region and credentials come from the standard AWS chain. Locally the Converse endpoint is the
@@ -244,11 +250,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cloudroute.authentication.LockingTokenAuthentication",  # partners; wrong tokens lock an address
+        "core.authentication.LockingTokenAuthentication",  # partners; wrong tokens lock an address
         "rest_framework.authentication.SessionAuthentication",  # staff in the browser (CSRF enforced)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["cloudroute.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
+    "DEFAULT_FILTER_BACKENDS": ["matching.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
     # JSON within depth, number and text limits (core.inputs); forms and uploads as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.LimitedJSONParser",
@@ -256,7 +262,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "cloudroute.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # DRF's own get_ident agrees with core.ratelimit.client_address (which every limit uses).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
@@ -281,7 +287,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "cloudroute.api.add_error_responses",
+        "core.api.add_error_responses",
     ],
 }
 
@@ -307,7 +313,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user locked from one address, not everyone
 AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_address"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "cloudroute.security.login_locked_out"  # templates/registration/locked_out.html
+AXES_LOCKOUT_CALLABLE = "core.security.login_locked_out"  # templates/registration/locked_out.html
 # Wrong API tokens from one address within the cool-off, before that address's token requests are
 # refused (429) for the rest of it. Counted in the rate-limit store.
 API_TOKEN_FAILURE_LIMIT = env.int("API_TOKEN_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT)

@@ -17,5 +17,5 @@ urlpatterns = [
          {"path": "favicon.svg", "document_root": settings.BASE_DIR / "static"}, name="favicon"),
 ]
 
-handler404 = "cloudroute.api.page_not_found"
-handler500 = "cloudroute.api.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

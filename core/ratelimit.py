@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.cache import cache
 
+from .redis import redis_client, redis_key
+
 log = logging.getLogger(__name__)
 
 # The bucket for requests without a usable address (an address, never bound to).
@@ -82,9 +84,7 @@ class RedisCounters:
     """One pipelined round trip a request, whatever the limit."""
 
     def __init__(self, url: str) -> None:
-        import redis
-
-        self.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.redis = redis_client(url, timeout=1)
 
     def add(self, key: str, previous_key: str, ttl: int) -> tuple[int, int]:
         pipe = self.redis.pipeline(transaction=False)
@@ -222,7 +222,7 @@ class SlidingWindow:
 
     def _keys(self, ident: str, now: float) -> tuple[str, str, float]:
         window = int(now // self.seconds)
-        prefix = f"{settings.REDIS_KEY_PREFIX}:ratelimit:{self.name}:{ident}"
+        prefix = redis_key("ratelimit", self.name, ident)
         return f"{prefix}:{window}", f"{prefix}:{window - 1}", now - window * self.seconds
 
     def _wait(self, previous: int, current: int, elapsed: float) -> float:

@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import ID_PATTERN, IsCloudRouteStaff, IsPartnerOrStaff
+from core.api import ID_PATTERN
+from matching.permissions import IsCloudRouteStaff, IsPartnerOrStaff
 from matching.selectors import engagements_visible_to
 
 from . import ace, credit_applications, pipeline

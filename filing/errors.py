@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import DomainError
 
-class FilingError(Exception):
+
+class FilingError(DomainError):
     """A filing verb refused; the message is written for the partner."""
 
 
@@ -19,6 +21,15 @@ class FieldProblem:
 
 
 class AceValidationError(FilingError):
+    status_code = 400
+    code = "invalid"
+
     def __init__(self, problems: list[FieldProblem]):
         self.problems = problems
         super().__init__("The opportunity is not ready for Partner Central: " + "; ".join(map(str, problems)))
+
+    def field_errors(self) -> dict[str, list[str]]:
+        fields: dict[str, list[str]] = {}
+        for problem in self.problems:
+            fields.setdefault(problem.field, []).append(problem.message)
+        return fields

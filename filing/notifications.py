@@ -1,14 +1,17 @@
 """The founder's milestone emails: matched, partner accepted, ACE submitted, ACE approved, credits
 approved, each with the timeline and credits so far. Sent after commit from the history rows the
-services write (matching's engagement moves, filing's ACE and credit-application moves), through
-matching.notifications' sending, so no code path can skip them."""
+services write (matching's engagement moves, filing's ACE and credit-application moves), queued in
+their transaction through matching.notifications (core.mail), so no code path can skip them; each is
+composed from the committed data when it is sent, once per history row."""
 from __future__ import annotations
 
 from django.db.models.signals import post_save
 
+from core.mail import Email, email_composer
+
 from matching.models import Engagement, EngagementStatusChange
 from matching.models.engagements import EngagementStatus
-from matching.notifications import after_commit, email_send, founder_match_is_covered
+from matching.notifications import founder_match_is_covered, notification_queue
 
 from .models import AceReviewStatus, AceStatusChange, BenefitStatus, CreditApplication, CreditApplicationStatusChange
 from .selectors import engagement_credits, engagement_milestones
@@ -22,7 +25,8 @@ FOUNDER_MILESTONES = {
 }
 
 
-def founder_milestone_send(*, engagement_id: int, milestone: str, application_id: int | None = None) -> None:
+@email_composer("founder_milestone")
+def founder_milestone_email(*, engagement_id: int, milestone: str, application_id: int | None = None) -> Email:
     from intake.links import status_url
 
     engagement = Engagement.objects.select_related("intake", "partner").get(pk=engagement_id)
@@ -32,7 +36,7 @@ def founder_milestone_send(*, engagement_id: int, milestone: str, application_id
     values = {"partner": engagement.partner.name if engagement.partner else "your partner",
               "pool": application.pool.name if application else "",
               "amount": f"{application.amount_approved or 0:,.0f}" if application else ""}
-    email_send(
+    return Email(
         to=[engagement.intake.contact_email],
         subject=f"CloudRoute: {subject.format(**values)}",
         template="founder_milestone",
@@ -47,9 +51,11 @@ def on_engagement_move(sender, instance: EngagementStatusChange, created: bool, 
         return
     if instance.to_status == EngagementStatus.MATCHED and instance.partner_id:
         if not founder_match_is_covered():
-            after_commit(founder_milestone_send, engagement_id=instance.engagement_id, milestone="matched")
+            notification_queue(key=f"engagement-move:{instance.pk}:founder", composer="founder_milestone",
+                               engagement_id=instance.engagement_id, milestone="matched")
     elif instance.to_status == EngagementStatus.ACCEPTED:
-        after_commit(founder_milestone_send, engagement_id=instance.engagement_id, milestone="accepted")
+        notification_queue(key=f"engagement-move:{instance.pk}:founder", composer="founder_milestone",
+                           engagement_id=instance.engagement_id, milestone="accepted")
 
 
 def on_ace_move(sender, instance: AceStatusChange, created: bool, **kwargs) -> None:
@@ -59,14 +65,16 @@ def on_ace_move(sender, instance: AceStatusChange, created: bool, **kwargs) -> N
         instance.to_value)
     # A resubmission after "Action Required" is not news to the founder.
     if milestone and not (milestone == "ace_submitted" and instance.from_value == AceReviewStatus.ACTION_REQUIRED):
-        after_commit(founder_milestone_send, engagement_id=instance.opportunity.engagement_id, milestone=milestone)
+        notification_queue(key=f"ace-move:{instance.pk}:founder", composer="founder_milestone",
+                           engagement_id=instance.opportunity.engagement_id, milestone=milestone)
 
 
 def on_credit_move(sender, instance: CreditApplicationStatusChange, created: bool, **kwargs) -> None:
     if not created or instance.to_status != BenefitStatus.APPROVED:
         return
-    after_commit(founder_milestone_send, engagement_id=instance.application.engagement_id,
-                  milestone="credits_approved", application_id=instance.application_id)
+    notification_queue(key=f"credit-move:{instance.pk}:founder", composer="founder_milestone",
+                       engagement_id=instance.application.engagement_id, milestone="credits_approved",
+                       application_id=instance.application_id)
 
 
 def connect() -> None:

@@ -16,7 +16,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cloudroute.api import ID_PATTERN, IsCloudRouteStaff, IsPartnerOrStaff
+from core.api import ID_PATTERN
 
 from . import services
 from .models import (
@@ -27,6 +27,7 @@ from .models import (
     PoolRule,
 )
 from .models.engagements import OCCUPYING_STATUSES
+from .permissions import IsCloudRouteStaff, IsPartnerOrStaff
 from .selectors import engagements_visible_to
 from .serializers import (
     EngagementDeclineSerializer,

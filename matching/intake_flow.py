@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.mail import email_queue
 from intake.links import status_url
 from intake.models import Intake
 from intake.services import intake_store
@@ -23,7 +24,7 @@ from intake.signals import intake_received
 
 from . import evaluation_cache
 from . import services as matching_services
-from .notifications import email_send, founder_match_covered
+from .notifications import founder_match_covered
 from .selectors import engagement_for_founder
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,8 @@ def status_link_email_send(*, intake_id: int) -> None:
     intake = Intake.objects.filter(pk=intake_id).first()
     if intake is None:
         return
-    email_send(to=[intake.contact_email], subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
-               template="status_link", context={"intake": intake, "status_url": status_url(intake),
-                                                "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})
+    # Each request is a new link (one per 10 minutes at most, see status_link_resend): a key of its own.
+    email_queue(key=f"status-link:{intake.pk}:{uuid.uuid4().hex}", to=[intake.contact_email],
+                subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
+                template="status_link", context={"intake": intake, "status_url": status_url(intake),
+                                                 "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})

@@ -1,24 +1,21 @@
-"""Email on the engagement's moves: the partner firm on a new match, and the sending every
-notification shares (after commit, muted for demo data). Sent from the history rows the services
-write, so no code path can skip them. The founder's milestone emails (matched, partner accepted, ACE
+"""Email on the engagement's moves: the partner firm on a new match, and the queueing every
+notification shares (core.mail; muted for demo data). Queued from the history rows the services
+write, in their transaction, so no code path can skip them; each is composed from the committed data
+when it is sent, once per history row. The founder's milestone emails (matched, partner accepted, ACE
 submitted, ACE approved, credits approved) read the filings: filing.notifications."""
 from __future__ import annotations
 
 import contextvars
-import logging
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models.signals import post_save
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from core.mail import Email, email_composer, email_queue_composed
 
 from .models import Engagement, EngagementStatusChange, Partner
 from .models.engagements import EngagementStatus
-
-log = logging.getLogger(__name__)
 
 # Inside intake submission the founder's first email (verdicts and partner) covers the match.
 _founder_match_covered: contextvars.ContextVar[bool] = contextvars.ContextVar("founder_match_covered", default=False)
@@ -43,18 +40,6 @@ def founder_match_is_covered() -> bool:
     return _founder_match_covered.get()
 
 
-def email_send(*, to: list[str], subject: str, template: str, context: dict) -> None:
-    """Render templates/emails/<template>.txt and .html and send them as one message."""
-    if not to:
-        return
-    context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
-    message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"emails/{template}.txt", context), to=to,
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send()
-
-
 def partner_emails(partner: Partner | None) -> list[str]:
     """The addresses of the logins that hold the partner role at the firm (matching.roles)."""
     from .roles import partner_logins
@@ -74,10 +59,11 @@ def workspace_url(engagement) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("workspace:detail", args=[engagement.pk])
 
 
-def partner_new_match_send(*, engagement_id: int, partner_id: int) -> None:
+@email_composer("partner_new_match")
+def partner_new_match_email(*, engagement_id: int, partner_id: int) -> Email:
     engagement = Engagement.objects.select_related("intake").get(pk=engagement_id)
     partner = Partner.objects.get(pk=partner_id)
-    email_send(
+    return Email(
         to=partner_emails(partner),
         subject=f"CloudRoute: new match — {engagement.intake.company_name}",
         template="partner_new_match",
@@ -95,17 +81,12 @@ def notifications_muted():
     return _switched_on(_muted)
 
 
-def after_commit(func, **kwargs) -> None:
+def notification_queue(*, key: str, composer: str, **params) -> None:
+    """Queue the email `composer` writes from `params`, once per `key`, unless notifications are muted.
+    Delivery (core.mail) never undoes or breaks the business change: it runs after the commit."""
     if _muted.get():
         return
-
-    def send():
-        try:
-            func(**kwargs)
-        except Exception:  # a mail server hiccup must not undo or break the business change
-            log.exception("notification %s failed for %s", func.__name__, kwargs)
-
-    transaction.on_commit(send)
+    email_queue_composed(key=key, composer=composer, params=params)
 
 
 def on_engagement_move(sender, instance: EngagementStatusChange, created: bool, **kwargs) -> None:
@@ -114,7 +95,8 @@ def on_engagement_move(sender, instance: EngagementStatusChange, created: bool, 
     if not created:
         return
     if instance.to_status == EngagementStatus.MATCHED and instance.partner_id:
-        after_commit(partner_new_match_send, engagement_id=instance.engagement_id, partner_id=instance.partner_id)
+        notification_queue(key=f"engagement-move:{instance.pk}:partner", composer="partner_new_match",
+                           engagement_id=instance.engagement_id, partner_id=instance.partner_id)
 
 
 def connect() -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
+from core.errors import DomainError
 from intake.models import Intake
 
 from . import eligibility, evaluation_cache, scoring
@@ -32,7 +33,7 @@ from .signals import engagement_accepted
 from .pool_seed import POOLS
 
 
-class MatchingError(Exception):
+class MatchingError(DomainError):
     """A business rule refused the change; the message is written for the person who asked."""
 
 

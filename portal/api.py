@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudroute.api import Conflict, IntakeRateThrottle, IsCloudRouteStaff, Unprocessable
+from core.api import Conflict, Unprocessable
 from core.inputs import text_problem
 from core.parsers import LimitedJSONParser
 from filing.selectors import intakes_for_founder_status
@@ -22,7 +22,9 @@ from intake.links import LinkState, status_link_check
 from intake.models import Intake
 from intake.serializers import IntakeInputSerializer
 from intake.services import intake_receive
+from intake.throttles import IntakeRateThrottle
 from matching.intake_flow import status_link_rotate
+from matching.permissions import IsCloudRouteStaff
 
 from .serializers import IntakeStatusSerializer, StatusLinkRotatedSerializer
 

@@ -33,11 +33,13 @@ def delete_run_keys(prefix: str = RUN_KEY_PREFIX) -> int:
     """Deletes the keys under `prefix` (SCAN MATCH prefix:*) and nothing else; returns how many."""
     import redis
 
+    from core.redis import redis_client
+
     deleted = 0
     for url in run_redis_urls():
         client = _redis_clients.get(url)
         if client is None:
-            client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+            client = _redis_clients[url] = redis_client(url, timeout=10, connect_timeout=2)
         try:
             keys = list(client.scan_iter(match=f"{_glob_escape(prefix)}:*", count=1000))
             for start in range(0, len(keys), 500):

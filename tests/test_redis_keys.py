@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from core.redis import redis_client
 from tests.conftest import RUN_KEY_PREFIX, delete_run_keys, run_redis_urls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,9 +16,7 @@ needs_redis = pytest.mark.skipif(not run_redis_urls(), reason="no Redis configur
 
 
 def _clients():
-    import redis
-
-    return [redis.Redis.from_url(url) for url in run_redis_urls()]
+    return [redis_client(url) for url in run_redis_urls()]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +61,6 @@ def test_the_cleanup_deletes_only_this_runs_keys():
 
 @needs_redis
 def test_the_cache_rate_limits_and_quotas_write_under_the_runs_prefix():
-    import redis
     from django.core.cache import cache
 
     from bakeoff_jobs.quotas import get_quota_store
@@ -72,7 +70,7 @@ def test_the_cache_rate_limits_and_quotas_write_under_the_runs_prefix():
     SlidingWindow("probe", 5, 60).hit("192.0.2.1")
     written = []
     for url in run_redis_urls():
-        written += [key.decode() for key in redis.Redis.from_url(url).scan_iter(match=f"{RUN_KEY_PREFIX}:*")]
+        written += [key.decode() for key in redis_client(url).scan_iter(match=f"{RUN_KEY_PREFIX}:*")]
     assert any(key.startswith(f"{RUN_KEY_PREFIX}:cache:") for key in written)
     assert any(key.startswith(f"{RUN_KEY_PREFIX}:ratelimit:probe:") for key in written)
     if settings.RATE_LIMIT_REDIS_URL:

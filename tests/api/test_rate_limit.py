@@ -47,11 +47,11 @@ def test_the_web_form_is_limited_by_the_same_setting(client, pools, settings):
 
 
 def _throttle_at(monkeypatch, moment: float):
-    from cloudroute import api
     from core import ratelimit
+    from intake import throttles
 
     monkeypatch.setattr(ratelimit.time, "time", lambda: moment)
-    return api.IntakeRateThrottle()
+    return throttles.IntakeRateThrottle()
 
 
 def _allowed(monkeypatch, moment: float, address: str = "192.0.2.1") -> bool:
@@ -97,7 +97,7 @@ def test_concurrent_requests_from_one_address_never_exceed_the_limit(settings):
 
     from django.test import RequestFactory
 
-    from cloudroute.api import IntakeRateThrottle
+    from intake.throttles import IntakeRateThrottle
 
     settings.INTAKE_RATE_LIMIT = "25/min"
     allowed, barrier = [], threading.Barrier(8)

@@ -154,14 +154,17 @@ def test_the_partners_read_only_admin_change_form_has_no_save_buttons(client, fi
     assert 'name="_save"' in editable
 
 
-def test_the_new_match_email_sends_the_partner_to_the_workspace(firms, mailoutbox, settings):
-    from matching.notifications import partner_new_match_send
+def test_the_new_match_email_sends_the_partner_to_the_workspace(firms, mailoutbox, settings, celery_eager,
+                                                                 django_capture_on_commit_callbacks):
+    from matching.notifications import notification_queue
 
     settings.SITE_URL = "https://cloudroute.example"
     firms["alice"].email = "alice@alpha.example"
     firms["alice"].save()
     engagement = firms["engagement"]
-    partner_new_match_send(engagement_id=engagement.pk, partner_id=firms["alpha"].pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_queue(key="new-match", composer="partner_new_match", engagement_id=engagement.pk,
+                           partner_id=firms["alpha"].pk)
     (mail,) = mailoutbox
     url = f"https://cloudroute.example{reverse('workspace:detail', args=[engagement.pk])}"
     assert url in mail.body and url in mail.alternatives[0][0]

@@ -1,15 +1,11 @@
 """Response hardening that Django does not ship: a Content-Security-Policy header on every
-response, the public intake form's rate limit (the same limit and counter as the API's), and the
-page a locked-out login sees."""
+response, and the page a locked-out login sees. (The public intake form's rate limit is
+intake.throttles.IntakeFormRateLimitMiddleware.)"""
 from __future__ import annotations
-
-import math
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.urls import reverse
 
 
 class ContentSecurityPolicyMiddleware:
@@ -24,28 +20,6 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
-
-
-class IntakeFormRateLimitMiddleware:
-    """Counts POSTs of the public intake form per client address against INTAKE_RATE_LIMIT and
-    answers 429 with Retry-After past it, sharing the API throttle's counter."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.path == reverse("intake:home"):
-            from cloudroute.api import IntakeRateThrottle
-
-            throttle = IntakeRateThrottle()
-            if not throttle.allow_request(request, view=None):
-                wait = throttle.wait()
-                seconds = max(1, math.ceil(wait)) if wait is not None else 60
-                body = render_to_string("intake/rate_limited.html", {"seconds": seconds}, request=request)
-                response = HttpResponse(body, status=429)
-                response["Retry-After"] = str(seconds)
-                return response
-        return self.get_response(request)
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

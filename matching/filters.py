@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from django_filters import rest_framework as filters
 
-from matching.roles import scope_to
+from .roles import scope_to
 
 
 def partner_path(model) -> str | None:
@@ -14,7 +14,7 @@ def partner_path(model) -> str | None:
     a lookup to the Partner, "" for reference data every firm reads, None for staff-only data."""
     from django.contrib import admin
 
-    from matching.models import Partner
+    from .models import Partner
 
     if model is Partner:
         return "pk"

@@ -1,25 +1,21 @@
-"""What every API view shares: the one exception handler, the intake throttle, the permission
-classes that decide who is staff or a partner, and the error responses added to the schema."""
+"""What every API view shares: the one exception handler, the API exceptions with their status codes,
+the id pattern of URLs, and the error responses added to the schema. It knows no app: a business
+refusal reaches it as a core.errors.DomainError (the intake throttle lives in intake.throttles, the
+permission classes in matching.permissions)."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from bakeoff_jobs.services import BakeoffError, EvalSetInvalid
-from core.ratelimit import SlidingWindow, client_address
-from filing.errors import AceValidationError, FilingError
-from matching.roles import access_of
-from matching.services import MatchingError
+from .errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +59,20 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": messages} if messages else {}
 
 
+def _domain_error_to_api(exc: DomainError) -> exceptions.APIException:
+    """A business refusal: its messages per field (a 400 by default), else its sentence, at its status."""
+    fields = exc.field_errors()
+    api_exc = exceptions.ValidationError(fields) if fields else exceptions.APIException(str(exc), code=exc.code)
+    api_exc.status_code = exc.status_code
+    return api_exc
+
+
 def _domain_to_api(exc: Exception) -> Exception:
     """Domain errors raised by the services, as the API exceptions that carry their status code."""
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(detail=get_error_detail(exc))
-    if isinstance(exc, EvalSetInvalid):
-        return exceptions.ValidationError({"file": [str(e) for e in exc.errors] or [str(exc)]})
-    if isinstance(exc, AceValidationError):
-        fields: dict[str, list[str]] = {}
-        for problem in exc.problems:
-            fields.setdefault(problem.field, []).append(problem.message)
-        return exceptions.ValidationError(fields)
-    if isinstance(exc, (MatchingError, FilingError, BakeoffError)):
-        return Conflict(str(exc))
+    if isinstance(exc, DomainError):
+        return _domain_error_to_api(exc)
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge("The request body is larger than this server accepts.")
     if isinstance(exc, DjangoPermissionDenied):
@@ -102,57 +99,6 @@ def exception_handler(exc: Exception, context: dict) -> Any:
     else:
         response.data = {"detail": "Request refused.", "fields": _flatten(data)}
     return response
-
-
-# --- throttles ------------------------------------------------------------------------------------
-
-
-class IntakeRateThrottle(BaseThrottle):
-    """Public intake submissions per client address (core.ratelimit.client_address),
-    INTAKE_RATE_LIMIT (e.g. "20/min"); the API and the web form share one counter."""
-
-    scope = "intake"
-
-    def __init__(self) -> None:
-        self.window = SlidingWindow.from_rate("intake", settings.INTAKE_RATE_LIMIT)
-        self._wait: float | None = None
-
-    def allow_request(self, request, view) -> bool:
-        self._wait = self.window.hit(client_address(request))
-        return self._wait is None
-
-    def wait(self) -> float | None:
-        return self._wait
-
-
-# --- permissions ----------------------------------------------------------------------------------
-
-
-class IsCloudRouteStaff(permissions.BasePermission):
-    """CloudRoute's own staff (see matching.roles); a partner or a login with no role gets 403."""
-
-    message = "Only CloudRoute staff may use this endpoint."
-
-    def has_permission(self, request, view) -> bool:
-        return access_of(request).is_staff
-
-
-class IsPartnerOrStaff(permissions.BasePermission):
-    """A partner firm's login (token or session) or CloudRoute staff. Objects: staff see all; a
-    partner only records whose engagement or run belongs to their firm (view.owner_partner_id)."""
-
-    message = "Only a partner firm's logins and CloudRoute staff may use this endpoint."
-
-    def has_permission(self, request, view) -> bool:
-        access = access_of(request)
-        return access.is_staff or access.is_partner
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        access = access_of(request)
-        if access.is_staff:
-            return True
-        owner = view.owner_partner_id(obj)
-        return access.is_partner and owner is not None and owner == access.partner_id
 
 
 # --- schema ---------------------------------------------------------------------------------------
@@ -205,25 +151,3 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                     entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
                 responses.setdefault(code, entry)
     return result
-
-
-# --- URL-level errors under /api/ -----------------------------------------------------------------
-
-
-def page_not_found(request, exception):
-    """JSON for /api/ paths that match no route (e.g. /api/engagements/abc/); HTML elsewhere."""
-    from django.http import JsonResponse
-    from django.views import defaults
-
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "fields": {}}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request):
-    from django.http import JsonResponse
-    from django.views import defaults
-
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error: the failure is logged.", "fields": {}}, status=500)
-    return defaults.server_error(request)
