@@ -30,6 +30,10 @@ INFERENCE_PROFILE = "INFERENCE_PROFILE"
 
 ACTIVE, LEGACY, END_OF_LIFE = "active", "legacy", "end_of_life"
 
+# The open-weights model the demo's self-hosted entry names (its served model name); the local
+# sandbox serves it on /v1/chat/completions by default.
+SELF_HOSTED_DEMO_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+
 # Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
 CACHE_MIN_TOKENS = {
     "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
@@ -84,9 +88,36 @@ def is_global_profile(invoked_id: str) -> bool:
 
 
 def requires_profile(inference_types) -> bool:
-    """A model Bedrock serves on demand only through an inference profile refuses its bare id."""
+    """A model Bedrock serves on demand only through an inference profile refuses its bare id.
+
+    This is the one rule: the catalog, the launch checks and the sandbox all ask it, over the
+    published list's `inference_types` (INFERENCE_PROFILE alone: the bare id is refused). Llama 3.3
+    70B Instruct is such a model: AWS serves it on demand through its US cross-Region profile
+    us.meta.llama3-3-70b-instruct-v1:0 ("Supported Regions and models for inference profiles",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html), and its
+    row says INFERENCE_PROFILE only, so runs call the profile and the sandbox refuses the bare id
+    (tests/bakeoff_jobs/test_model_data.py pins it). `sync_catalog` follows what ListFoundationModels
+    answers if AWS changes it."""
     types = set(inference_types or ())
     return INFERENCE_PROFILE in types and ON_DEMAND not in types
+
+
+# Geographic (us./eu./apac.) profiles of these models cost about 10% over the listed rate;
+# global. profiles cost the listed rate.
+GEO_PROFILE_PREMIUM = frozenset(
+    {
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "anthropic.claude-opus-4-5-20251101-v1:0",
+    }
+)
+
+
+def profile_price_factor(model_id: str, profile_id: str) -> Decimal:
+    """What calling the model through that profile costs against its listed rate."""
+    if model_id in GEO_PROFILE_PREMIUM and profile_id.startswith(GEO_PREFIXES):
+        return Decimal("1.10")
+    return Decimal("1")
 
 
 @dataclass(frozen=True)

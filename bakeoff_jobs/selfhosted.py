@@ -24,9 +24,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .converse import ConverseError, ConverseReply
+from .converse import SANDBOX_HEADER, ConverseError, ConverseReply
 from .costs import approx_tokens
-from .sandbox import SANDBOX_HEADER
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 MAX_API_KEY_CHARS = 4096

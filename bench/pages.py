@@ -103,7 +103,8 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     from django.test import Client
 
     from bakeoff_jobs.models import BakeoffRun
-    from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
+    from bedrock_sandbox.config import SandboxConfig, ScriptLine
+    from bedrock_sandbox.server import start_in_thread
     from matching.demo import demo_load
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "intake",
     "matching",
     "bakeoff_jobs",
+    "bedrock_sandbox",  # the local Bedrock stand-in: only its `manage.py bedrock_sandbox` command
 ]
 
 MIDDLEWARE = [

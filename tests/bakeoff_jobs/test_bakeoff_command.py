@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from bakeoff_jobs.catalog import catalog_load
 from bakeoff_jobs.models import BakeoffRun, EvalSet
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import EngagementFactory, claude_haiku_45, llama_8b
 

@@ -20,8 +20,9 @@ from bakeoff_jobs.models import (
     RunMode,
     RunStatus,
 )
-from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
-from bakeoff_jobs.sandbox_batch import start_local_s3
+from bedrock_sandbox.config import SandboxConfig, ScriptLine
+from bedrock_sandbox.server import start_in_thread
+from bedrock_sandbox.batch_s3 import start_local_s3
 
 from .factories import catalog_model, claude_haiku_45, eval_set_with_cases, llama_8b
 

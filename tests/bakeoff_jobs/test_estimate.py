@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bakeoff_jobs import services
-from bakeoff_jobs.sandbox import ScriptLine, load_script
+from bedrock_sandbox.config import ScriptLine, load_script
 from tests.bakeoff_jobs.factories import claude_haiku_45, llama_8b
 from tests.matching.filing_support import eager_celery  # noqa: F401 - fixture
 

@@ -6,7 +6,7 @@ import pytest
 
 from bakeoff_jobs import selectors, services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 

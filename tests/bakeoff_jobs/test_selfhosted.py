@@ -12,7 +12,8 @@ from bakeoff_jobs import runner, selfhosted, services
 from bakeoff_jobs.converse import ConverseError
 from bakeoff_jobs.hosting import SelfHostedEndpoint
 from bakeoff_jobs.models import BakeoffResult, RunModel, RunStatus
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL, ScriptLine
+from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from .selfhosted_factories import closed_port_url, self_hosted
