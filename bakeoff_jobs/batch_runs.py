@@ -25,9 +25,14 @@ from .models import (
     RunStatus,
 )
 from .model_calls import batch_judge
-from .services import bakeoff_dispatch, control_endpoint
+from .services import bakeoff_dispatch
 
 log = logging.getLogger(__name__)
+
+
+def control_endpoint(run: BakeoffRun) -> str:
+    """The sandbox serves the control plane on its own port; real runs use the configured endpoint."""
+    return run.endpoint_url if run.sandbox else settings.BEDROCK_CONTROL_ENDPOINT_URL
 
 
 def batch_submit(*, job_id: int) -> bool:

@@ -26,7 +26,7 @@ from .model_data import (
     requires_profile,
     split_invoked_id,
 )
-from .models import CatalogChange, CatalogKind, CatalogModel, InferenceProfile, Lifecycle
+from .catalog_models import CatalogChange, CatalogKind, CatalogModel, InferenceProfile, Lifecycle
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from django.conf import settings
 from . import converse as bedrock
 from . import costs
 from .converse import is_local_endpoint
-from .models import CatalogKind, CatalogModel, EvalSet, RunModel
+from .catalog_models import CatalogKind, CatalogModel
+from .models import EvalSet, RunModel
 
 log = logging.getLogger(__name__)
 

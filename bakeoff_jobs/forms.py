@@ -11,7 +11,7 @@ from matching.templatetags.money import plain_price
 from . import estimates, services
 from .model_data import lifecycle_note
 from .picker import gpu_text
-from .models import CatalogKind, CatalogModel
+from .catalog_models import CatalogKind, CatalogModel
 from .selectors import eval_sets_visible_to
 
 UPLOAD_ENGAGEMENT_STATUSES = ("accepted", "in_progress")

@@ -15,7 +15,8 @@ from django.conf import settings
 from . import converse as bedrock
 from . import quotas, scorers, selfhosted
 from .costs import approx_tokens
-from .models import BakeoffResult, BakeoffRun, CatalogKind, EvalCase, ResultStatus, RunModel, RunModelRole
+from .catalog_models import CatalogKind
+from .models import BakeoffResult, BakeoffRun, EvalCase, ResultStatus, RunModel, RunModelRole
 
 log = logging.getLogger(__name__)
 

@@ -17,17 +17,8 @@ from . import report as report_module
 from .costs import Prices
 from .model_data import min_cache_tokens
 from .report_hosting import Usage, hosting_of, model_monthly
-from .models import (
-    BakeoffResult,
-    BakeoffRun,
-    CatalogKind,
-    CatalogModel,
-    EvalSet,
-    ResultStatus,
-    RunMode,
-    RunModel,
-    RunModelRole,
-)
+from .catalog_models import CatalogKind, CatalogModel
+from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunMode, RunModel, RunModelRole
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ def selfhosted_entry_save(*, entry=None, name: str, model_id: str, base_url: str
     from django.utils import timezone  # noqa: PLC0415
 
     from .hosting import SelfHostedEndpoint  # noqa: PLC0415
-    from .models import CatalogKind, CatalogModel, Weights  # noqa: PLC0415
+    from .catalog_models import CatalogKind, CatalogModel, Weights  # noqa: PLC0415
 
     problems = validate_endpoint_fields(gpu_count=gpu_count, gpu_hour_price=gpu_hour_price,
                                         max_concurrency=max_concurrency)

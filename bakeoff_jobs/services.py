@@ -1,8 +1,9 @@
 """Bake-off verbs: upload an eval set, launch a run, dispatch its missing pairs to the workers,
 resume, cancel, share. Each runs in one transaction and records status history; tasks, the pages,
-the API and the CLI call these. Beside them: estimates.py (the cost before launch), progress.py
-(results stored, the report built once), batch_runs.py (Bedrock batch jobs), runner.py (the calls).
-Work is queued by task name (enqueue.py), so this module never imports tasks.py."""
+the API and the CLI call these. Beside them: estimates.py (the cost before launch), planning.py
+(which pairs go out, and how), progress.py (results stored, the report built once), batch_runs.py
+(Bedrock batch jobs), runner.py (the calls). Work is queued by task name (enqueue.py), so this
+module never imports tasks.py."""
 from __future__ import annotations
 
 import logging
@@ -32,22 +33,20 @@ from .estimates import (
 )
 from .evalsets import parse_eval_file
 from .hosting import hourly_pricing_snapshot
+from .catalog_models import CatalogKind, CatalogModel, InferenceProfile
 from .models import (
     ACTIVE_STATUSES,
-    BakeoffResult,
     BakeoffRun,
     BatchJob,
-    CatalogKind,
-    CatalogModel,
     EvalCase,
     EvalSet,
-    InferenceProfile,
     RunMode,
     RunModel,
     RunModelRole,
     RunStatus,
     RunStatusChange,
 )
+from .planning import batch_jobs_plan, lane_count, missing_case_ids
 from .progress import bakeoff_finalize, maybe_finalize, queue_partial_report, run_move
 from .quotas import get_quota_store, work_queue_key
 from .selectors import ENGAGEMENT_WORK_STATUSES, engagement_held_by
@@ -269,31 +268,6 @@ def _default_judge(eval_set: EvalSet) -> ModelChoice:
 # --------------------------------------------------------------------------- dispatch and resume
 
 
-def missing_case_ids(run: BakeoffRun) -> dict[int, list[int]]:
-    """Per candidate run-model id, the case ids that have no result yet (in eval-set order)."""
-    case_ids = list(run.eval_set.cases.order_by("line").values_list("id", flat=True))
-    missing: dict[int, list[int]] = {}
-    for run_model_id in run.run_models.filter(role=RunModelRole.CANDIDATE).values_list("id", flat=True):
-        have = set(BakeoffResult.objects.filter(run_model_id=run_model_id).values_list("case_id", flat=True))
-        missing[run_model_id] = [c for c in case_ids if c not in have]
-    return missing
-
-
-def plan_chunks(run: BakeoffRun, missing: dict[int, list[int]]) -> list[tuple[int, list[int]]]:
-    """Slices of cases per model, interleaved across models so every model's chunk starts early."""
-    size = max(1, settings.BAKEOFF_CHUNK_SIZE)
-    per_model = {
-        rm_id: [ids[i:i + size] for i in range(0, len(ids), size)] for rm_id, ids in missing.items() if ids
-    }
-    chunks: list[tuple[int, list[int]]] = []
-    depth = max((len(v) for v in per_model.values()), default=0)
-    for i in range(depth):
-        for rm_id, slices in per_model.items():
-            if i < len(slices):
-                chunks.append((rm_id, slices[i]))
-    return chunks
-
-
 def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
     """Send every pair still missing to the workers; returns how many pairs were sent.
 
@@ -309,7 +283,7 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
         jobs: list[BatchJob] = []
         queues: dict[int, list[int]] = {}
         if run.mode == RunMode.BATCH:
-            jobs, chunks = _batch_plan_locked(run, missing)
+            jobs, chunks = batch_jobs_plan(run, missing)
             in_flight = run.batch_jobs.filter(results_read_at__isnull=True).exists()
         else:
             chunks, in_flight = [], False
@@ -332,14 +306,6 @@ def bakeoff_dispatch(*, run: BakeoffRun, reason: str = "launch") -> int:
     log.info("bake-off %s: %s dispatched %s pairs in %s chunks, %s lanes and %s batch jobs", run.pk, reason,
              sent, len(chunks), lane_count(queues) if queues else 0, len(jobs))
     return sent
-
-
-def lane_count(queues: dict[int, list[int]]) -> int:
-    """Lanes to start: BAKEOFF_LANES and at least one per model with work (a lane per worker process
-    spreads the calls' CPU); never more than there are pairs. Any one lane can keep every model
-    busy, and a lane that starts when the queues are empty ends at once."""
-    pairs = sum(len(ids) for ids in queues.values())
-    return max(1, min(max(settings.BAKEOFF_LANES, len(queues)), pairs))
 
 
 def _start_lanes(run_id: int, queues: dict[int, list[int]]) -> None:
@@ -417,41 +383,3 @@ def bakeoff_share(*, run: BakeoffRun, shared: bool, by=None) -> BakeoffRun:
             reason="shared with the founder" if shared else "no longer shared with the founder",
         )
     return run
-
-
-# --------------------------------------------------------------------------- batch inference
-
-def control_endpoint(run: BakeoffRun) -> str:
-    """The sandbox serves the control plane on its own port; real runs use the configured endpoint."""
-    return run.endpoint_url if run.sandbox else settings.BEDROCK_CONTROL_ENDPOINT_URL
-
-
-def _batch_plan_locked(run: BakeoffRun, missing: dict[int, list[int]]) -> tuple[list[BatchJob], list]:
-    """New batch jobs (stored, not yet submitted) for the missing pairs of each model without a job
-    in flight; pairs too few for a job, or a model whose jobs kept failing, go on demand."""
-    jobs: list[BatchJob] = []
-    on_demand: dict[int, list[int]] = {}
-    prefix = batch_wire.run_prefix(run.pk)
-    for rm in run.run_models.filter(role=RunModelRole.CANDIDATE):
-        ids = missing.get(rm.pk) or []
-        if not ids:
-            continue
-        previous = list(rm.batch_jobs.all())
-        if any(job.results_read_at is None for job in previous):
-            continue  # a job in flight (or its output not yet read) still covers these pairs
-        attempt = len(previous) + 1
-        if attempt > settings.BAKEOFF_BATCH_MAX_JOBS or len(ids) < settings.BAKEOFF_BATCH_MIN_RECORDS:
-            on_demand[rm.pk] = ids
-            continue
-        folder = f"{prefix}model-{rm.pk}/job-{attempt}/"
-        bucket = settings.BAKEOFF_BATCH_BUCKET
-        jobs.append(BatchJob.objects.create(
-            run=run, run_model=rm, attempt=attempt, model_id=rm.invoked_id, case_ids=ids,
-            client_request_token=batch_wire.client_request_token(run.pk, rm.pk, attempt),
-            job_name=batch_wire.job_name(run.pk, rm.pk, attempt),
-            input_uri=batch_wire.s3_uri(bucket, f"{folder}input/records.jsonl"),
-            output_uri=batch_wire.s3_uri(bucket, f"{folder}output/"),
-        ))
-    return jobs, plan_chunks(run, on_demand)
-
-

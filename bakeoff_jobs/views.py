@@ -20,7 +20,8 @@ from matching.selectors import engagements_visible_to
 from . import charts, estimates, picker, recommendation, selectors, services
 from .forms import EvalSetUploadForm, LaunchForm
 from .model_data import lifecycle_note
-from .models import BakeoffRun, Lifecycle, RunStatus
+from .catalog_models import Lifecycle
+from .models import BakeoffRun, RunStatus
 from .templatetags.bakeoff_format import runway
 
 CASES_PER_PAGE = 20

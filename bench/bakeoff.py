@@ -83,7 +83,7 @@ def setup(args: argparse.Namespace, tmp: Path):
     django.setup()
     from django.core.management import call_command
 
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
     from bedrock_sandbox.config import SandboxConfig, ScriptLine
     from bedrock_sandbox.server import start_in_thread
 

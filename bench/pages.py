@@ -48,7 +48,7 @@ def main() -> int:
 def grow(scale_to: int, have: int, unit: int, sandbox_url: str, staff) -> None:
     """Adds data until there are `scale_to` units."""
     from bakeoff_jobs import services as bakeoff
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
     from intake.services import intake_submit
     from matching.demo import DEMO_INTAKES
     from matching.filing import engagement_filings_prepare

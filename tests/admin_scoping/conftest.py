@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from bakeoff_jobs import services as bakeoff
-from bakeoff_jobs.models import BakeoffResult, CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import BakeoffResult
 from matching import filing, services
 from matching.admin_scoping import admin_groups_ensure
 from matching.models import BenefitStatus

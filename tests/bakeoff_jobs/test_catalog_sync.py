@@ -12,7 +12,8 @@ from django.core.management import call_command
 from bakeoff_jobs import services
 from bakeoff_jobs.catalog import catalog_sync, make_control_client
 from bakeoff_jobs.model_data import published_models
-from bakeoff_jobs.models import CatalogChange, CatalogModel, InferenceProfile, RunModel
+from bakeoff_jobs.catalog_models import CatalogChange, CatalogModel, InferenceProfile
+from bakeoff_jobs.models import RunModel
 from bedrock_sandbox.control_plane import foundation_model_summaries, inference_profile_summaries
 
 from .factories import eval_set_with_cases

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from bakeoff_jobs import estimates, progress, selectors, services
-from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
+from bakeoff_jobs import estimates, planning, progress, selectors, services
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunModel, RunStatus
 from bedrock_sandbox.config import ScriptLine
 
 from .factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
@@ -238,7 +239,7 @@ def test_progress_is_one_query(models, django_assert_num_queries):
 def test_chunks_interleave_models_so_each_starts_early(models, settings):
     settings.BAKEOFF_CHUNK_SIZE = 2
     run = services.bakeoff_launch(eval_set=eval_set_with_cases(5), models=models)
-    chunks = services.plan_chunks(run, services.missing_case_ids(run))
+    chunks = planning.plan_chunks(run, planning.missing_case_ids(run))
     a, b = [rm.pk for rm in run.run_models.order_by("position")]
     assert [rm for rm, _ in chunks] == [a, b, a, b, a, b]
     assert [len(ids) for _, ids in chunks] == [2, 2, 2, 2, 1, 1]

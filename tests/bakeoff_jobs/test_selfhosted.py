@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from bakeoff_jobs import estimates, model_calls, progress, runner, selfhosted, services
+from bakeoff_jobs import estimates, model_calls, planning, progress, runner, selfhosted, services
 from bakeoff_jobs.converse import ConverseError
 from bakeoff_jobs.hosting import SelfHostedEndpoint
 from bakeoff_jobs.models import BakeoffResult, RunModel, RunStatus
@@ -129,7 +129,7 @@ def test_an_endpoint_that_is_gone_leaves_its_pairs_for_a_resume_and_loses_nothin
     assert run.status == RunStatus.RUNNING
     assert (run.done_count, run.failed_count, run.remaining_count) == (5, 0, 5)  # Bedrock's answers kept
     assert not BakeoffResult.objects.filter(run_model__catalog_model=entry).exists()  # no made-up failures
-    assert services.missing_case_ids(run)[RunModel.objects.get(run=run, catalog_model=entry).pk] == list(
+    assert planning.missing_case_ids(run)[RunModel.objects.get(run=run, catalog_model=entry).pk] == list(
         run.eval_set.cases.order_by("line").values_list("id", flat=True))
     # The endpoint is back (here: the entry is pointed at it); a resume calls only what is missing.
     SelfHostedEndpoint.objects.filter(catalog_model=entry).update(base_url=f"{sandbox.url}/v1")

@@ -132,7 +132,7 @@ def test_sharing_needs_a_finished_run_and_is_recorded(client, alice, finished_ru
 
 def test_report_names_the_id_called_and_a_legacy_model_s_end_of_life(client, alice, finished_run):
     from bakeoff_jobs import selectors
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     CatalogModel.objects.filter(model_id="anthropic.claude-haiku-4-5-20251001-v1:0").update(
         lifecycle_status="legacy", end_of_life_date="2099-06-30")
