@@ -34,6 +34,21 @@ ACTIVE, LEGACY, END_OF_LIFE = "active", "legacy", "end_of_life"
 # sandbox serves it on /v1/chat/completions by default.
 SELF_HOSTED_DEMO_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 
+# The most output tokens a call may ask of each model (Bedrock refuses a larger maxTokens).
+MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "anthropic.claude-3-haiku-20240307-v1:0": 4096,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 8192,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 64000,
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": 64000,
+    "anthropic.claude-sonnet-4-20250514-v1:0": 64000,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
+    "anthropic.claude-opus-4-1-20250805-v1:0": 32000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 64000,
+    "meta.llama4-scout-17b-instruct-v1:0": 8192,
+    "meta.llama4-maverick-17b-instruct-v1:0": 8192,
+}
+DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models (and a custom model called by its ARN)
+
 # Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
 CACHE_MIN_TOKENS = {
     "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
@@ -148,6 +163,10 @@ class PublishedModel:
     @property
     def requires_profile(self) -> bool:
         return requires_profile(self.inference_types)
+
+    @property
+    def max_output_tokens(self) -> int:
+        return MAX_OUTPUT_TOKENS.get(self.model_id, DEFAULT_MAX_OUTPUT_TOKENS)
 
     @property
     def cache_min_tokens(self) -> int | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bakeoff_jobs.costs import approx_tokens
 from bakeoff_jobs.model_data import (
+    DEFAULT_MAX_OUTPUT_TOKENS,
     SELF_HOSTED_DEMO_MODEL,
     PublishedModel,
     published_models,
@@ -45,27 +46,12 @@ class ModelSpec:
     requires_profile: bool = False
 
 
-# Output limit per foundation model. Whether a model needs an inference profile and the smallest
-# cacheable prefix come from the published list (model_data), the same source the catalog reads,
-# so the two never disagree.
-_MAX_OUTPUT_TOKENS: dict[str, int] = {
-    "anthropic.claude-3-haiku-20240307-v1:0": 4096,
-    "anthropic.claude-3-5-haiku-20241022-v1:0": 8192,
-    "anthropic.claude-haiku-4-5-20251001-v1:0": 64000,
-    "anthropic.claude-3-7-sonnet-20250219-v1:0": 64000,
-    "anthropic.claude-sonnet-4-20250514-v1:0": 64000,
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
-    "anthropic.claude-opus-4-1-20250805-v1:0": 32000,
-    "anthropic.claude-opus-4-5-20251101-v1:0": 64000,
-    "meta.llama4-scout-17b-instruct-v1:0": 8192,
-    "meta.llama4-maverick-17b-instruct-v1:0": 8192,
-}
-DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models
+# Every fact below (output limit, smallest cacheable prefix, whether a profile is needed) comes
+# from bakeoff_jobs.model_data, the published list the catalog reads too, so the two never disagree.
 CUSTOM_MODEL_SPEC = ModelSpec(DEFAULT_MAX_OUTPUT_TOKENS)  # a Bedrock custom model called by its ARN
 PUBLISHED: dict[str, PublishedModel] = {model.model_id: model for model in published_models()}
 KNOWN_MODELS: dict[str, ModelSpec] = {
-    model_id: ModelSpec(_MAX_OUTPUT_TOKENS.get(model_id, DEFAULT_MAX_OUTPUT_TOKENS), model.cache_min_tokens,
-                        model.requires_profile)
+    model_id: ModelSpec(model.max_output_tokens, model.cache_min_tokens, model.requires_profile)
     for model_id, model in PUBLISHED.items()
 }
 
