@@ -13,16 +13,14 @@ from matching.admin_scoping import PartnerScopedAdminMixin
 
 from . import selectors, services
 from .catalog import catalog_edit, catalog_history_start
+from .catalog_models import CatalogChange, CatalogModel, InferenceProfile
 from .models import (
     BakeoffResult,
     BakeoffRun,
     BatchJob,
-    CatalogChange,
-    CatalogModel,
     CustomModel,
     EvalCase,
     EvalSet,
-    InferenceProfile,
     RunModel,
     RunStatusChange,
 )

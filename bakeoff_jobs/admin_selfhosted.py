@@ -10,7 +10,7 @@ from matching.roles import access_of
 
 from . import selfhosted
 from .hosting import GpuHosting, SelfHostedEndpoint
-from .models import CatalogKind, CatalogModel, SelfHostedEntry
+from .catalog_models import CatalogKind, CatalogModel, SelfHostedEntry
 
 ENDPOINT_FIELDS = ("base_url", "served_model_name", "gpu_type", "gpu_count", "gpu_hour_price", "hosting",
                    "api_key_env")

@@ -17,7 +17,8 @@ from matching.roles import access_of
 from matching.selectors import engagements_visible_to
 
 from . import services
-from .models import BakeoffRun, CatalogModel, EvalSet, RunStatus
+from .catalog_models import CatalogModel
+from .models import BakeoffRun, EvalSet, RunStatus
 from .selectors import eval_sets_visible_to, run_progress, runs_visible_to
 from .serializers import (
     BakeoffLaunchSerializer,

@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.db import transaction
+
+from . import enqueue
 
 
 class BakeoffJobsConfig(AppConfig):
@@ -7,14 +11,13 @@ class BakeoffJobsConfig(AppConfig):
     verbose_name = "Bake-offs"
 
     def ready(self):
-        from . import notifications
-
-        notifications.connect()
-
+        # Once the models are loaded. tasks: registers the task names enqueue.py queues by.
         from django.db.models.signals import post_delete
 
+        from . import notifications, tasks  # noqa: F401
         from .models import BakeoffRun
 
+        notifications.connect()
         post_delete.connect(_remove_batch_files, sender=BakeoffRun, dispatch_uid="bakeoff-batch-files")
 
         from filing import ace
@@ -34,12 +37,7 @@ def _engagement_monthly_on_demand_usd(engagement):
 
 def _remove_batch_files(sender, instance, **_kwargs) -> None:
     """A deleted batch run's S3 files go too (BAKEOFF_BATCH_DELETE_WITH_RUN), once the delete commits."""
-    from django.conf import settings
-    from django.db import transaction
-
     if instance.mode != "batch" or not settings.BAKEOFF_BATCH_DELETE_WITH_RUN:
         return
-    from .tasks import batch_files_delete_task
-
     run_id = instance.pk
-    transaction.on_commit(lambda: batch_files_delete_task.delay(run_id), robust=True)
+    transaction.on_commit(lambda: enqueue.enqueue(enqueue.BATCH_FILES_DELETE, run_id), robust=True)

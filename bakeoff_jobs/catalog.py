@@ -21,11 +21,12 @@ from .model_data import (
     DEFAULT_CSV,
     GEO_PREFIXES,
     min_cache_tokens,
+    profile_price_factor,
     published_models,
     requires_profile,
     split_invoked_id,
 )
-from .models import CatalogChange, CatalogKind, CatalogModel, InferenceProfile, Lifecycle
+from .catalog_models import CatalogChange, CatalogKind, CatalogModel, InferenceProfile, Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +34,6 @@ __all__ = ["DEFAULT_CSV", "SEED_EFFECTIVE_DATE", "catalog_load", "catalog_sync",
 
 # Date the seed prices were read from the Bedrock pricing page.
 SEED_EFFECTIVE_DATE = dt.date(2025, 11, 1)
-
-# Geographic (us./eu./apac.) profiles of these models cost about 10% over the listed rate;
-# global. profiles cost the listed rate.
-GEO_PROFILE_PREMIUM = frozenset(
-    {
-        "anthropic.claude-haiku-4-5-20251001-v1:0",
-        "anthropic.claude-sonnet-4-5-20250929-v1:0",
-        "anthropic.claude-opus-4-5-20251101-v1:0",
-    }
-)
-
-
-def profile_price_factor(model_id: str, profile_id: str) -> Decimal:
-    if model_id in GEO_PROFILE_PREMIUM and profile_id.startswith(GEO_PREFIXES):
-        return Decimal("1.10")
-    return Decimal("1")
-
 
 @dataclass(frozen=True)
 class LoadSummary:

@@ -8,10 +8,10 @@ from matching.roles import access_of
 from matching.selectors import engagements_visible_to
 from matching.templatetags.money import plain_price
 
-from . import services
+from . import estimates, services
 from .model_data import lifecycle_note
 from .picker import gpu_text
-from .models import CatalogKind, CatalogModel
+from .catalog_models import CatalogKind, CatalogModel
 from .selectors import eval_sets_visible_to
 
 UPLOAD_ENGAGEMENT_STATUSES = ("accepted", "in_progress")
@@ -137,7 +137,7 @@ class LaunchForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("batch") and cleaned.get("models") and cleaned.get("eval_set"):
-            refusal = services.batch_refusal(models=cleaned["models"], case_count=cleaned["eval_set"].cases.count())
+            refusal = estimates.batch_refusal(models=cleaned["models"], case_count=cleaned["eval_set"].cases.count())
             if refusal:
                 self.add_error("batch", refusal)
         return cleaned

@@ -30,6 +30,25 @@ INFERENCE_PROFILE = "INFERENCE_PROFILE"
 
 ACTIVE, LEGACY, END_OF_LIFE = "active", "legacy", "end_of_life"
 
+# The open-weights model the demo's self-hosted entry names (its served model name); the local
+# sandbox serves it on /v1/chat/completions by default.
+SELF_HOSTED_DEMO_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+
+# The most output tokens a call may ask of each model (Bedrock refuses a larger maxTokens).
+MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "anthropic.claude-3-haiku-20240307-v1:0": 4096,
+    "anthropic.claude-3-5-haiku-20241022-v1:0": 8192,
+    "anthropic.claude-haiku-4-5-20251001-v1:0": 64000,
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": 64000,
+    "anthropic.claude-sonnet-4-20250514-v1:0": 64000,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": 64000,
+    "anthropic.claude-opus-4-1-20250805-v1:0": 32000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 64000,
+    "meta.llama4-scout-17b-instruct-v1:0": 8192,
+    "meta.llama4-maverick-17b-instruct-v1:0": 8192,
+}
+DEFAULT_MAX_OUTPUT_TOKENS = 2048  # the Llama 3.x models (and a custom model called by its ARN)
+
 # Smallest prompt prefix a cache point takes effect on (Bedrock ignores shorter ones).
 CACHE_MIN_TOKENS = {
     "anthropic.claude-3-5-haiku-20241022-v1:0": 2048,
@@ -84,9 +103,36 @@ def is_global_profile(invoked_id: str) -> bool:
 
 
 def requires_profile(inference_types) -> bool:
-    """A model Bedrock serves on demand only through an inference profile refuses its bare id."""
+    """A model Bedrock serves on demand only through an inference profile refuses its bare id.
+
+    This is the one rule: the catalog, the launch checks and the sandbox all ask it, over the
+    published list's `inference_types` (INFERENCE_PROFILE alone: the bare id is refused). Llama 3.3
+    70B Instruct is such a model: AWS serves it on demand through its US cross-Region profile
+    us.meta.llama3-3-70b-instruct-v1:0 ("Supported Regions and models for inference profiles",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html), and its
+    row says INFERENCE_PROFILE only, so runs call the profile and the sandbox refuses the bare id
+    (tests/bakeoff_jobs/test_model_data.py pins it). `sync_catalog` follows what ListFoundationModels
+    answers if AWS changes it."""
     types = set(inference_types or ())
     return INFERENCE_PROFILE in types and ON_DEMAND not in types
+
+
+# Geographic (us./eu./apac.) profiles of these models cost about 10% over the listed rate;
+# global. profiles cost the listed rate.
+GEO_PROFILE_PREMIUM = frozenset(
+    {
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "anthropic.claude-opus-4-5-20251101-v1:0",
+    }
+)
+
+
+def profile_price_factor(model_id: str, profile_id: str) -> Decimal:
+    """What calling the model through that profile costs against its listed rate."""
+    if model_id in GEO_PROFILE_PREMIUM and profile_id.startswith(GEO_PREFIXES):
+        return Decimal("1.10")
+    return Decimal("1")
 
 
 @dataclass(frozen=True)
@@ -117,6 +163,10 @@ class PublishedModel:
     @property
     def requires_profile(self) -> bool:
         return requires_profile(self.inference_types)
+
+    @property
+    def max_output_tokens(self) -> int:
+        return MAX_OUTPUT_TOKENS.get(self.model_id, DEFAULT_MAX_OUTPUT_TOKENS)
 
     @property
     def cache_min_tokens(self) -> int | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from matching.templatetags.money import plain_price
 
-from .models import CatalogKind, CatalogModel, Family, Lifecycle, Tier
+from .catalog_models import CatalogKind, CatalogModel, Family, Lifecycle, Tier
 
 # Words a founder writes that name no model ("Claude or Llama models on Bedrock").
 _NOISE = {"a", "an", "and", "or", "the", "model", "models", "instruct", "aws", "amazon", "bedrock", "latest",
@@ -153,7 +153,7 @@ def need_suggestions(intake, *, offered=None) -> list[NeedSuggestion]:
     entries to pick, and where to register one."""
     from django.urls import reverse
 
-    from .models import CatalogKind
+    from .catalog_models import CatalogKind
 
     if intake is None:
         return []

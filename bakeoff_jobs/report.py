@@ -107,6 +107,11 @@ Keys:
            credits pay none of it).
   ``runway_months_counting_expiry``, ``runway_covers_validity``, ``credit_validity_months``: as
            per model, for {"router", "single_best"}.
+
+Why one module of ~560 lines: a fifth of it is this key reference, and the rest builds those keys
+from one set of tallies in one pass (per model, pairwise, judge, router), so the figures the
+sections share (monthly costs, runway, the credits that pay) are computed once. The hourly-billed
+figures are in report_hosting.py and the arithmetic in costs.py.
 """
 
 from __future__ import annotations

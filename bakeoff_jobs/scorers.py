@@ -31,6 +31,11 @@ Scorers and their options (``options`` is the case's ``scorer_options`` object):
                   (catalog key of the judge, read by the caller), ``pass_threshold`` (0..10,
                   default 7, used when the reply has a score but no PASS/FAIL verdict).
                   The judge is asked to end with ``SCORE: <0-10>`` and ``VERDICT: PASS|FAIL``.
+
+Why one module of ~490 lines: it is one registry (``SCORER_NAMES``, their allowed options,
+``validate_scorer`` and the ``_SCORERS`` table) whose entries share the normalising and parsing helpers; the upload's
+validation, the runner and the batch collector all read the same table, and a scorer added
+elsewhere could be missed by one of them. About a fifth of it is this reference.
 """
 
 from __future__ import annotations

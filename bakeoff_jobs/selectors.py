@@ -1,6 +1,7 @@
 """Bake-off reads shared by the admin, the CLI and the report: progress, visibility, report inputs."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,17 +17,8 @@ from . import report as report_module
 from .costs import Prices
 from .model_data import min_cache_tokens
 from .report_hosting import Usage, hosting_of, model_monthly
-from .models import (
-    BakeoffResult,
-    BakeoffRun,
-    CatalogKind,
-    CatalogModel,
-    EvalSet,
-    ResultStatus,
-    RunMode,
-    RunModel,
-    RunModelRole,
-)
+from .catalog_models import CatalogKind, CatalogModel
+from .models import BakeoffResult, BakeoffRun, EvalSet, ResultStatus, RunMode, RunModel, RunModelRole
 
 
 @dataclass(frozen=True)
@@ -354,3 +346,18 @@ def _runs_of_holder(engagement) -> QuerySet[BakeoffRun]:
     if engagement.partner_id is None:
         return BakeoffRun.objects.none()
     return BakeoffRun.objects.filter(engagement=engagement, partner_id=engagement.partner_id)
+
+
+# An engagement the firm works on: the founder's prompts and workload are the firm's to test with.
+ENGAGEMENT_WORK_STATUSES = ("accepted", "in_progress")
+
+
+def engagement_held_by(engagement, partner, *, statuses: Sequence[str] | None = None) -> bool:
+    """Whether the engagement is (still) with `partner`, in one of `statuses` when given: work tied
+    to an engagement (an eval set, a run, a summary shared with its founder) belongs to the firm
+    that holds it, never to one that declined it or has not accepted it. Read afresh: the caller's
+    copy may predate an accept or a decline."""
+    if partner is None:
+        return False
+    rows = type(engagement).objects.filter(pk=engagement.pk, partner_id=partner.pk)
+    return (rows if statuses is None else rows.filter(status__in=statuses)).exists()

@@ -24,9 +24,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .converse import ConverseError, ConverseReply
+from .converse import SANDBOX_HEADER, ConverseError, ConverseReply
 from .costs import approx_tokens
-from .sandbox import SANDBOX_HEADER
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 MAX_API_KEY_CHARS = 4096
@@ -292,7 +291,7 @@ def selfhosted_entry_save(*, entry=None, name: str, model_id: str, base_url: str
     from django.utils import timezone  # noqa: PLC0415
 
     from .hosting import SelfHostedEndpoint  # noqa: PLC0415
-    from .models import CatalogKind, CatalogModel, Weights  # noqa: PLC0415
+    from .catalog_models import CatalogKind, CatalogModel, Weights  # noqa: PLC0415
 
     problems = validate_endpoint_fields(gpu_count=gpu_count, gpu_hour_price=gpu_hour_price,
                                         max_concurrency=max_concurrency)

@@ -7,7 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import BakeoffRun, CatalogModel, EvalSet, RunModel
+from .catalog_models import CatalogModel
+from .models import BakeoffRun, EvalSet, RunModel
 
 
 class SelfHostedSerializer(serializers.Serializer):

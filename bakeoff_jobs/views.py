@@ -17,10 +17,11 @@ from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.roles import partner_of
 from matching.selectors import engagements_visible_to
 
-from . import charts, picker, recommendation, selectors, services
+from . import charts, estimates, picker, recommendation, selectors, services
 from .forms import EvalSetUploadForm, LaunchForm
 from .model_data import lifecycle_note
-from .models import BakeoffRun, Lifecycle, RunStatus
+from .catalog_models import Lifecycle
+from .models import BakeoffRun, RunStatus
 from .templatetags.bakeoff_format import runway
 
 CASES_PER_PAGE = 20
@@ -94,7 +95,7 @@ def launch(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 return redirect("bakeoffs:report", pk=run.pk)
-        estimate = services.bakeoff_estimate(
+        estimate = estimates.bakeoff_estimate(
             eval_set=form.cleaned_data["eval_set"], models=models, max_tokens=form.cleaned_data["max_tokens"])
         names = {m.model_id: m.name for m in models}
         estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
@@ -103,7 +104,7 @@ def launch(request: HttpRequest) -> HttpResponse:
                   if m.model.lifecycle_on()["status"] == Lifecycle.LEGACY]
         estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,
                     "legacy": legacy,
-                    "batch_usd": services.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
+                    "batch_usd": estimates.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),
                "groups": _picker_rows(form),
                "needs": picker.need_suggestions(engagement.intake if engagement is not None else None),

@@ -83,8 +83,9 @@ def setup(args: argparse.Namespace, tmp: Path):
     django.setup()
     from django.core.management import call_command
 
-    from bakeoff_jobs.models import CatalogModel
-    from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
+    from bakeoff_jobs.catalog_models import CatalogModel
+    from bedrock_sandbox.config import SandboxConfig, ScriptLine
+    from bedrock_sandbox.server import start_in_thread
 
     sandbox = start_in_thread(SandboxConfig(
         latency_ms=args.latency_ms, script=[ScriptLine(prompt_contains="say Paris", answer="Paris")],

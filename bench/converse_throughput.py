@@ -23,7 +23,8 @@ django.setup()
 
 from bakeoff_jobs.converse import ConverseError, converse, make_client  # noqa: E402
 from bakeoff_jobs.quotas import FileQuotaStore, RedisQuotaStore, model_slot  # noqa: E402
-from bakeoff_jobs.sandbox import SandboxConfig, start_in_thread  # noqa: E402
+from bedrock_sandbox.config import SandboxConfig
+from bedrock_sandbox.server import start_in_thread  # noqa: E402
 
 MODELS = [
     "us.anthropic.claude-sonnet-4-5-20250929-v1:0",

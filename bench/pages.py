@@ -48,7 +48,7 @@ def main() -> int:
 def grow(scale_to: int, have: int, unit: int, sandbox_url: str, staff) -> None:
     """Adds data until there are `scale_to` units."""
     from bakeoff_jobs import services as bakeoff
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
     from filing.engagement_filings import engagement_filings_prepare
     from matching.intake_flow import intake_submit
     from portal.demo import DEMO_INTAKES
@@ -103,7 +103,8 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     from django.test import Client
 
     from bakeoff_jobs.models import BakeoffRun
-    from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
+    from bedrock_sandbox.config import SandboxConfig, ScriptLine
+    from bedrock_sandbox.server import start_in_thread
     from portal.demo import demo_load
 
     call_command("migrate", verbosity=0, interactive=False)

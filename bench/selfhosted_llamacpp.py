@@ -92,7 +92,9 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     sys.path.insert(0, str(ROOT))
     import django  # noqa: PLC0415
 
-    from bakeoff_jobs.sandbox import SandboxConfig, start_in_thread  # noqa: PLC0415
+    from bedrock_sandbox.config import SandboxConfig
+
+    from bedrock_sandbox.server import start_in_thread  # noqa: PLC0415
 
     sandbox = start_in_thread(SandboxConfig(latency_ms=50))
     os.environ["BEDROCK_ENDPOINT_URL"] = sandbox.url

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "filing",
     "bakeoff_jobs",
     "portal",
+    "bedrock_sandbox",  # the local Bedrock stand-in: only its `manage.py bedrock_sandbox` command
 ]
 
 MIDDLEWARE = [

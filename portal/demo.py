@@ -82,8 +82,8 @@ def demo_selfhosted_ensure():
     from django.conf import settings
 
     from bakeoff_jobs.converse import is_local_endpoint
-    from bakeoff_jobs.models import CatalogModel
-    from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL
+    from bakeoff_jobs.catalog_models import CatalogModel
+    from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
     from bakeoff_jobs.selfhosted import selfhosted_entry_save
 
     endpoint = settings.BEDROCK_ENDPOINT_URL

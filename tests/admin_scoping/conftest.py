@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from bakeoff_jobs import services as bakeoff
-from bakeoff_jobs.models import BakeoffResult, CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import BakeoffResult
 from filing.credit_applications import credit_application_record
 from filing.models import BenefitStatus
 from matching import services

@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from bakeoff_jobs.models import CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
 
 from .conftest import MARKERS
 

@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bakeoff_jobs import services as bakeoff_services
-from bakeoff_jobs.models import BakeoffRun, CatalogModel, EvalSet
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import BakeoffRun, EvalSet
 from filing.engagement_filings import engagement_filings_prepare
 from filing.models import AceOpportunity
 from intake.links import status_link_token

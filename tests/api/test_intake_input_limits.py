@@ -168,7 +168,7 @@ def test_an_email_that_grows_past_its_column_when_lower_cased_is_refused_naming_
 def test_a_catalog_price_at_its_column_maximum_still_lets_a_maximal_workload_through_accept(
         world, django_capture_on_commit_callbacks):
     """The ACE spend stops at what its column holds, whatever staff type as a price."""
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     price = CatalogModel._meta.get_field("input_per_1m")
     top = Decimal(10) ** (price.max_digits - price.decimal_places) - Decimal(1)

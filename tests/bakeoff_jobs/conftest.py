@@ -3,7 +3,9 @@ import uuid
 
 import pytest
 
-from bakeoff_jobs.sandbox import SandboxConfig, start_in_thread
+from bedrock_sandbox.config import SandboxConfig
+
+from bedrock_sandbox.server import start_in_thread
 
 
 @pytest.fixture(scope="session")

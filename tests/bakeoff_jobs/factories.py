@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import factory
 
-from bakeoff_jobs.models import CatalogModel, EvalCase, EvalSet
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import EvalCase, EvalSet
 from matching.models import Engagement
 from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory  # noqa: F401
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 from decimal import Decimal
 
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL
+from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
 from bakeoff_jobs.selfhosted import selfhosted_entry_save
 
 

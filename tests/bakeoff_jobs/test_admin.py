@@ -52,7 +52,8 @@ def test_a_price_edit_needs_its_effective_date_is_kept_in_history_and_leaves_run
     import datetime as dt
     from decimal import Decimal
 
-    from bakeoff_jobs.models import CatalogChange, CatalogModel, RunModel
+    from bakeoff_jobs.catalog_models import CatalogChange, CatalogModel
+    from bakeoff_jobs.models import RunModel
 
     admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(admin_user)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from bakeoff_jobs import converse as bedrock
-from bakeoff_jobs import runner
+from bakeoff_jobs import model_calls
 
 
 class RecordingStop(threading.Event):
@@ -38,9 +38,9 @@ def test_backoff_counts_from_the_throttled_calls_start(monkeypatch, settings, fi
     monkeypatch.setattr(bedrock, "backoff_delay", lambda attempt, base: 0.15)
     model = SimpleNamespace(pk=1, invoked_id="m", max_concurrency=1, requests_per_minute=None, tokens_per_minute=None)
     stop = RecordingStop()
-    ctx = runner._Call(run_model=model, call=None, client=None, store=file_quota_store, stop=stop)
+    ctx = model_calls.CallContext(run_model=model, call=None, client=None, store=file_quota_store, stop=stop)
 
-    reply, attempts = runner.call_with_retries(ctx, model, prompt="p", system_prompt="", max_tokens=8,
+    reply, attempts = model_calls.call_with_retries(ctx, model, prompt="p", system_prompt="", max_tokens=8,
                                                temperature=0.0, cache_system_prompt=False)
 
     assert (reply, attempts) == ("the answer", 2)

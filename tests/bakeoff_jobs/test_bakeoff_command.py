@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from bakeoff_jobs.catalog import catalog_load
 from bakeoff_jobs.models import BakeoffRun, EvalSet
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import EngagementFactory, claude_haiku_45, llama_8b
 
@@ -80,7 +80,7 @@ def test_a_model_past_end_of_life_is_refused_before_anything_is_stored(eager, ev
 def test_json_and_text_report_name_a_legacy_model_s_end_of_life(eager, eval_file, capsys):
     import datetime as dt
 
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     catalog_load()
     CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import claude_haiku_45, llama_8b
 from .worker import ROOT, process_env, purge_broker, wait_for

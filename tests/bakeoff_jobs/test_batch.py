@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bakeoff_jobs import batch as batch_wire
-from bakeoff_jobs import services
+from bakeoff_jobs import batch_runs, progress, services
 from bakeoff_jobs.costs import Prices, call_cost, usd_display
 from bakeoff_jobs.models import (
     BakeoffResult,
@@ -20,8 +20,9 @@ from bakeoff_jobs.models import (
     RunMode,
     RunStatus,
 )
-from bakeoff_jobs.sandbox import SandboxConfig, ScriptLine, start_in_thread
-from bakeoff_jobs.sandbox_batch import start_local_s3
+from bedrock_sandbox.config import SandboxConfig, ScriptLine
+from bedrock_sandbox.server import start_in_thread
+from bedrock_sandbox.batch_s3 import start_local_s3
 
 from .factories import catalog_model, claude_haiku_45, eval_set_with_cases, llama_8b
 
@@ -89,7 +90,7 @@ def poll_until(run, capture, *, done=lambda run: run.status in (RunStatus.FINISH
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with capture(execute=True):
-            services.batch_poll(run_id=run.pk)
+            batch_runs.batch_poll(run_id=run.pk)
         run.refresh_from_db()
         if done(run):
             return run
@@ -167,9 +168,9 @@ def test_reading_an_output_twice_stores_nothing_twice(sandbox, models, django_ca
                      django_capture_on_commit_callbacks)
     before = list(BakeoffResult.objects.filter(run=run).order_by("pk").values_list("pk", "output"))
     job = run.batch_jobs.first()
-    assert services.batch_collect(job=job) == 3  # read again: the same three records …
+    assert batch_runs.batch_collect(job=job) == 3  # read again: the same three records …
     BatchJob.objects.filter(run=run).update(results_read_at=None)
-    services.batch_poll(run_id=run.pk)  # … and a poll that runs twice
+    batch_runs.batch_poll(run_id=run.pk)  # … and a poll that runs twice
     assert list(BakeoffResult.objects.filter(run=run).order_by("pk").values_list("pk", "output")) == before
 
 
@@ -178,18 +179,18 @@ def test_a_worker_killed_between_reading_and_storing_loses_nothing(
     run = launch(sandbox, models, django_capture_on_commit_callbacks, n=3)
     wait_for_sandbox_jobs(sandbox, run, {"Completed"})
 
-    real = services.bakeoff_record_results
+    real = progress.bakeoff_record_results
 
     def killed(**_kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "bakeoff_record_results", killed)
+    monkeypatch.setattr(progress, "bakeoff_record_results", killed)
     with pytest.raises(SystemExit):
-        services.batch_poll(run_id=run.pk)
+        batch_runs.batch_poll(run_id=run.pk)
     assert not BakeoffResult.objects.filter(run=run).exists()
     assert run.batch_jobs.filter(results_read_at__isnull=True).count() == 2  # still to be read
 
-    monkeypatch.setattr(services, "bakeoff_record_results", real)
+    monkeypatch.setattr(progress, "bakeoff_record_results", real)
     run = poll_until(run, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FINISHED
     assert BakeoffResult.objects.filter(run=run).count() == 6
@@ -265,7 +266,7 @@ def test_resubmitting_a_job_creates_nothing_new(sandbox, models, django_capture_
     job = run.batch_jobs.first()
     arn = job.job_arn
     BatchJob.objects.filter(pk=job.pk).update(job_arn="", status=BatchJobStatus.PENDING)  # killed before storing
-    assert services.batch_submit(job_id=job.pk)
+    assert batch_runs.batch_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.job_arn == arn
     tokens = [j.request.get("clientRequestToken") for j in sandbox.server.batch.jobs.values()]
@@ -445,7 +446,7 @@ def test_an_unreadable_output_store_is_read_again_on_the_next_poll(
     wait_for_sandbox_jobs(sandbox, run, {"Completed"})
     good = settings.BAKEOFF_BATCH_S3_ENDPOINT_URL
     settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = "http://127.0.0.1:9"  # S3 away for a moment
-    assert set(services.batch_poll(run_id=run.pk).values()) == {"Completed"}  # no crash, every job looked at
+    assert set(batch_runs.batch_poll(run_id=run.pk).values()) == {"Completed"}  # no crash, every job looked at
     assert not BakeoffResult.objects.filter(run=run).exists()
     assert run.batch_jobs.filter(results_read_at__isnull=True).count() == 2
     settings.BAKEOFF_BATCH_S3_ENDPOINT_URL = good
@@ -462,12 +463,12 @@ def test_finished_runs_files_go_after_the_retention_days_and_the_results_stay(
     run = poll_until(launch(sandbox, models, django_capture_on_commit_callbacks, n=3),
                      django_capture_on_commit_callbacks)
     prefix = batch_wire.run_prefix(run.pk)
-    assert services.batch_files_expire() == []  # 0 days: kept until the run is deleted
+    assert batch_runs.batch_files_expire() == []  # 0 days: kept until the run is deleted
     settings.BAKEOFF_BATCH_RETENTION_DAYS = 7
-    assert services.batch_files_expire(now=timezone.now() + timedelta(days=6)) == []
+    assert batch_runs.batch_files_expire(now=timezone.now() + timedelta(days=6)) == []
     assert s3().list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"] >= 4
-    assert services.batch_files_expire(now=timezone.now() + timedelta(days=8)) == [run.pk]
+    assert batch_runs.batch_files_expire(now=timezone.now() + timedelta(days=8)) == [run.pk]
     assert s3().list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"] == 0
     run.refresh_from_db()
     assert run.batch_files_removed_at and BakeoffResult.objects.filter(run=run).count() == 6
-    assert services.batch_files_expire(now=timezone.now() + timedelta(days=9)) == []  # once
+    assert batch_runs.batch_files_expire(now=timezone.now() + timedelta(days=9)) == []  # once

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bakeoff_jobs.catalog import catalog_load
-from bakeoff_jobs.models import CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from bakeoff_jobs import services
 from bakeoff_jobs.catalog import catalog_sync, make_control_client
 from bakeoff_jobs.model_data import published_models
-from bakeoff_jobs.models import CatalogChange, CatalogModel, InferenceProfile, RunModel
-from bakeoff_jobs.sandbox import foundation_model_summaries, inference_profile_summaries
+from bakeoff_jobs.catalog_models import CatalogChange, CatalogModel, InferenceProfile
+from bakeoff_jobs.models import RunModel
+from bedrock_sandbox.control_plane import foundation_model_summaries, inference_profile_summaries
 
 from .factories import eval_set_with_cases
 
@@ -116,7 +117,7 @@ def test_seed_records_batch_per_model_and_global_profiles():
 
 
 def test_catalog_and_sandbox_agree_on_which_models_need_a_profile():
-    from bakeoff_jobs.sandbox import KNOWN_MODELS
+    from bedrock_sandbox.config import KNOWN_MODELS
 
     for entry in CatalogModel.objects.all():
         assert KNOWN_MODELS[entry.model_id].requires_profile == entry.requires_profile, entry.model_id

@@ -13,7 +13,7 @@ from bakeoff_jobs.converse import (
     count_tokens,
     make_client,
 )
-from bakeoff_jobs.sandbox import ERRORS
+from bedrock_sandbox.config import ERRORS
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 RETRYABLE = {"ThrottlingException", "ServiceUnavailableException", "ModelTimeoutException",
@@ -32,7 +32,7 @@ def ask(client, **overrides):
 
 
 def test_reply_carries_text_usage_and_sandbox_origin(client, bedrock_sandbox):
-    from bakeoff_jobs.sandbox import ScriptLine
+    from bedrock_sandbox.config import ScriptLine
 
     bedrock_sandbox.config.script = [ScriptLine(prompt_contains="2+2", answer="4")]
     bedrock_sandbox.config.latency_ms = 30.0

@@ -11,7 +11,7 @@ from bakeoff_jobs import catalog as catalog_module
 from bakeoff_jobs import services
 from bakeoff_jobs.hosting import CustomModel
 from bakeoff_jobs.models import BakeoffResult, RunModel, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import FINE_TUNED_ARN, claude_haiku_45, custom_model, eval_set_with_cases
 

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from bakeoff_jobs.evalsets import parse_eval_file
-from bakeoff_jobs.sandbox import ModelBehaviour, load_script
+from bedrock_sandbox.config import ModelBehaviour, load_script
 from bakeoff_jobs.scorers import score_output
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"

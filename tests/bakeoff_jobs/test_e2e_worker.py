@@ -6,7 +6,7 @@ from django.db.models import Count
 
 from bakeoff_jobs import services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from .worker import settled, start_worker, wait_for  # noqa: F401 - fixture

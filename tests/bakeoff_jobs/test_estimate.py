@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bakeoff_jobs import services
-from bakeoff_jobs.sandbox import ScriptLine, load_script
+from bakeoff_jobs import estimates, services
+from bedrock_sandbox.config import ScriptLine, load_script
 from tests.bakeoff_jobs.factories import claude_haiku_45, llama_8b
 from tests.filing.filing_support import eager_celery  # noqa: F401 - fixture
 
@@ -72,7 +72,7 @@ def test_typical_estimate_is_within_30_percent_of_the_bill_with_long_answers_and
 
 def test_count_tokens_gives_the_input_count_where_the_model_supports_it(bedrock_sandbox):
     eval_set = _support_set()
-    estimate = services.bakeoff_estimate(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], max_tokens=512,
+    estimate = estimates.bakeoff_estimate(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], max_tokens=512,
                                          endpoint_url=bedrock_sandbox.url, count_tokens=True)
     claude, llama = estimate.models
     assert claude.input_tokens_counted and not llama.input_tokens_counted  # Llama has no CountTokens
@@ -82,9 +82,9 @@ def test_count_tokens_falls_back_to_the_family_ratio_when_the_endpoint_cannot_an
     eval_set = _support_set()
     models = [claude_haiku_45(), llama_8b()]
     unreachable = "http://127.0.0.1:9"  # nothing listens on the discard port
-    counted = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+    counted = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
                                         endpoint_url=unreachable, count_tokens=True)
-    plain = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512, endpoint_url=unreachable)
+    plain = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512, endpoint_url=unreachable)
     assert not counted.models[0].input_tokens_counted
     assert counted.expected_usd == plain.expected_usd
 
@@ -92,17 +92,17 @@ def test_count_tokens_falls_back_to_the_family_ratio_when_the_endpoint_cannot_an
 def test_estimate_no_longer_assumes_half_of_max_tokens(db):
     """Short expected answers make a typical estimate far below the old max_tokens-based one."""
     eval_set = _support_set()
-    estimate = services.bakeoff_estimate(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], max_tokens=512)
+    estimate = estimates.bakeoff_estimate(eval_set=eval_set, models=[claude_haiku_45(), llama_8b()], max_tokens=512)
     assert estimate.upper_bound_usd > 20 * estimate.expected_usd
 
 
 def test_sandbox_estimate_says_it_bills_nothing(db):
     eval_set = _support_set()
     models = [claude_haiku_45(), llama_8b()]
-    sandbox = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+    sandbox = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
                                         endpoint_url="http://127.0.0.1:8765")
     assert sandbox.sandbox and sandbox.billed_usd == Decimal(0) and sandbox.expected_usd > 0
-    real = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512, endpoint_url="")
+    real = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512, endpoint_url="")
     assert not real.sandbox and real.billed_usd is None
 
 
@@ -123,9 +123,9 @@ def test_a_pilot_measures_answers_longer_than_the_expected_ones(
 ):
     eval_set = _wordy_set(bedrock_sandbox)
     models = [claude_haiku_45(), llama_8b()]
-    from_expected = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+    from_expected = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
                                               endpoint_url=bedrock_sandbox.url)
-    piloted = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+    piloted = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
                                         endpoint_url=bedrock_sandbox.url, pilot_cases=3)
     assert all(m.piloted for m in piloted.models) and not any(m.piloted for m in from_expected.models)
     run = _run(eval_set, bedrock_sandbox, django_capture_on_commit_callbacks, count_tokens=False)
@@ -138,6 +138,6 @@ def test_a_failed_pilot_falls_back_to_the_expected_answers(bedrock_sandbox):
     eval_set = _support_set()
     models = [claude_haiku_45(), llama_8b()]
     bedrock_sandbox.config.set_model("meta.*", fail_with="AccessDeniedException")
-    estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
+    estimate = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=512,
                                          endpoint_url=bedrock_sandbox.url, pilot_cases=2)
     assert [m.piloted for m in estimate.models] == [True, False]

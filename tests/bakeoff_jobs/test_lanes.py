@@ -5,9 +5,9 @@ import re
 import pytest
 from django.db.models import Count
 
-from bakeoff_jobs import quotas, services
+from bakeoff_jobs import planning, quotas, services
 from bakeoff_jobs.models import BakeoffResult, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from .worker import settled, start_worker, wait_for  # noqa: F401 - fixture
@@ -111,7 +111,7 @@ def test_a_cancelled_runs_lanes_empty_its_work_queues(start_worker, sandbox):
     wait_for(lambda: BakeoffResult.objects.filter(run=run).exists())
     services.bakeoff_cancel(run=run)
     lanes_done = re.compile(rb"bakeoff_jobs\.lane\[[^\]]+\] succeeded")
-    wait_for(lambda: len(lanes_done.findall(worker.log_path.read_bytes())) == services.lane_count({1: [1] * 60}))
+    wait_for(lambda: len(lanes_done.findall(worker.log_path.read_bytes())) == planning.lane_count({1: [1] * 60}))
     store = quotas.get_quota_store()
     for pk in run.run_models.values_list("pk", flat=True):
         assert store.work_take(quotas.work_queue_key(pk), 1000) == []

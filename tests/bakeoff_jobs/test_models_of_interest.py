@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from bakeoff_jobs.models import CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
 from bakeoff_jobs.picker import models_of_interest
 
 pytestmark = pytest.mark.django_db

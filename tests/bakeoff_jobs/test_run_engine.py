@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from bakeoff_jobs import selectors, services
-from bakeoff_jobs.models import BakeoffResult, BakeoffRun, CatalogModel, RunModel, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bakeoff_jobs import estimates, planning, progress, selectors, services
+from bakeoff_jobs.catalog_models import CatalogModel
+from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunModel, RunStatus
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import EngagementFactory, claude_haiku_45, eval_set_with_cases, llama_8b
 
@@ -92,7 +93,7 @@ def test_a_bake_off_needs_two_distinct_models(models):
 
 def test_estimate_prices_every_model_at_its_invoked_id(models):
     eval_set = eval_set_with_cases(10)
-    estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=100)
+    estimate = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=100)
     assert estimate.cases == 10 and [m.invoked_id for m in estimate.models][0].startswith("us.")
     assert estimate.models[0].upper_bound_usd > estimate.models[0].expected_usd > 0
     assert estimate.expected_usd == sum(m.expected_usd for m in estimate.models)
@@ -167,7 +168,7 @@ def test_a_cancelled_run_is_reported_on_the_cases_every_model_finished(eager, sa
 
     # The call in flight at the cancel is stored afterwards: the report takes the third case in.
     with django_capture_on_commit_callbacks(execute=True):
-        services.bakeoff_record_results(run_id=run.pk, results=[result(llama, cases[2])])
+        progress.bakeoff_record_results(run_id=run.pk, results=[result(llama, cases[2])])
     run.refresh_from_db()
     assert run.report["partial"]["cases_compared"] == 3
     assert run.status == RunStatus.CANCELLED and sandbox.calls() == 0
@@ -187,7 +188,7 @@ def test_a_cancelled_run_with_no_case_finished_by_every_model_has_no_report(eage
 def test_finalize_builds_the_report_once(eager, sandbox, models, django_capture_on_commit_callbacks):
     run = launch(sandbox, eval_set_with_cases(2), models, django_capture_on_commit_callbacks)
     assert run.status == RunStatus.FINISHED
-    assert services.bakeoff_finalize(run_id=run.pk) is False
+    assert progress.bakeoff_finalize(run_id=run.pk) is False
     assert list(run.history.values_list("to_status", flat=True)) == ["queued", "running", "finalizing", "finished"]
 
 
@@ -238,7 +239,7 @@ def test_progress_is_one_query(models, django_assert_num_queries):
 def test_chunks_interleave_models_so_each_starts_early(models, settings):
     settings.BAKEOFF_CHUNK_SIZE = 2
     run = services.bakeoff_launch(eval_set=eval_set_with_cases(5), models=models)
-    chunks = services.plan_chunks(run, services.missing_case_ids(run))
+    chunks = planning.plan_chunks(run, planning.missing_case_ids(run))
     a, b = [rm.pk for rm in run.run_models.order_by("position")]
     assert [rm for rm, _ in chunks] == [a, b, a, b, a, b]
     assert [len(ids) for _, ids in chunks] == [2, 2, 2, 2, 1, 1]

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from bakeoff_jobs import runner, selfhosted, services
+from bakeoff_jobs import estimates, model_calls, planning, progress, runner, selfhosted, services
 from bakeoff_jobs.converse import ConverseError
 from bakeoff_jobs.hosting import SelfHostedEndpoint
 from bakeoff_jobs.models import BakeoffResult, RunModel, RunStatus
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL, ScriptLine
+from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from .selfhosted_factories import closed_port_url, self_hosted
@@ -90,9 +91,9 @@ def test_throttling_answers_429_with_retry_after_and_the_call_waits_that_long(sa
                                   endpoint_url=sandbox.url)
     rm = RunModel.objects.get(run=run, catalog_model=entry)
     stop = Stop()
-    ctx = runner._Call(run_model=rm, call=runner.CallSettings(64, 0.0, False), client=None,
-                       store=runner.quotas.get_quota_store(), stop=stop, targets=selfhosted.targets_for([rm]))
-    reply, attempts = runner.call_with_retries(ctx, rm, prompt="say Paris", system_prompt="", max_tokens=64,
+    ctx = model_calls.CallContext(run_model=rm, call=model_calls.CallSettings(64, 0.0, False), client=None,
+                       store=model_calls.quotas.get_quota_store(), stop=stop, targets=selfhosted.targets_for([rm]))
+    reply, attempts = model_calls.call_with_retries(ctx, rm, prompt="say Paris", system_prompt="", max_tokens=64,
                                                temperature=0.0, cache_system_prompt=False)
     assert reply.text == "Paris" and attempts == 3
     assert Stop.waits and min(Stop.waits) >= 2.5  # Retry-After, not the shorter backoff
@@ -128,7 +129,7 @@ def test_an_endpoint_that_is_gone_leaves_its_pairs_for_a_resume_and_loses_nothin
     assert run.status == RunStatus.RUNNING
     assert (run.done_count, run.failed_count, run.remaining_count) == (5, 0, 5)  # Bedrock's answers kept
     assert not BakeoffResult.objects.filter(run_model__catalog_model=entry).exists()  # no made-up failures
-    assert services.missing_case_ids(run)[RunModel.objects.get(run=run, catalog_model=entry).pk] == list(
+    assert planning.missing_case_ids(run)[RunModel.objects.get(run=run, catalog_model=entry).pk] == list(
         run.eval_set.cases.order_by("line").values_list("id", flat=True))
     # The endpoint is back (here: the entry is pointed at it); a resume calls only what is missing.
     SelfHostedEndpoint.objects.filter(catalog_model=entry).update(base_url=f"{sandbox.url}/v1")
@@ -163,13 +164,13 @@ def test_a_lane_run_again_calls_nothing_and_stores_each_pair_once(celery_eager, 
     # Results handed in twice (a retried task) are stored once.
     duplicate = BakeoffResult.objects.filter(run_model=rm).first()
     duplicate.pk = None
-    services.bakeoff_record_results(run_id=run.pk, results=[duplicate])
+    progress.bakeoff_record_results(run_id=run.pk, results=[duplicate])
     assert BakeoffResult.objects.filter(run_model=rm).count() == 3
 
 
 def test_a_self_hosted_entry_cannot_run_as_a_batch_job(sandbox):
     entry = self_hosted(f"{sandbox.url}/v1")
-    refusal = services.batch_refusal(models=[llama_8b(), entry], case_count=500)
+    refusal = estimates.batch_refusal(models=[llama_8b(), entry], case_count=500)
     assert refusal == ("Llama 3.1 8B on our L4s is self-hosted: batch jobs run only on Bedrock. "
                        "Run this bake-off on demand.")
     with pytest.raises(services.BakeoffError, match="self-hosted: batch jobs run only on Bedrock"):
@@ -189,7 +190,7 @@ def test_a_self_hosted_entry_without_an_endpoint_is_refused_at_launch_and_no_run
 
 def test_the_estimate_prices_a_self_hosted_entry_from_throughput_not_tokens(sandbox):
     entry = self_hosted(f"{sandbox.url}/v1")
-    estimate = services.bakeoff_estimate(eval_set=eval_set_with_cases(4), models=[llama_8b(), entry],
+    estimate = estimates.bakeoff_estimate(eval_set=eval_set_with_cases(4), models=[llama_8b(), entry],
                                          max_tokens=64, endpoint_url=sandbox.url, pilot_cases=2)
     llama, own = estimate.models
     assert own.self_hosted and not llama.self_hosted

@@ -15,8 +15,10 @@ from rest_framework.test import APIClient
 from bakeoff_jobs import services
 from bakeoff_jobs.catalog import catalog_sync, make_control_client
 from bakeoff_jobs.hosting import SelfHostedEndpoint
-from bakeoff_jobs.models import CatalogChange, CatalogModel, RunStatus
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL, ScriptLine
+from bakeoff_jobs.catalog_models import CatalogChange, CatalogModel
+from bakeoff_jobs.models import RunStatus
+from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
+from bedrock_sandbox.config import ScriptLine
 from matching.admin_scoping import admin_groups_ensure
 from tests.factories import PartnerFactory, PartnerMemberFactory, UserFactory
 

@@ -12,7 +12,8 @@ from django.db.models import Count
 
 from bakeoff_jobs import services
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL, ScriptLine
+from bakeoff_jobs.model_data import SELF_HOSTED_DEMO_MODEL
+from bedrock_sandbox.config import ScriptLine
 
 from .factories import eval_set_with_cases, llama_8b
 from .selfhosted_factories import self_hosted

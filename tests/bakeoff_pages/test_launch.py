@@ -90,7 +90,7 @@ def test_launch_offers_only_the_firms_eval_sets_and_needs_two_models(client, ali
 def test_picker_offers_no_model_past_end_of_life_and_says_when_legacy_ones_end(client, alice, alpha):
     import datetime as dt
 
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(
         end_of_life_date=dt.date(2099, 1, 31))
@@ -113,7 +113,7 @@ def picker_row(page: str, marker: str) -> str:
 
 
 def test_the_picker_groups_by_family_and_tier_with_plain_prices_batch_and_lifecycle(client, alice, alpha):
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     eval_set_with_cases(2, partner=alpha)
     client.force_login(alice)
@@ -130,7 +130,7 @@ def test_the_picker_groups_by_family_and_tier_with_plain_prices_batch_and_lifecy
 
 
 def test_choosing_a_legacy_model_warns_before_launch(client, alice, alpha):
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     eval_set = eval_set_with_cases(2, partner=alpha)
     opus = CatalogModel.objects.get(model_id="anthropic.claude-opus-4-1-20250805-v1:0")
@@ -198,7 +198,7 @@ def test_the_upload_page_says_why_an_eval_set_is_not_tied_to_an_engagement(clien
 
 
 def test_launching_a_model_past_end_of_life_is_refused_with_its_name(client, alice, alpha):
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     eval_set = eval_set_with_cases(2, partner=alpha)
     retired = CatalogModel.objects.get(model_id="meta.llama3-2-90b-instruct-v1:0")
@@ -225,7 +225,7 @@ def test_the_global_profile_is_launched_at_the_listed_price(client, alice, alpha
 
 
 def test_picking_a_model_and_its_global_profile_together_is_refused(client, alice, alpha):
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     eval_set = eval_set_with_cases(2, partner=alpha)
     sonnet = CatalogModel.objects.get(model_id="anthropic.claude-sonnet-4-5-20250929-v1:0")

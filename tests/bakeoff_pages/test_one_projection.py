@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from bakeoff_jobs import services
-from bakeoff_jobs.models import CatalogModel
+from bakeoff_jobs.catalog_models import CatalogModel
 from bakeoff_jobs.templatetags.bakeoff_format import usd
 from filing.ace import ace_opportunity_draft
 from intake.links import status_path

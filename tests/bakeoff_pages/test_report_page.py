@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from bakeoff_jobs.models import BakeoffRun, RunStatus
-from bakeoff_jobs import services
+from bakeoff_jobs import progress, services
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_a_cancelled_runs_page_shows_the_partial_report_and_says_what_it_covers(
     last = finished_run.eval_set.cases.order_by("line").last()
     BakeoffResult.objects.filter(run=finished_run, case=last, run_model__position=1).delete()
     BakeoffRun.objects.filter(pk=finished_run.pk).update(status=RunStatus.CANCELLED, report=None)
-    assert services.bakeoff_partial_report(run_id=finished_run.pk)
+    assert progress.bakeoff_partial_report(run_id=finished_run.pk)
 
     client.force_login(alice)
     html = client.get(reverse("bakeoffs:report", args=[finished_run.pk])).content.decode()
@@ -132,7 +132,7 @@ def test_sharing_needs_a_finished_run_and_is_recorded(client, alice, finished_ru
 
 def test_report_names_the_id_called_and_a_legacy_model_s_end_of_life(client, alice, finished_run):
     from bakeoff_jobs import selectors
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     CatalogModel.objects.filter(model_id="anthropic.claude-haiku-4-5-20251001-v1:0").update(
         lifecycle_status="legacy", end_of_life_date="2099-06-30")

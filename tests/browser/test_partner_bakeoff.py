@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bakeoff_jobs.models import BakeoffRun
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 from matching.admin_scoping import admin_groups_ensure
 from tests.bakeoff_jobs.conftest import _sandbox_server, bedrock_sandbox  # noqa: F401 - fixtures
 from tests.bakeoff_jobs.factories import EngagementFactory, claude_haiku_45, llama_8b

@@ -35,7 +35,7 @@ def crowded_report_url(live_server, pools, alpha, alice, eager_celery, sandbox):
     import datetime as dt
 
     from bakeoff_jobs.catalog import catalog_load
-    from bakeoff_jobs.models import CatalogModel
+    from bakeoff_jobs.catalog_models import CatalogModel
 
     catalog_load()
     CatalogModel.objects.filter(model_id="anthropic.claude-opus-4-1-20250805-v1:0").update(

@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 from bakeoff_jobs import services
 from bakeoff_jobs.converse import RETRYABLE_CODES
 from bakeoff_jobs.models import BakeoffResult, BakeoffRun, RunStatus
-from bakeoff_jobs.sandbox import ScriptLine
+from bedrock_sandbox.config import ScriptLine
 from tests.bakeoff_jobs.factories import claude_haiku_45, eval_set_with_cases, llama_8b
 from tests.bakeoff_jobs.worker import settled, wait_for
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from bakeoff_jobs import recommendation, selectors, services
+from bakeoff_jobs import batch_runs, estimates, recommendation, selectors, services
 from bakeoff_jobs.cli_worker import CommandWorker
 from bakeoff_jobs.evalsets import parse_eval_file
 from bakeoff_jobs.model_data import lifecycle_note
@@ -143,7 +143,7 @@ class Command(BaseCommand):
                 self._refuse_batch(models, path)
             eval_set = services.evalset_upload(name=path.stem, data=path.read_bytes(), filename=path.name,
                                                engagement=engagement, partner=partner)
-            estimate = services.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
+            estimate = estimates.bakeoff_estimate(eval_set=eval_set, models=models, max_tokens=options["max_tokens"],
                                                  count_tokens=True, pilot_cases=options["pilot"],
                                                  temperature=_decimal(options["temperature"]))
             self.stderr.write(estimate_line(estimate))
@@ -174,13 +174,13 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             services.bakeoff_cancel(run=run, reason="interrupted from the command line")
             if run.mode == RunMode.BATCH:
-                services.batch_stop(run_id=run.pk)
+                batch_runs.batch_stop(run_id=run.pk)
             raise CommandError(f"bake-off #{run.pk} cancelled") from None
 
     def _refuse_batch(self, models, path: Path) -> None:
         """Before anything is stored: batch needs every model to offer it and enough cases."""
         cases = len(parse_eval_file(path.read_bytes(), filename=path.name).cases)
-        refusal = services.batch_refusal(models=models, case_count=cases)
+        refusal = estimates.batch_refusal(models=models, case_count=cases)
         if refusal:
             raise CommandError(f"--batch: {refusal}")
 
@@ -193,7 +193,7 @@ class Command(BaseCommand):
         while True:
             if batch_poll_seconds and time.monotonic() - polled >= batch_poll_seconds:
                 polled = time.monotonic()  # the CLI asks Bedrock itself instead of waiting for beat
-                services.batch_poll(run_id=run_id)
+                batch_runs.batch_poll(run_id=run_id)
                 jobs_line = batch_jobs_line(run_id)
                 if jobs_line != last_jobs:
                     sys.stderr.write(("\n" if tty else "") + jobs_line + "\n")
@@ -238,7 +238,7 @@ def progress_bar(progress: selectors.RunProgress, elapsed: float, width: int = 3
             f"{progress.status} {elapsed:.0f}s")
 
 
-def estimate_line(estimate: services.RunCostEstimate) -> str:
+def estimate_line(estimate: estimates.RunCostEstimate) -> str:
     """The pre-launch estimate as a range, per model, and what the run bills on the sandbox."""
     line = (
         f"estimated cost: ${estimate.expected_usd:.4f} typical, ${estimate.upper_bound_usd:.4f} at most "

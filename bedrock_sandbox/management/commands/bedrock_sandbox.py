@@ -4,7 +4,9 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bakeoff_jobs.sandbox import ModelBehaviour, SandboxConfig, load_script, make_server
+from bedrock_sandbox.batch_s3 import start_local_s3
+from bedrock_sandbox.config import ModelBehaviour, SandboxConfig, load_script
+from bedrock_sandbox.server import make_server
 
 
 class Command(BaseCommand):
@@ -69,8 +71,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         s3 = None
         if options["s3_port"]:
-            from bakeoff_jobs.sandbox_batch import start_local_s3
-
             try:
                 s3, config.s3_endpoint_url = start_local_s3(options["host"], options["s3_port"])
             except OSError as exc:

@@ -5,7 +5,10 @@ Answers come from the same engine as Converse calls (scripts, accuracy, latency,
 model, prompt and attempt), for the model names in `SandboxConfig.served_models`. Throttling uses
 the sandbox's throttle flags and answers HTTP 429 with `Retry-After` (whole seconds) and
 `retry-after-ms`; server errors answer 5xx; an unknown model 404; with `openai_api_key` set, a
-request without `Authorization: Bearer <that key>` gets 401."""
+request without `Authorization: Bearer <that key>` gets 401.
+
+The server (server.py) routes `/v1/...` here; the handler passed in is its request handler, whose
+`server.engine` and `_send` are used."""
 from __future__ import annotations
 
 import hmac
@@ -13,14 +16,11 @@ import json
 import math
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
-from bakeoff_jobs.sandbox import SELF_HOSTED_DEMO_MODEL, SandboxError
+from .config import SandboxError
 
-if TYPE_CHECKING:
-    from bakeoff_jobs.sandbox import _Handler
-
-DEMO_SERVED_MODEL = SELF_HOSTED_DEMO_MODEL
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                 404: "not_found_error", 429: "rate_limit_error"}
@@ -81,7 +81,7 @@ def completion(model: str, answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _send_error(handler: "_Handler", error: SandboxError) -> None:
+def _send_error(handler: BaseHTTPRequestHandler, error: SandboxError) -> None:
     headers = {}
     if error.status == 429:
         seconds = max(0.0, handler.server.engine.config.retry_after_seconds)
@@ -90,7 +90,7 @@ def _send_error(handler: "_Handler", error: SandboxError) -> None:
                                            "code": error.code}}, headers)
 
 
-def _authorized(handler: "_Handler") -> bool:
+def _authorized(handler: BaseHTTPRequestHandler) -> bool:
     key = handler.server.engine.config.openai_api_key
     if not key:
         return True
@@ -98,7 +98,7 @@ def _authorized(handler: "_Handler") -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {key}".encode())
 
 
-def handle_get(handler: "_Handler", path: str) -> None:
+def handle_get(handler: BaseHTTPRequestHandler, path: str) -> None:
     config = handler.server.engine.config
     if path.rstrip("/") != "/v1/models":
         _send_error(handler, SandboxError("ResourceNotFoundException", f"No route for GET {path}"))
@@ -109,7 +109,7 @@ def handle_get(handler: "_Handler", path: str) -> None:
             {"id": name, "object": "model", "created": 0, "owned_by": "sandbox"} for name in config.served_models]})
 
 
-def handle_post(handler: "_Handler", path: str, raw: bytes) -> None:
+def handle_post(handler: BaseHTTPRequestHandler, path: str, raw: bytes) -> None:
     if path.rstrip("/") != "/v1/chat/completions":
         _send_error(handler, SandboxError("ResourceNotFoundException", f"No route for POST {path}"))
         return

@@ -8,7 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.core.management import CommandError, call_command
 
-from bakeoff_jobs.sandbox import ERRORS, ScriptLine, load_script
+from bedrock_sandbox.config import ERRORS, ScriptLine, load_script
 
 SONNET = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bakeoff_jobs.batch import family_of, parse_llama_prompt
-from bakeoff_jobs.sandbox import CONTROL_ACCOUNT, CONTROL_REGION, PUBLISHED, SandboxError, split_model_id
+from .config import PUBLISHED, SandboxError, split_model_id
+from .control_plane import CONTROL_ACCOUNT, CONTROL_REGION
 
 ENDED = {"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"}
 RETRYABLE = {"ThrottlingException", "ServiceUnavailableException", "InternalServerException",
