@@ -27,7 +27,9 @@ demo: migrate
 run: demo
 	PATH="$(abspath $(BIN)):$$PATH" ./scripts/run-local.sh
 
+# The layers contract first (.importlinter: apps import one way), then the suite.
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # Only the fault-injection tests (they also run in `make test`): killed and stopped workers, a Redis
