@@ -1,6 +1,9 @@
 """Per-model limits that hold across every worker process: concurrency slots with expiring leases
 (a killed worker's slots come back) and requests/tokens per minute over a sliding window.
-Redis when RATE_LIMIT_REDIS_URL is set, else a SQLite file that needs no server."""
+Redis when RATE_LIMIT_REDIS_URL is set, else a SQLite file that needs no server.
+
+One module though just past 400 lines: the two stores answer one interface (slots, windows, work
+queues) and are read side by side when a limit's behaviour is in question."""
 from __future__ import annotations
 
 import os

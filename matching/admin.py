@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_inputs import AdminInputLimitsMixin
 
-from . import eligibility, services
+from . import eligibility, pool_rules, services
 from .breakdown_display import breakdown_html
 from .forms import AssignPartnerForm, ReasonForm
 from .models import (
@@ -115,7 +115,7 @@ class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Any edit to the terms or rules becomes a new version; earlier verdicts keep theirs.
-        version = services.pool_rules_publish(pool=form.instance, by=request.user)
+        version = pool_rules.pool_rules_publish(pool=form.instance, by=request.user)
         self.message_user(request, f"{form.instance.name} is evaluated with rules version {version.version}.")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -150,7 +150,7 @@ class CreditPoolAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
         rules.sort(key=lambda r: (r.position, r.pk or float("inf")))
         snapshot = eligibility.build_snapshot(form.instance, rules)
         last = _positive_int(request.POST.get("_impact_last"), settings.ELIGIBILITY_IMPACT_INTAKES)
-        impact = services.rule_edit_impact(pool=obj, snapshot=snapshot, last=last)
+        impact = pool_rules.rule_edit_impact(pool=obj, snapshot=snapshot, last=last)
         resubmit = [(k, v) for k, values in request.POST.lists() for v in values
                     if k not in ("csrfmiddlewaretoken", "_preview_impact", "_impact_last")]
         return TemplateResponse(request, "admin/matching/creditpool/impact_preview.html", {

@@ -22,7 +22,7 @@ from intake.models import Intake
 from intake.services import intake_store
 from intake.signals import intake_received
 
-from . import evaluation_cache
+from . import evaluation_cache, pool_rules
 from . import services as matching_services
 from .notifications import founder_match_covered
 from .selectors import engagement_for_founder
@@ -56,7 +56,7 @@ def intake_evaluate(*, intake_id: int, today: date | None = None) -> Intake | No
         if intake is None or intake.is_evaluated:
             return intake
         with evaluation_cache.pinned(intake.evaluation_stamp):
-            verdicts = matching_services.intake_verdicts_record(intake=intake, today=today)
+            verdicts = pool_rules.intake_verdicts_record(intake=intake, today=today)
             with founder_match_covered():  # the intake email below names the partner
                 intake.engagement = matching_services.engagement_open(intake=intake, verdicts=verdicts)
         intake.evaluated_at = timezone.now()

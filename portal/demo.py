@@ -17,7 +17,7 @@ from matching.admin_scoping import admin_groups_ensure
 from matching.intake_flow import intake_submit
 from matching.models import Partner, PartnerMember
 from matching.notifications import notifications_muted
-from matching.services import pools_seed
+from matching.pool_rules import pools_seed
 
 DEMO_PARTNERS: list[dict] = [
     {"name": "Northwind Cloud Partners", "specialties": ["genai", "ml", "data"], "regions": ["us-east-1", "us-west-2"],

@@ -70,7 +70,7 @@ def _run_key_prefix(tmp_path_factory):
 @pytest.fixture
 def pools(db):
     """The reference credit pools and their first published rule versions."""
-    from matching.services import pools_seed
+    from matching.pool_rules import pools_seed
 
     return {pool.slug: pool for pool in pools_seed()}
 

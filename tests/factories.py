@@ -65,10 +65,10 @@ def intake_data(**overrides) -> dict:
 
 def open_engagement(**intake_overrides):
     """An intake saved with its verdicts and its engagement opened (and matched if a partner fits)."""
-    from matching import services
+    from matching import pool_rules, services
 
     intake = IntakeFactory(**intake_overrides)
-    services.intake_verdicts_record(intake=intake)
+    pool_rules.intake_verdicts_record(intake=intake)
     return services.engagement_open(intake=intake)
 
 

@@ -11,7 +11,7 @@ from bakeoff_jobs.catalog_models import CatalogModel
 from bakeoff_jobs.models import BakeoffResult
 from filing.credit_applications import credit_application_record
 from filing.models import BenefitStatus
-from matching import services
+from matching import pool_rules, services
 from matching.admin_scoping import admin_groups_ensure
 from tests.factories import IntakeFactory, PartnerFactory, PartnerMemberFactory, UserFactory
 
@@ -35,7 +35,7 @@ def firms(db, pools, django_capture_on_commit_callbacks):
     bob = firm_login("bob", alpha, partner_group)
 
     intake = IntakeFactory(company_name=SECRET_COMPANY, contact_email="ceo@zebracorn.example")
-    services.intake_verdicts_record(intake=intake)
+    pool_rules.intake_verdicts_record(intake=intake)
     engagement = services.engagement_open(intake=intake)
     assert engagement.partner == alpha
     services.engagement_accept(engagement=engagement, by=alice)

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from intake.models import Intake
-from matching import services
+from matching import pool_rules, services
 from matching.intake_flow import intake_submit
 from matching.models import Engagement, EngagementStatus
 from tests.factories import IntakeFactory, PartnerFactory, StaffUserFactory, intake_data
@@ -54,7 +54,7 @@ def test_partner_capacity_holds_when_matches_race():
     partner = PartnerFactory(capacity=2)
     intakes = [IntakeFactory() for _ in range(5)]
     for intake in intakes:
-        services.intake_verdicts_record(intake=intake)
+        pool_rules.intake_verdicts_record(intake=intake)
 
     results, errors = run_together(lambda i: services.engagement_open(intake=intakes[i]), 5)
 
@@ -68,7 +68,7 @@ def test_hand_assignments_cannot_overfill_a_partner():
     waiting = []
     for _ in range(3):
         intake = IntakeFactory()
-        services.intake_verdicts_record(intake=intake)
+        pool_rules.intake_verdicts_record(intake=intake)
         waiting.append(services.engagement_open(intake=intake))  # no partners yet: unmatched
     partner = PartnerFactory(capacity=1)
 

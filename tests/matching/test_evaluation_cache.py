@@ -6,7 +6,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from intake.services import intake_receive
-from matching import evaluation_cache, services
+from matching import evaluation_cache, pool_rules
 from matching.intake_flow import intake_evaluate, intake_submit
 from matching.models import Engagement, EvaluationStamp, PoolVerdict, RuleSetVersion
 from tests.bakeoff_jobs.worker import start_worker, wait_for  # noqa: F401 - fixture
@@ -22,7 +22,7 @@ def _age_rule_narrowed(pool, years: int = 1) -> RuleSetVersion:
     rule = pool.rules.get(kind="max_company_age_years")
     rule.params = {"years": years}
     rule.save()
-    return services.pool_rules_publish(pool=pool)
+    return pool_rules.pool_rules_publish(pool=pool)
 
 
 class _ProcessMemory:

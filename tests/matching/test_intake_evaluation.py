@@ -143,7 +143,7 @@ def _evaluation_queries(django_capture_on_commit_callbacks, company: str) -> int
 def test_evaluation_costs_the_same_queries_whatever_the_number_of_pools_and_partners(
     pools, django_capture_on_commit_callbacks
 ):
-    from matching.services import pool_rules_publish
+    from matching.pool_rules import pool_rules_publish
     from tests.factories import CreditPoolFactory, PoolRuleFactory
 
     PartnerFactory()

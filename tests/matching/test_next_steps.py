@@ -4,7 +4,7 @@ import pytest
 
 from matching.eligibility import FOUNDER_CAN_MEET, verdict_next_step
 from matching.models import FilingRoute, PoolVerdict
-from matching.services import intake_verdicts_record
+from matching.pool_rules import intake_verdicts_record
 from tests.factories import IntakeFactory
 
 pytestmark = pytest.mark.django_db

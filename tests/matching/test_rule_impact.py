@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from django.core.management import CommandError, call_command
 
-from matching import eligibility, services
+from matching import eligibility, pool_rules
 from matching.models import PoolRule, RuleSetVersion
 from tests.factories import IntakeFactory
 from tests.matching.pool_forms import pool_change_data
@@ -36,7 +36,7 @@ def test_impact_names_the_intakes_that_change_and_the_direction(pools, intakes):
     poc = pools["bedrock-poc"]
     snapshot = poc_with_stage_rule(poc, ["seed", "series_a"])
 
-    impact = services.rule_edit_impact(pool=poc, snapshot=snapshot, last=10)
+    impact = pool_rules.rule_edit_impact(pool=poc, snapshot=snapshot, last=10)
 
     assert impact["intakes_checked"] == 4 and impact["changed"] == 2
     assert impact["counts"] == {"newly_eligible": 0, "no_longer_eligible": 2, "route_changed": 0, "estimate_changed": 0}
@@ -49,7 +49,7 @@ def test_impact_names_the_intakes_that_change_and_the_direction(pools, intakes):
 def test_impact_counts_only_the_last_n_intakes(pools, intakes):
     poc = pools["bedrock-poc"]
 
-    impact = services.rule_edit_impact(pool=poc, snapshot=poc_with_stage_rule(poc, ["seed"]), last=2)
+    impact = pool_rules.rule_edit_impact(pool=poc, snapshot=poc_with_stage_rule(poc, ["seed"]), last=2)
 
     assert impact["intakes_checked"] == 2
     assert [c["company_name"] for c in impact["changes"]] == ["Preseed Co"]  # Idea Labs is older than the last 2
@@ -59,11 +59,11 @@ def test_impact_reports_gains_route_and_estimate_changes(pools, intakes):
     portfolio = pools["activate-portfolio"]
     rules = [r for r in portfolio.rules.all() if r.kind != "requires_activate_provider"]
     portfolio.typical_amount_usd = 40000
-    gains = services.rule_edit_impact(pool=portfolio, snapshot=eligibility.build_snapshot(portfolio, rules), last=10)
+    gains = pool_rules.rule_edit_impact(pool=portfolio, snapshot=eligibility.build_snapshot(portfolio, rules), last=10)
     IntakeFactory(company_name="No Provider", investor_is_activate_provider=False)
     portfolio.filing_route = "competitive"
 
-    moved = services.rule_edit_impact(pool=portfolio, snapshot=eligibility.build_snapshot(portfolio, rules), last=10)
+    moved = pool_rules.rule_edit_impact(pool=portfolio, snapshot=eligibility.build_snapshot(portfolio, rules), last=10)
 
     assert gains["counts"]["estimate_changed"] == 4
     assert moved["counts"] == {"newly_eligible": 1, "no_longer_eligible": 0, "route_changed": 4, "estimate_changed": 0}
@@ -197,7 +197,7 @@ def test_a_pool_with_no_published_version_shows_everyone_it_would_take_as_newly_
     pool = CreditPoolFactory(slug="new-pool", name="New pool")
     snapshot = eligibility.build_snapshot(pool, [PoolRule(kind="stage_in", params={"stages": ["seed"]})])
 
-    impact = services.rule_edit_impact(pool=pool, snapshot=snapshot, last=10)
+    impact = pool_rules.rule_edit_impact(pool=pool, snapshot=snapshot, last=10)
 
     assert impact["published_version"] is None
     assert impact["counts"]["newly_eligible"] == 2 and impact["changed"] == 2

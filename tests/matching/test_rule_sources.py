@@ -133,7 +133,7 @@ def first_seed_state(pools):
         pool.rules.all().delete()
         PoolRule.objects.bulk_create(PoolRule(pool=pool, kind=k, params=p, position=i)
                                      for i, (k, p) in enumerate(first["rules"], start=1))
-        from matching.services import pool_rules_publish
+        from matching.pool_rules import pool_rules_publish
         pool_rules_publish(pool=pool)
     return migration
 

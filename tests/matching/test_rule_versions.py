@@ -1,7 +1,7 @@
 """Editing a pool's rules publishes a new version; verdicts already given keep their own."""
 import pytest
 
-from matching import services
+from matching import pool_rules
 from matching.intake_flow import intake_submit
 from matching.models import PoolRule, RuleSetVersion
 from tests.factories import intake_data
@@ -20,7 +20,7 @@ def test_changing_a_rule_leaves_old_verdicts_unchanged(pools):
     rule = portfolio.rules.get(kind="max_company_age_years")
     rule.params = {"years": 1}
     rule.save()
-    services.pool_rules_publish(pool=portfolio)
+    pool_rules.pool_rules_publish(pool=portfolio)
     new_intake, _ = intake_submit(data=intake_data())
 
     old.refresh_from_db()
@@ -43,7 +43,7 @@ def test_an_unpublished_edit_is_published_before_the_next_verdict(pools):
 
 def test_publishing_unchanged_rules_keeps_the_current_version(pools):
     for pool in pools.values():
-        services.pool_rules_publish(pool=pool)
+        pool_rules.pool_rules_publish(pool=pool)
 
     assert RuleSetVersion.objects.count() == len(pools)
 
@@ -53,7 +53,7 @@ def test_changing_the_estimate_is_a_new_version_too(pools):
     poc.typical_amount_usd = 30000
     poc.save()
 
-    assert services.pool_rules_publish(pool=poc).version == 2
+    assert pool_rules.pool_rules_publish(pool=poc).version == 2
 
 
 def test_admin_save_publishes_a_new_version(admin_client, pools):

@@ -2,7 +2,7 @@
 accepted yet; an outsider firm (charlie); CloudRoute staff."""
 import pytest
 
-from matching import services
+from matching import pool_rules, services
 from matching.admin_scoping import admin_groups_ensure
 from tests.admin_scoping.conftest import firm_login
 from tests.factories import CloudRouteStaffFactory, IntakeFactory, PartnerFactory
@@ -15,7 +15,7 @@ def firms(db, pools):
     alice, bob = firm_login("alice", alpha, group), firm_login("bob", alpha, group)
     intake = IntakeFactory(company_name="Parsewell", contact_name="Ada Founder", contact_email="ada@parsewell.example",
                            monthly_requests=400_000, models_of_interest="Claude Haiku 4.5 and Llama 3.1 8B")
-    services.intake_verdicts_record(intake=intake)
+    pool_rules.intake_verdicts_record(intake=intake)
     engagement = services.engagement_open(intake=intake)
     assert (engagement.partner, engagement.status) == (alpha, "matched")
     bravo = PartnerFactory(name="Bravo Partners", capacity=5)

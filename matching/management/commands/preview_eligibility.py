@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.inputs import JSONLimitError, json_loads
 from intake.forms import IntakeForm
 from intake.models import Intake
-from matching.services import eligibility_preview, proposed_snapshots_read
+from matching.pool_rules import eligibility_preview, proposed_snapshots_read
 
 # Fields eligibility never reads; filled in when a preview line leaves them out.
 PREVIEW_DEFAULTS = {
