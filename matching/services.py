@@ -3,6 +3,7 @@ and move it through its statuses (accept, decline, start, close). Each runs in o
 the locked row and records its history. Pools, rules and verdicts: matching.pool_rules."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -84,7 +85,9 @@ def engagement_open(
     *, intake: Intake, by: AbstractBaseUser | None = None, verdicts: list[PoolVerdict] | None = None
 ) -> Engagement:
     """Open the engagement for an intake whose verdicts are recorded (pass them when you have them
-    in hand, to save reading them again), then try to match a partner."""
+    in hand, to save reading them again), and match a partner. The partner is chosen first, so the
+    engagement is inserted with its status; its history reads as before: received (unmatched), then
+    matched."""
     # No savepoint of its own: it only creates rows, and a failure fails the caller's transaction.
     with transaction.atomic(savepoint=False):
         if verdicts is None:
@@ -92,9 +95,13 @@ def engagement_open(
         eligible = [v for v in verdicts if v.is_eligible]
         # Competitive awards are not counted as expected credits: a small cohort wins them.
         expected = [v for v in eligible if v.counts_as_expected]
+        # Nobody else can see this engagement yet: no row lock to take, no partner has declined it,
+        # and its intake is in hand.
+        choice = _choose(scoring.needs_of(intake), declined_ids=set())
         engagement = Engagement.objects.create(
             intake=intake,
-            status=EngagementStatus.UNMATCHED,
+            status=EngagementStatus.MATCHED if choice.partner else EngagementStatus.UNMATCHED,
+            partner=choice.partner,
             estimated_credits_usd=sum((v.estimated_amount_usd for v in expected), Decimal("0.00")),
         )
         # A new engagement has no pools yet: insert the links (matched_pools.set would read them first).
@@ -108,9 +115,17 @@ def engagement_open(
             changed_by=_by(by),
             reason="Intake received.",
         )
-        # Created in this transaction, so nobody else can see it yet: no row lock to take, no
-        # partner has declined it, and its intake is in hand.
-        return _match(engagement, declined_ids=set(), by=by)
+        _decision_record(engagement, choice, by=by)
+        if choice.partner:
+            EngagementStatusChange.objects.create(
+                engagement=engagement,
+                from_status=EngagementStatus.UNMATCHED,
+                to_status=EngagementStatus.MATCHED,
+                partner=choice.partner,
+                changed_by=_by(by),
+                reason=_matched_reason(choice),
+            )
+        return engagement
 
 
 def _matchable_partners(*, lock: bool = False) -> list[Partner]:
@@ -169,36 +184,60 @@ def engagement_match(*, engagement: Engagement, by: AbstractBaseUser | None = No
         return _match(engagement, declined_ids=declined_ids, by=by)
 
 
-def _match(engagement: Engagement, *, declined_ids: set[int], by: AbstractBaseUser | None) -> Engagement:
-    """engagement_match's work on an engagement the caller holds (locked, or created in this
-    transaction): rank, lock and re-check the choice, record the decision and move the status."""
-    with transaction.atomic(savepoint=False):
-        needs = scoring.needs_of(engagement.intake)
-        candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=False)
+@dataclass(frozen=True)
+class _Choice:
+    needs: scoring.Needs
+    chosen: dict[str, Any] | None
+    candidates: list
+    excluded: list
+    partner: Partner | None  # read under its row lock, kept to commit
+
+
+def _choose(needs, declined_ids: set[int]) -> _Choice:
+    """Rank, then lock and re-check the choice; if it moved meanwhile, lock every candidate in id
+    order and rank again."""
+    candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=False)
+    chosen = candidates[0] if candidates else None
+    partner = _choice_holds(chosen, needs, declined_ids) if chosen else None
+    if chosen and partner is None:
+        candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=True)
         chosen = candidates[0] if candidates else None
-        partner = _choice_holds(chosen, needs, declined_ids) if chosen else None
-        if chosen and partner is None:
-            candidates, excluded, partners = _partners_rank(needs, declined_ids, lock_all=True)
-            chosen = candidates[0] if candidates else None
-            partner = partners[chosen["partner_id"]] if chosen else None
-        MatchDecision.objects.create(
-            engagement=engagement,
-            partner_id=chosen["partner_id"] if chosen else None,
-            method=MatchMethod.AUTOMATIC,
-            score=Decimal(chosen["total"]) if chosen else None,
-            breakdown={
-                "needs": needs.as_dict(),
-                "tie_break": scoring.TIE_BREAK,
-                "chosen": chosen,
-                "candidates": candidates,
-                "excluded": excluded,
-            },
-            decided_by=_by(by),
-            reason="" if chosen else "No vetted, active partner with a free slot fits this workload and region.",
-        )
-        if chosen:
-            engagement.partner = partner  # in hand: the history row names it without reading it again
-            _move(engagement, EngagementStatus.MATCHED, by=by, reason=f"Matched automatically (score {chosen['total']}).")
+        partner = partners[chosen["partner_id"]] if chosen else None
+    return _Choice(needs=needs, chosen=chosen, candidates=candidates, excluded=excluded, partner=partner)
+
+
+def _decision_record(engagement: Engagement, choice: _Choice, *, by: AbstractBaseUser | None) -> MatchDecision:
+    chosen = choice.chosen
+    return MatchDecision.objects.create(
+        engagement=engagement,
+        partner_id=chosen["partner_id"] if chosen else None,
+        method=MatchMethod.AUTOMATIC,
+        score=Decimal(chosen["total"]) if chosen else None,
+        breakdown={
+            "needs": choice.needs.as_dict(),
+            "tie_break": scoring.TIE_BREAK,
+            "chosen": chosen,
+            "candidates": choice.candidates,
+            "excluded": choice.excluded,
+        },
+        decided_by=_by(by),
+        reason="" if chosen else "No vetted, active partner with a free slot fits this workload and region.",
+    )
+
+
+def _matched_reason(choice: _Choice) -> str:
+    return f"Matched automatically (score {choice.chosen['total']})."
+
+
+def _match(engagement: Engagement, *, declined_ids: set[int], by: AbstractBaseUser | None) -> Engagement:
+    """engagement_match's work on an engagement the caller holds locked: choose, record the
+    decision and move the status."""
+    with transaction.atomic(savepoint=False):
+        choice = _choose(scoring.needs_of(engagement.intake), declined_ids)
+        _decision_record(engagement, choice, by=by)
+        if choice.partner:
+            engagement.partner = choice.partner  # in hand: the history row names it without reading it again
+            _move(engagement, EngagementStatus.MATCHED, by=by, reason=_matched_reason(choice))
         elif engagement.status == EngagementStatus.DECLINED:
             engagement.partner = None
             _move(engagement, EngagementStatus.UNMATCHED, by=by, reason="No other partner fits; waiting for staff.")
