@@ -11,9 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.mail import email_queue
@@ -118,9 +116,9 @@ def _queue_for_each(task, intakes, limit: int = 1000) -> int:
 
 
 def intake_status_email_send(*, intake_id: int) -> None:
-    """Mail the founder their verdicts and the private status link (text and HTML), once: a task
-    delivered again after the mail went out sends nothing. (A crash between sending and marking can
-    still repeat it: at least once, never lost.)"""
+    """Queue the founder's email of their verdicts and private status link (text and HTML) on the
+    one email path (core.mail: stored once under the intake's key, delivered by a retried task), and
+    mark the intake as mailed in the same transaction. A task delivered again adds nothing."""
     if Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=False).exists():
         return
     engagement = engagement_for_founder(intake_id=intake_id)
@@ -133,14 +131,12 @@ def intake_status_email_send(*, intake_id: int) -> None:
         "verdicts": list(intake.verdicts.all()),
         "status_url": status_url(intake),
     }
-    message = EmailMultiAlternatives(
-        subject=f"CloudRoute: your AWS credit options for {intake.company_name}",
-        body=render_to_string("emails/intake_status.txt", context),
-        to=[intake.contact_email],
-    )
-    message.attach_alternative(render_to_string("emails/intake_status.html", context), "text/html")
-    message.send()
-    Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=True).update(status_email_sent_at=timezone.now())
+    with transaction.atomic():
+        email_queue(key=f"intake-status:{intake_id}", to=[intake.contact_email],
+                    subject=f"CloudRoute: your AWS credit options for {intake.company_name}",
+                    template="intake_status", context=context)
+        Intake.objects.filter(pk=intake_id, status_email_sent_at__isnull=True).update(
+            status_email_sent_at=timezone.now())
 
 
 STATUS_LINK_RESEND_EVERY = timedelta(minutes=10)

@@ -101,13 +101,16 @@ def test_founder_gets_one_email_with_the_status_link_after_commit(pools, django_
     assert "Northwind" in message.body
 
 
-def test_status_email_task_delivered_twice_mails_once(pools):
+def test_status_email_task_delivered_twice_mails_once(pools, django_capture_on_commit_callbacks):
     from matching.tasks import intake_status_email
 
     intake, _ = intake_submit(data=intake_data(), notify=False)
 
-    intake_status_email(intake.id)
-    intake_status_email(intake.id)  # the broker redelivers after a worker died
+    # Each task's transaction commits (the email's delivery is queued on commit).
+    with django_capture_on_commit_callbacks(execute=True):
+        intake_status_email(intake.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        intake_status_email(intake.id)  # the broker redelivers after a worker died
 
     assert len(mail.outbox) == 1
     intake.refresh_from_db()
@@ -150,3 +153,25 @@ def test_validly_signed_link_for_an_unknown_intake_shows_nothing(client, db):
 
     response = client.get(status_path(ghost))  # as a link whose token staff replaced: it no longer works
     assert response.status_code == 410 and ghost.company_name not in response.content.decode()
+
+
+def test_the_status_email_survives_a_mail_server_hiccup(pools, settings, django_capture_on_commit_callbacks):
+    """The founder's first email goes the one email path (core.mail): stored under the intake's key,
+    and a dropped SMTP connection is retried rather than losing it."""
+    from core.models import EmailStatus, OutboundEmail
+    from matching.tasks import intake_status_email
+    from tests.core.mail_backends import FlakyBackend
+
+    settings.EMAIL_BACKEND = "tests.core.mail_backends.FlakyBackend"
+    FlakyBackend.failures = 1
+    try:
+        intake, _ = intake_submit(data=intake_data(), notify=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            intake_status_email(intake.id)
+    finally:
+        FlakyBackend.failures = 0
+
+    [message] = mail.outbox
+    assert message.subject == f"CloudRoute: your AWS credit options for {intake.company_name}"
+    email = OutboundEmail.objects.get(key=f"intake-status:{intake.id}")
+    assert (email.status, email.attempts) == (EmailStatus.SENT, 2)

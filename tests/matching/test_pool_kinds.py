@@ -95,12 +95,14 @@ def test_an_ineligible_self_serve_card_promises_nothing(client, pools):
     assert founders.route_reason == eligibility.DEFAULT_ROUTE_REASONS["self_serve"]
 
 
-def test_the_status_email_uses_the_same_words_and_next_steps(pools, settings):
+def test_the_status_email_uses_the_same_words_and_next_steps(pools, settings, celery_eager,
+                                                           django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     PartnerFactory()
     engagement = open_engagement(**SELF_FUNDED)
 
-    intake_status_email_send(intake_id=engagement.intake_id)
+    with django_capture_on_commit_callbacks(execute=True):  # delivered once the queueing commits
+        intake_status_email_send(intake_id=engagement.intake_id)
 
     [message] = mail.outbox
     text, html = message.body, message.alternatives[0][0]
