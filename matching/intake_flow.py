@@ -164,18 +164,18 @@ def status_link_resend(*, intake: Intake) -> bool:
 
 
 def _status_link_email_queue(intake: Intake) -> None:
-    from .tasks import intake_status_link_email
-
-    transaction.on_commit(lambda: intake_status_link_email.delay(intake.pk), robust=True)
-
-
-def status_link_email_send(*, intake_id: int) -> None:
-    """Mail the founder a fresh link to their status page."""
-    intake = Intake.objects.filter(pk=intake_id).first()
-    if intake is None:
-        return
-    # Each request is a new link (one per 10 minutes at most, see status_link_resend): a key of its own.
+    """Store the founder's fresh-link email in the caller's transaction (core.mail delivers it once
+    the transaction commits, with retries). Each request is a new link (one per 10 minutes at most,
+    see status_link_resend): a key of its own."""
     email_queue(key=f"status-link:{intake.pk}:{uuid.uuid4().hex}", to=[intake.contact_email],
                 subject=f"CloudRoute: a new link to your status page for {intake.company_name}",
                 template="status_link", context={"intake": intake, "status_url": status_url(intake),
                                                  "max_age_days": settings.STATUS_LINK_MAX_AGE_DAYS})
+
+
+def status_link_email_send(*, intake_id: int) -> None:
+    """The `intake.tasks.intake_status_link_email` task's work, for messages queued before the email
+    was stored directly: mail the founder a fresh link to their status page."""
+    intake = Intake.objects.filter(pk=intake_id).first()
+    if intake is not None:
+        _status_link_email_queue(intake)
