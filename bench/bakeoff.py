@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="share of calls the sandbox throttles")
     parser.add_argument("--throttle-after-latency", action="store_true",
                         help="the sandbox throttles only after the call's latency, not at once")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print where the wall time went: broker hops, the calls, the tail, the report")
     return parser.parse_args(argv)
 
 
@@ -120,6 +122,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     eval_set = services.evalset_upload(name="bench", data=lines.encode(), filename="bench.jsonl")
 
     worker_concurrency = args.worker_concurrency or args.models
+    call_times = _record_call_times(sandbox) if getattr(args, "timeline", False) else None
     workers = []
     for n in range(args.workers):
         log_path = tmp / f"worker-{n}.log"
@@ -173,8 +176,50 @@ def bench(args: argparse.Namespace, tmp: Path) -> dict | None:
     if run.status != RunStatus.FINISHED or stored != run.total_pairs:
         print("run did not finish cleanly", file=sys.stderr)
         return None
+    if call_times is not None:
+        print_timeline(run, started, wall, call_times, args)
     return {"wall_s": wall, "bound_s": bound, "ratio": wall / bound, "lost": run.total_pairs - run.done_count,
             "calls": calls}
+
+
+def _record_call_times(sandbox) -> dict[str, list[tuple[float, int]]]:
+    """(monotonic time, calls in flight after the event) of every call start and end, per model, taken
+    from the sandbox in this process: the same clock as the benchmark's."""
+    times: dict[str, list[tuple[float, int]]] = {}
+    state = sandbox.state
+    started, ended = state.call_started, state.call_ended
+
+    def call_started(model_id: str) -> None:
+        started(model_id)
+        times.setdefault(model_id, []).append((time.monotonic(), state.model_in_flight[model_id]))
+
+    def call_ended(model_id: str) -> None:
+        ended(model_id)
+        times.setdefault(model_id, []).append((time.monotonic(), state.model_in_flight[model_id]))
+
+    state.call_started, state.call_ended = call_started, call_ended
+    return times
+
+
+def print_timeline(run, started: float, wall: float, call_times: dict, args: argparse.Namespace) -> None:
+    """Where the wall time went, from launch: to the first call, the calls themselves (and how full each
+    model's quota was while they ran), from the last call's answer to the report's start, the report."""
+    from django.utils import timezone
+
+    launched_at = timezone.now() - timezone.timedelta(seconds=time.monotonic() - started)
+    history = {h.to_status: (h.changed_at - launched_at).total_seconds() for h in run.history.all()}
+    first = min(events[0][0] for events in call_times.values()) - started
+    last = max(events[-1][0] for events in call_times.values()) - started
+    print(f"timeline (s from launch): first call {first:.2f}; last answer {last:.2f}; "
+          f"finalizing {history.get('finalizing', float('nan')):.2f}; finished {history.get('finished', float('nan')):.2f}; "
+          f"seen {wall:.2f}")
+    for model_id, events in sorted(call_times.items()):
+        busy = 0.0  # slot-seconds: the integral of calls in flight over time
+        for (t0, n), (t1, _) in zip(events, events[1:]):
+            busy += n * (t1 - t0)
+        span = events[-1][0] - events[0][0]
+        print(f"  {model_id}: calls {events[0][0] - started:.2f}-{events[-1][0] - started:.2f} s, "
+              f"slots busy {busy / (args.concurrency * span):.1%} of {args.concurrency} x {span:.2f} s")
 
 
 if __name__ == "__main__":
