@@ -70,6 +70,46 @@ class ModelEstimate:
     input_tokens_counted: bool = False  # input tokens from CountTokens, not the per-family ratio
     piloted: bool = False  # answer length (and input tokens) measured on a pilot of real calls
     self_hosted: bool = False  # no token prices: its GPUs are priced from the throughput the run measures
+    # A custom entry billed by capacity, not per token: "provisioned" (Provisioned Throughput model
+    # units, every hour bought, called or not) or "model_copies" (an imported model's Custom Model
+    # Units, per minute while a copy is active); its price an hour. Its token figures are 0.
+    capacity_billing: str = ""
+    capacity_hour_usd: Decimal | None = None
+    capacity_units: int | None = None
+
+    @property
+    def capacity_note(self) -> str:
+        """How the entry bills, in words, for the launch page and the command's estimate line."""
+        if not self.capacity_billing:
+            return ""
+        units = f"{self.capacity_units} model unit{'s' if self.capacity_units != 1 else ''}"
+        if self.capacity_billing == "provisioned":
+            return (f"Provisioned Throughput: ${self.capacity_hour_usd:,.2f} an hour ({units}), billed for every "
+                    "hour bought whether called or not; no per-token price")
+        return (f"imported model: ${self.capacity_hour_usd:,.2f} an hour per active copy ({units}), billed per "
+                "minute in 5-minute windows while a copy is active; no per-token price")
+
+
+def capacity_pricing(model: CatalogModel) -> tuple[str, Decimal, int] | None:
+    """(billing, USD an hour, units) of a custom entry billed by capacity rather than per token: a
+    Provisioned Throughput (https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html)
+    or an imported model on demand, billed per Custom Model Unit while a copy is active
+    (https://docs.aws.amazon.com/bedrock/latest/userguide/import-model-calculate-cost.html). None for
+    an entry priced per token (a foundation model, a fine-tuned model on demand)."""
+    from .hosting import CustomModel, CustomPricing
+
+    if model.kind != CatalogKind.CUSTOM:
+        return None
+    custom = CustomModel.objects.filter(catalog_model=model).first()
+    if custom is None or not custom.model_units or custom.model_unit_hour_price is None:
+        return None
+    if custom.pricing == CustomPricing.PROVISIONED:
+        billing = "provisioned"
+    elif custom.source == CustomModel.Source.IMPORTED:
+        billing = "model_copies"
+    else:
+        return None
+    return billing, (custom.model_unit_hour_price * custom.model_units).quantize(Decimal("0.01")), custom.model_units
 
 
 @dataclass(frozen=True)
@@ -79,6 +119,11 @@ class RunCostEstimate:
     expected_usd: Decimal
     upper_bound_usd: Decimal
     sandbox: bool = False  # the run will call the local sandbox: it bills $0
+
+    @property
+    def capacity_models(self) -> list[ModelEstimate]:
+        """The models billed by capacity (by the hour), which the token totals leave out."""
+        return [m for m in self.models if m.capacity_billing]
 
     @property
     def billed_usd(self) -> Decimal | None:
@@ -161,6 +206,13 @@ def bakeoff_estimate(*, eval_set: EvalSet, models: Sequence[CatalogModel | Model
     for model in map(as_choice, models):
         family = model.model.family
         self_hosted = model.model.kind == CatalogKind.SELF_HOSTED  # token prices 0: priced from throughput
+        capacity = capacity_pricing(model.model)
+        if capacity is not None:  # billed by the hour, not per token: nothing to count or pilot
+            billing, hour_usd, units = capacity
+            per_model.append(ModelEstimate(model.model_id, model.invoked_id, Decimal(0), Decimal(0),
+                                           capacity_billing=billing, capacity_hour_usd=hour_usd,
+                                           capacity_units=units))
+            continue
         pilot = (_pilot(model, texts[:pilot_cases], endpoint_url or None, max_tokens=max_tokens,
                         temperature=float(temperature)) if pilot_cases > 0 and not self_hosted else None)
         measured = _counted_input_ratio(model, texts, endpoint_url or None) if count_tokens else None

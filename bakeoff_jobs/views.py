@@ -99,7 +99,8 @@ def launch(request: HttpRequest) -> HttpResponse:
             eval_set=form.cleaned_data["eval_set"], models=models, max_tokens=form.cleaned_data["max_tokens"])
         names = {m.model_id: m.name for m in models}
         estimate_rows = [{"name": names[m.model_id], "invoked_id": m.invoked_id, "expected": m.expected_usd,
-                          "upper": m.upper_bound_usd, "self_hosted": m.self_hosted} for m in estimate.models]
+                          "upper": m.upper_bound_usd, "self_hosted": m.self_hosted,
+                          "capacity_note": m.capacity_note} for m in estimate.models]
         legacy = [{"name": m.name, "note": lifecycle_note(m.model.lifecycle_on())} for m in models
                   if m.model.lifecycle_on()["status"] == Lifecycle.LEGACY]
         estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,

@@ -135,3 +135,38 @@ def test_a_custom_model_is_not_run_as_a_batch_job(settings):
                                                     "Support Llama"):
         services.bakeoff_launch(eval_set=eval_set_with_cases(2), models=[claude_haiku_45(), custom_model()],
                                 batch=True)
+
+
+IMPORTED_ARN = "arn:aws:bedrock:us-east-1:123456789012:imported-model/im1"
+
+
+def test_capacity_billed_entries_are_estimated_by_the_hour_not_at_zero_or_per_token():
+    """A Provisioned Throughput bills its model units every hour, and an imported model its Custom
+    Model Units while a copy is active: neither per token. The estimate says so with the hourly price,
+    and leaves them out of the token totals even when the catalog row carries token prices."""
+    from bakeoff_jobs.estimates import bakeoff_estimate
+    from bakeoff_jobs.management.commands.bakeoff import estimate_line
+
+    provisioned = custom_model(name="Support Llama PT", model_arn=PROVISIONED_ARN, pricing="provisioned",
+                               model_units=2, model_unit_hour_price=Decimal("21.18"), commitment_months=1)
+    imported = custom_model(name="Imported Llama", model_arn=IMPORTED_ARN, source="imported", model_units=3,
+                            model_unit_hour_price=Decimal("4.71"))
+    tuned = custom_model()  # fine-tuned, on demand: per token at the catalog's prices
+    haiku = claude_haiku_45()
+    estimate = bakeoff_estimate(eval_set=eval_set_with_cases(10), models=[haiku, provisioned, imported, tuned],
+                                max_tokens=100)
+    rows = {m.model_id: m for m in estimate.models}
+    pt, im = rows[provisioned.model_id], rows[imported.model_id]
+    assert (pt.capacity_billing, pt.capacity_hour_usd, pt.capacity_units) == ("provisioned", Decimal("42.36"), 2)
+    assert (im.capacity_billing, im.capacity_hour_usd, im.capacity_units) == ("model_copies", Decimal("14.13"), 3)
+    assert pt.expected_usd == pt.upper_bound_usd == im.expected_usd == Decimal(0)
+    assert "$42.36 an hour (2 model units)" in pt.capacity_note and "whether called or not" in pt.capacity_note
+    assert "$14.13 an hour per active copy (3 model units)" in im.capacity_note
+    assert rows[tuned.model_id].capacity_billing == "" and rows[tuned.model_id].expected_usd > 0
+    assert estimate.capacity_models == [pt, im]
+    assert estimate.expected_usd == rows[haiku.model_id].expected_usd + rows[tuned.model_id].expected_usd
+
+    line = estimate_line(estimate)
+    assert f"{PROVISIONED_ARN} Provisioned Throughput: $42.36 an hour" in line
+    assert "capacity billed by the hour above comes on top" in line
+

@@ -297,3 +297,16 @@ def test_batch_choice_is_refused_for_a_model_without_batch_or_a_small_set(client
     no_batch = client.post(reverse("bakeoffs:launch"), form)
     assert no_batch.status_code == 400 and "no batch inference for Llama" in no_batch.context["form"].errors["batch"][0]
     assert not BakeoffRun.objects.exists()
+
+
+def test_the_launch_page_shows_a_provisioned_models_hourly_price_instead_of_zero(client, alice, alpha):
+    from tests.bakeoff_jobs.factories import custom_model
+
+    provisioned = custom_model(name="Support Llama PT", model_arn="arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt7abc", pricing="provisioned",
+                               model_units=1, model_unit_hour_price=Decimal("21.18"))
+    form = {"eval_set": eval_set_with_cases(4, partner=alpha).pk, "models": [claude_haiku_45().pk, provisioned.pk],
+            "max_tokens": 100, "temperature": "0", "estimate": "1"}
+    client.force_login(alice)
+    page = client.post(reverse("bakeoffs:launch"), form).content.decode()
+    assert "Provisioned Throughput: $21.18 an hour (1 model unit)" in page
+    assert 'id="capacity-estimate-note"' in page

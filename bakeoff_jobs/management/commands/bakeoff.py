@@ -244,8 +244,12 @@ def estimate_line(estimate: estimates.RunCostEstimate) -> str:
         f"estimated cost: ${estimate.expected_usd:.4f} typical, ${estimate.upper_bound_usd:.4f} at most "
         f"(every answer at --max-tokens) for {estimate.cases} cases × {len(estimate.models)} models: "
         + ", ".join(f"{m.invoked_id} priced from measured throughput" if m.self_hosted
+                    else f"{m.invoked_id} {m.capacity_note}" if m.capacity_billing
                     else f"{m.invoked_id} ${m.expected_usd:.4f}–${m.upper_bound_usd:.4f}" for m in estimate.models)
     )
+    if estimate.capacity_models:
+        line += ("\nthe totals are per-token costs only; the capacity billed by the hour above comes on top, "
+                 "for as long as it is held")
     piloted = [m.invoked_id for m in estimate.models if m.piloted]
     if piloted:
         line += f"\nanswer length measured on a pilot for {', '.join(piloted)}; the others from the expected answers"
