@@ -7,6 +7,7 @@ module never imports tasks.py."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -176,6 +177,43 @@ def _hourly_pricing(model: CatalogModel) -> dict[str, Any]:
     if pricing is None:
         raise BakeoffError(f"{model.name} is a self-hosted entry without an endpoint; register its URL first.")
     return pricing
+
+
+# How long a launch confirmation is remembered: a resubmitted page (a double click, the browser's
+# back and resend) within it shows the run launched the first time instead of starting another.
+LAUNCH_TOKEN_SECONDS = 24 * 3600
+LAUNCH_WAIT_SECONDS = 10.0
+
+
+def _launch_token_key(by, token: str) -> str:
+    return f"bakeoff-launch:{getattr(by, 'pk', None)}:{token}"
+
+
+def bakeoff_launch_once(*, token: str, created_by, **launch) -> BakeoffRun | None:
+    """bakeoff_launch for one confirmation of an estimate (`token`, one per estimate page): the same
+    token again returns the run it launched and launches nothing, also while the first request is
+    still launching (it waits for it; None if it did not finish in time). A launch that failed
+    frees the token, so the corrected form can be sent again."""
+    from django.core.cache import cache
+
+    key = _launch_token_key(created_by, token)
+    if not cache.add(key, "", timeout=LAUNCH_TOKEN_SECONDS):
+        deadline = time.monotonic() + LAUNCH_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            run_id = cache.get(key)
+            if run_id:
+                return BakeoffRun.objects.filter(pk=run_id).first()
+            if run_id is None:  # the first launch failed and freed the token: this one may try
+                return bakeoff_launch_once(token=token, created_by=created_by, **launch)
+            time.sleep(0.1)
+        return None
+    try:
+        run = bakeoff_launch(created_by=created_by, **launch)
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, run.pk, timeout=LAUNCH_TOKEN_SECONDS)
+    return run
 
 
 @transaction.atomic

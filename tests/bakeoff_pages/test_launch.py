@@ -297,3 +297,28 @@ def test_batch_choice_is_refused_for_a_model_without_batch_or_a_small_set(client
     no_batch = client.post(reverse("bakeoffs:launch"), form)
     assert no_batch.status_code == 400 and "no batch inference for Llama" in no_batch.context["form"].errors["batch"][0]
     assert not BakeoffRun.objects.exists()
+
+
+def test_launch_sent_twice_from_one_estimate_starts_one_run(client, alice, alpha, django_capture_on_commit_callbacks):
+    """A double click on Launch (or the browser resending the form) posts the same estimate twice:
+    the second shows the run the first launched, and nothing more is called or billed."""
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    form = {"eval_set": eval_set.pk, "models": [claude_haiku_45().pk, llama_8b().pk], "max_tokens": 100,
+            "temperature": "0"}
+    client.force_login(alice)
+    page = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    token = re.search(r'name="launch_token" value="([0-9a-f]+)"', page.content.decode()).group(1)
+    confirm = {**form, "confirm": "1", "estimate_of": page.context["estimate"]["key"], "launch_token": token}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = client.post(reverse("bakeoffs:launch"), confirm)
+        second = client.post(reverse("bakeoffs:launch"), confirm)
+    run = BakeoffRun.objects.get()
+    assert first["Location"] == second["Location"] == reverse("bakeoffs:report", args=[run.pk])
+
+    # A new estimate page is a new confirmation: launching again on purpose still works.
+    again = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    new_token = re.search(r'name="launch_token" value="([0-9a-f]+)"', again.content.decode()).group(1)
+    assert new_token != token
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("bakeoffs:launch"), {**confirm, "launch_token": new_token})
+    assert BakeoffRun.objects.count() == 2
