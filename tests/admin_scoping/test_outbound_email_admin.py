@@ -65,3 +65,22 @@ def test_a_partner_firm_login_never_sees_the_emails(firms, client):
         response = client.get(url)
         assert response.status_code in (403, 404), url
         assert FOUNDER not in response.content.decode()
+
+
+def test_the_staff_admin_home_leads_with_what_waits_for_staff(firms, client):
+    """Staff land on the admin index after logging in: it says how many engagements wait for a
+    partner and how many emails were given up, each a click from its list; a partner's home does not."""
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    EngagementFactory(status="unmatched", partner=None)
+    emails()
+    client.force_login(CloudRouteStaffFactory())
+    index = client.get(reverse("admin:index")).content.decode()
+    assert 'id="staff-callout"' in index
+    assert "1 engagement without a partner." in index
+    assert f'{reverse("admin:matching_engagement_changelist")}?queue=unmatched' in index
+    assert "1 email given up." in index
+    assert f'{reverse("admin:core_outboundemail_changelist")}?status__exact=failed' in index
+
+    client.force_login(firms["alice"])
+    assert 'id="staff-callout"' not in client.get(reverse("admin:index")).content.decode()
