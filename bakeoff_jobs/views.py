@@ -39,12 +39,14 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
     form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        fields = {"name": form.cleaned_data["name"], "data": upload.read(), "filename": upload.name,
+                  "engagement": form.cleaned_data["engagement"], "owner": request.user,
+                  "partner": _login_partner(request)}
+        token = request.POST.get("upload_token", "")[:64]
         try:
-            eval_set = services.evalset_upload(
-                name=form.cleaned_data["name"], data=upload.read(), filename=upload.name,
-                engagement=form.cleaned_data["engagement"], owner=request.user,
-                partner=_login_partner(request),
-            )
+            # The page's token: the same page sent twice (a double click) stores one eval set.
+            eval_set = (services.evalset_upload_once(token=token, **fields) if token
+                        else services.evalset_upload(**fields))
         except services.EvalSetInvalid as exc:
             for error in exc.errors[:20]:
                 form.add_error("file", f"Line {error.line}: {error.message}")
@@ -56,9 +58,13 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else "file", errors)
         else:
+            if eval_set is None:
+                messages.info(request, "This eval set is still being stored: it appears in the list in a moment.")
+                return redirect("bakeoffs:launch")
             messages.success(request, f"Uploaded “{eval_set.name}” with {eval_set.case_count} cases.")
             return redirect(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
-    return render(request, "bakeoff_jobs/upload.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "bakeoff_jobs/upload.html", {"form": form, "upload_token": uuid.uuid4().hex},
+                  status=400 if form.errors else 200)
 
 
 def _login_partner(request: HttpRequest):

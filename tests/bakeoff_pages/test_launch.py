@@ -322,3 +322,25 @@ def test_launch_sent_twice_from_one_estimate_starts_one_run(client, alice, alpha
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("bakeoffs:launch"), {**confirm, "launch_token": new_token})
     assert BakeoffRun.objects.count() == 2
+
+
+def test_the_upload_page_sent_twice_stores_one_eval_set(client, alice):
+    """A double click on Upload sends the same page twice: one eval set, and both answers lead to it."""
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:upload")).content.decode()
+    token = re.search(r'name="upload_token" value="([0-9a-f]+)"', page).group(1)
+    sent = [client.post(reverse("bakeoffs:upload"), {"name": "Triage", "upload_token": token,
+                                                     "file": SimpleUploadedFile("cases.jsonl", GOOD)})
+            for _ in range(2)]
+    eval_set = EvalSet.objects.get()
+    assert [r["Location"] for r in sent] == [f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}"] * 2
+
+    # A bad file frees the page's token: the corrected file, sent from the same page, is stored.
+    page = client.get(reverse("bakeoffs:upload")).content.decode()
+    token = re.search(r'name="upload_token" value="([0-9a-f]+)"', page).group(1)
+    bad = client.post(reverse("bakeoffs:upload"), {"name": "Fixed", "upload_token": token,
+                                                  "file": SimpleUploadedFile("c.jsonl", BAD)})
+    assert bad.status_code == 400
+    client.post(reverse("bakeoffs:upload"), {"name": "Fixed", "upload_token": token,
+                                            "file": SimpleUploadedFile("cases.jsonl", GOOD)})
+    assert EvalSet.objects.filter(name="Fixed").count() == 1
