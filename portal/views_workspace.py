@@ -17,7 +17,7 @@ from bakeoff_jobs.selectors import eval_sets_visible_to, runs_visible_to
 from filing import ace as filing_ace
 from filing.ace_form import AceDraftForm, ace_readiness
 from filing.errors import FilingError
-from filing.selectors import engagement_credits, engagement_workspace
+from filing.selectors import engagement_credits, engagement_filing_moves, engagement_workspace
 from matching import services
 from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.models import Engagement
@@ -58,6 +58,14 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _timeline(engagement: Engagement) -> list[dict]:
+    """The engagement's moves and its filings' moves (ACE, credit applications), oldest first."""
+    moves = [{"at": h.changed_at, "what": h.get_to_status_display(), "reason": h.reason}
+             for h in engagement.history.all()]
+    moves += [{"at": m.at, "what": m.what, "reason": m.reason} for m in engagement_filing_moves(engagement)]
+    return sorted(moves, key=lambda move: move["at"])
+
+
 def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: DeclineForm | None = None) -> dict:
     intake = engagement.intake
     opportunity = getattr(engagement, "ace_opportunity", None)
@@ -67,7 +75,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: 
         "intake": intake,
         "eligible": [v for v in verdicts if v.is_eligible],
         "credits": engagement_credits(engagement),
-        "history": list(engagement.history.all()),
+        "history": _timeline(engagement),
         "opportunity": opportunity,
         "readiness": ace_readiness(opportunity) if opportunity is not None else [],
         "applications": list(engagement.credit_applications.all()),
