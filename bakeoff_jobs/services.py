@@ -7,6 +7,7 @@ module never imports tasks.py."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -176,6 +177,53 @@ def _hourly_pricing(model: CatalogModel) -> dict[str, Any]:
     if pricing is None:
         raise BakeoffError(f"{model.name} is a self-hosted entry without an endpoint; register its URL first.")
     return pricing
+
+
+# How long a form's one-time token is remembered: a page sent again within it (a double click, the
+# browser's back and resend) shows what the first sending made instead of making another.
+FORM_TOKEN_SECONDS = 24 * 3600
+FORM_TOKEN_WAIT_SECONDS = 10.0
+
+
+def _made_once(*, kind: str, by, token: str, model, make):
+    """make() for the first sending of one form page (`token`, one per rendered page) by `by`; the
+    same token again returns the row the first made (a `model` instance) and makes nothing, also
+    while the first request is still at work (it waits; None if that did not finish in time). A
+    first sending that failed frees the token, so the corrected form can be sent again."""
+    from django.core.cache import cache
+
+    key = f"form-once:{kind}:{getattr(by, 'pk', None)}:{token}"
+    if not cache.add(key, "", timeout=FORM_TOKEN_SECONDS):
+        deadline = time.monotonic() + FORM_TOKEN_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            made_id = cache.get(key)
+            if made_id:
+                return model.objects.filter(pk=made_id).first()
+            if made_id is None:  # the first sending failed and freed the token: this one may try
+                return _made_once(kind=kind, by=by, token=token, model=model, make=make)
+            time.sleep(0.1)
+        return None
+    try:
+        made = make()
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, made.pk, timeout=FORM_TOKEN_SECONDS)
+    return made
+
+
+def bakeoff_launch_once(*, token: str, created_by, **launch) -> BakeoffRun | None:
+    """bakeoff_launch for one confirmation of an estimate (`token`, one per estimate page): the same
+    token again returns the run it launched and launches nothing (see _made_once)."""
+    return _made_once(kind="bakeoff-launch", by=created_by, token=token, model=BakeoffRun,
+                      make=lambda: bakeoff_launch(created_by=created_by, **launch))
+
+
+def evalset_upload_once(*, token: str, owner, **upload) -> EvalSet | None:
+    """evalset_upload for one sending of the upload page (`token`): the same page sent twice stores
+    one eval set (see _made_once)."""
+    return _made_once(kind="evalset-upload", by=owner, token=token, model=EvalSet,
+                      make=lambda: evalset_upload(owner=owner, **upload))
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ watch its progress, read its report (charts, router, per-case answers) and expor
 scoped to the login's firm: another firm's run is not found."""
 import hashlib
 import json
+import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -38,12 +39,14 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
     form = EvalSetUploadForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        fields = {"name": form.cleaned_data["name"], "data": upload.read(), "filename": upload.name,
+                  "engagement": form.cleaned_data["engagement"], "owner": request.user,
+                  "partner": _login_partner(request)}
+        token = request.POST.get("upload_token", "")[:64]
         try:
-            eval_set = services.evalset_upload(
-                name=form.cleaned_data["name"], data=upload.read(), filename=upload.name,
-                engagement=form.cleaned_data["engagement"], owner=request.user,
-                partner=_login_partner(request),
-            )
+            # The page's token: the same page sent twice (a double click) stores one eval set.
+            eval_set = (services.evalset_upload_once(token=token, **fields) if token
+                        else services.evalset_upload(**fields))
         except services.EvalSetInvalid as exc:
             for error in exc.errors[:20]:
                 form.add_error("file", f"Line {error.line}: {error.message}")
@@ -55,9 +58,13 @@ def evalset_upload(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else "file", errors)
         else:
+            if eval_set is None:
+                messages.info(request, "This eval set is still being stored: it appears in the list in a moment.")
+                return redirect("bakeoffs:launch")
             messages.success(request, f"Uploaded “{eval_set.name}” with {eval_set.case_count} cases.")
             return redirect(f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}")
-    return render(request, "bakeoff_jobs/upload.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "bakeoff_jobs/upload.html", {"form": form, "upload_token": uuid.uuid4().hex},
+                  status=400 if form.errors else 200)
 
 
 def _login_partner(request: HttpRequest):
@@ -85,15 +92,22 @@ def launch(request: HttpRequest) -> HttpResponse:
         # estimate (without Recalculate), show the new estimate and ask again.
         settings_changed = "confirm" in request.POST and request.POST.get("estimate_of") != key
         if "confirm" in request.POST and not settings_changed:
+            launch = {"eval_set": form.cleaned_data["eval_set"], "models": models,
+                      "max_tokens": form.cleaned_data["max_tokens"], "temperature": form.cleaned_data["temperature"],
+                      "created_by": request.user, "partner": _login_partner(request),
+                      "batch": form.cleaned_data["batch"]}
+            token = request.POST.get("launch_token", "")[:64]
             try:
-                run = services.bakeoff_launch(
-                    eval_set=form.cleaned_data["eval_set"], models=models,
-                    max_tokens=form.cleaned_data["max_tokens"], temperature=form.cleaned_data["temperature"],
-                    created_by=request.user, partner=_login_partner(request), batch=form.cleaned_data["batch"],
-                )
+                # The estimate page's token: a second click or a resent form shows the same run.
+                run = (services.bakeoff_launch_once(token=token, **launch) if token
+                       else services.bakeoff_launch(**launch))
             except services.BakeoffError as exc:
                 form.add_error(None, str(exc))
             else:
+                if run is None:
+                    messages.info(request, "This bake-off is still being launched: it appears in the list "
+                                           "in a moment.")
+                    return redirect("admin:bakeoff_jobs_bakeoffrun_changelist")
                 return redirect("bakeoffs:report", pk=run.pk)
         estimate = estimates.bakeoff_estimate(
             eval_set=form.cleaned_data["eval_set"], models=models, max_tokens=form.cleaned_data["max_tokens"])
@@ -104,6 +118,7 @@ def launch(request: HttpRequest) -> HttpResponse:
         legacy = [{"name": m.name, "note": lifecycle_note(m.model.lifecycle_on())} for m in models
                   if m.model.lifecycle_on()["status"] == Lifecycle.LEGACY]
         estimate = {"total": estimate, "rows": estimate_rows, "key": key, "settings_changed": settings_changed,
+                    "launch_token": uuid.uuid4().hex,
                     "legacy": legacy,
                     "batch_usd": estimates.batch_estimate_usd(estimate, models) if form.cleaned_data["batch"] else None}
     context = {"form": form, "estimate": estimate, "engagement": engagement, "preselected": initial.get("models", []),

@@ -27,13 +27,21 @@ class CloudRouteAdminSite(admin.AdminSite):
         return super().register(model_or_iterable, admin_class, **options)
 
     def index(self, request, extra_context=None):
-        """A partner's admin home leads with the firm's workspace: how many matches wait for them."""
+        """The admin home leads with the login's work: for a partner, the firm's workspace and how
+        many matches wait for them; for CloudRoute staff, the engagements waiting for a partner and
+        the emails given up, each one click from its list."""
+        from core.models import EmailStatus, OutboundEmail
         from matching.roles import access_of
-        from matching.selectors import engagements_visible_to
+        from matching.selectors import engagements_unmatched, engagements_visible_to
 
-        if access_of(request).is_partner:
+        access = access_of(request)
+        if access.is_partner:
             waiting = engagements_visible_to(request).filter(status="matched").count()
             extra_context = {**(extra_context or {}), "workspace_waiting": waiting, "workspace_callout": True}
+        elif access.is_staff:
+            extra_context = {**(extra_context or {}), "staff_callout": True,
+                             "staff_unmatched": engagements_unmatched().count(),
+                             "staff_emails_failed": OutboundEmail.objects.filter(status=EmailStatus.FAILED).count()}
         return super().index(request, extra_context)
 
 

@@ -309,11 +309,18 @@ class CommissionAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
             )
 
     def _move(self, request, queryset, to_status):
+        moved = 0
         for commission in queryset:
             try:
                 commission_move(commission=commission, to_status=to_status, by=request.user)
             except FilingError as exc:
                 self.message_user(request, f"{commission}: {exc}", messages.ERROR)
+            else:
+                moved += 1
+        if moved:  # say what happened: the list alone does not show which rows just moved
+            label = CommissionStatus(to_status).label.lower()
+            self.message_user(request, f"{moved} commission{'s' if moved != 1 else ''} now {label}; each row's "
+                                       "entries say who moved it and when.", messages.SUCCESS)
 
     @admin.action(description="Mark invoiced")
     def mark_invoiced(self, request, queryset):

@@ -12,7 +12,7 @@ from matching.models import Engagement, PoolVerdict
 from matching.models.engagements import EngagementStatus
 from matching.selectors import engagements_visible_to, intakes_for_founder
 
-from .models import AceReviewStatus, AceStatusChange, BenefitStatus, CreditApplication
+from .models import AceReviewStatus, AceStatusChange, BenefitStatus, CreditApplication, CreditApplicationStatusChange
 
 
 def intakes_for_founder_status() -> QuerySet[Intake]:
@@ -80,3 +80,29 @@ def engagement_workspace(who, pk: int) -> Engagement | None:
         .filter(pk=pk)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class FilingMove:
+    """One move of an engagement's ACE opportunity or credit applications, as its timeline shows it."""
+
+    at: datetime
+    what: str
+    reason: str
+
+
+def engagement_filing_moves(engagement: Engagement) -> list[FilingMove]:
+    """Every status move of the engagement's ACE opportunity (stage, review status) and of its credit
+    applications, oldest first, in two queries: the workspace's history shows them beside the
+    engagement's own moves, so a partner sees when and why a filing moved without opening each."""
+    moves = [
+        FilingMove(change.changed_at, f"ACE {change.get_field_display().lower()}: {change.to_value}", change.comment)
+        for change in AceStatusChange.objects.filter(opportunity__engagement=engagement)
+    ]
+    moves += [
+        FilingMove(change.changed_at, f"{change.application.pool.name} credit application: "
+                                      f"{change.get_to_status_display()}", change.reason)
+        for change in CreditApplicationStatusChange.objects.filter(application__engagement=engagement)
+        .select_related("application__pool")
+    ]
+    return sorted(moves, key=lambda move: move.at)

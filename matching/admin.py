@@ -387,3 +387,4 @@ class PoolVerdictAdmin(PartnerScopedAdminMixin, admin.ModelAdmin):
 
 
 from . import admin_intake  # noqa: E402,F401  (intakes, scoped to the firm's engagements)
+from . import admin_emails  # noqa: E402,F401  (outgoing emails, CloudRoute staff only)

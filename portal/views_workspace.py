@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,7 +17,7 @@ from bakeoff_jobs.selectors import eval_sets_visible_to, runs_visible_to
 from filing import ace as filing_ace
 from filing.ace_form import AceDraftForm, ace_readiness
 from filing.errors import FilingError
-from filing.selectors import engagement_credits, engagement_workspace
+from filing.selectors import engagement_credits, engagement_filing_moves, engagement_workspace
 from matching import services
 from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.models import Engagement
@@ -35,14 +36,34 @@ def _engagement(request: HttpRequest, pk: int) -> Engagement:
     return engagement
 
 
+# Rows a section of the partner's home shows at once; each section pages on its own.
+SECTION_PAGE_SIZE = 50
+
+
+def _section(request: HttpRequest, statuses, param: str):
+    """One section of the home: every engagement in `statuses` the login may see, newest first, a
+    page at a time (?<param>=n), counted in full: an old match still waiting is never cut off by
+    newer closed ones."""
+    rows = engagements_visible_to(request).filter(status__in=statuses).order_by("-created_at", "-pk")
+    return {"page": Paginator(rows, SECTION_PAGE_SIZE).get_page(request.GET.get(param)), "param": param}
+
+
 @partner_or_staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    engagements = list(engagements_visible_to(request).order_by("-created_at", "-pk")[:200])
-    waiting = [e for e in engagements if e.status == EngagementStatus.MATCHED]
-    active = [e for e in engagements if e.status in ACTIVE]
-    other = [e for e in engagements if e.status not in ACTIVE and e.status != EngagementStatus.MATCHED]
-    return render(request, "portal/workspace_home.html",
-                  {"waiting": waiting, "active": active, "other": other, "total": len(engagements)})
+    other = [s for s in EngagementStatus.values if s != EngagementStatus.MATCHED and s not in ACTIVE]
+    return render(request, "portal/workspace_home.html", {
+        "waiting": _section(request, [EngagementStatus.MATCHED], "waiting_page"),
+        "active": _section(request, ACTIVE, "active_page"),
+        "other": _section(request, other, "other_page"),
+    })
+
+
+def _timeline(engagement: Engagement) -> list[dict]:
+    """The engagement's moves and its filings' moves (ACE, credit applications), oldest first."""
+    moves = [{"at": h.changed_at, "what": h.get_to_status_display(), "reason": h.reason}
+             for h in engagement.history.all()]
+    moves += [{"at": m.at, "what": m.what, "reason": m.reason} for m in engagement_filing_moves(engagement)]
+    return sorted(moves, key=lambda move: move["at"])
 
 
 def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: DeclineForm | None = None) -> dict:
@@ -54,7 +75,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: 
         "intake": intake,
         "eligible": [v for v in verdicts if v.is_eligible],
         "credits": engagement_credits(engagement),
-        "history": list(engagement.history.all()),
+        "history": _timeline(engagement),
         "opportunity": opportunity,
         "readiness": ace_readiness(opportunity) if opportunity is not None else [],
         "applications": list(engagement.credit_applications.all()),

@@ -310,3 +310,50 @@ def test_the_launch_page_shows_a_provisioned_models_hourly_price_instead_of_zero
     page = client.post(reverse("bakeoffs:launch"), form).content.decode()
     assert "Provisioned Throughput: $21.18 an hour (1 model unit)" in page
     assert 'id="capacity-estimate-note"' in page
+
+
+def test_launch_sent_twice_from_one_estimate_starts_one_run(client, alice, alpha, django_capture_on_commit_callbacks):
+    """A double click on Launch (or the browser resending the form) posts the same estimate twice:
+    the second shows the run the first launched, and nothing more is called or billed."""
+    eval_set = eval_set_with_cases(4, partner=alpha)
+    form = {"eval_set": eval_set.pk, "models": [claude_haiku_45().pk, llama_8b().pk], "max_tokens": 100,
+            "temperature": "0"}
+    client.force_login(alice)
+    page = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    token = re.search(r'name="launch_token" value="([0-9a-f]+)"', page.content.decode()).group(1)
+    confirm = {**form, "confirm": "1", "estimate_of": page.context["estimate"]["key"], "launch_token": token}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = client.post(reverse("bakeoffs:launch"), confirm)
+        second = client.post(reverse("bakeoffs:launch"), confirm)
+    run = BakeoffRun.objects.get()
+    assert first["Location"] == second["Location"] == reverse("bakeoffs:report", args=[run.pk])
+
+    # A new estimate page is a new confirmation: launching again on purpose still works.
+    again = client.post(reverse("bakeoffs:launch"), {**form, "estimate": "1"})
+    new_token = re.search(r'name="launch_token" value="([0-9a-f]+)"', again.content.decode()).group(1)
+    assert new_token != token
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("bakeoffs:launch"), {**confirm, "launch_token": new_token})
+    assert BakeoffRun.objects.count() == 2
+
+
+def test_the_upload_page_sent_twice_stores_one_eval_set(client, alice):
+    """A double click on Upload sends the same page twice: one eval set, and both answers lead to it."""
+    client.force_login(alice)
+    page = client.get(reverse("bakeoffs:upload")).content.decode()
+    token = re.search(r'name="upload_token" value="([0-9a-f]+)"', page).group(1)
+    sent = [client.post(reverse("bakeoffs:upload"), {"name": "Triage", "upload_token": token,
+                                                     "file": SimpleUploadedFile("cases.jsonl", GOOD)})
+            for _ in range(2)]
+    eval_set = EvalSet.objects.get()
+    assert [r["Location"] for r in sent] == [f"{reverse('bakeoffs:launch')}?eval_set={eval_set.pk}"] * 2
+
+    # A bad file frees the page's token: the corrected file, sent from the same page, is stored.
+    page = client.get(reverse("bakeoffs:upload")).content.decode()
+    token = re.search(r'name="upload_token" value="([0-9a-f]+)"', page).group(1)
+    bad = client.post(reverse("bakeoffs:upload"), {"name": "Fixed", "upload_token": token,
+                                                  "file": SimpleUploadedFile("c.jsonl", BAD)})
+    assert bad.status_code == 400
+    client.post(reverse("bakeoffs:upload"), {"name": "Fixed", "upload_token": token,
+                                            "file": SimpleUploadedFile("cases.jsonl", GOOD)})
+    assert EvalSet.objects.filter(name="Fixed").count() == 1

@@ -93,12 +93,14 @@ def test_staff_mark_a_commission_invoiced(admin_client_no_credentials):
     credit_application_record(application=application, status=BenefitStatus.APPROVED, amount_approved=Decimal("1000"))
     commission = Commission.objects.get()
 
-    admin_client_no_credentials.post(
-        "/admin/filing/commission/", {"action": "mark_invoiced", "_selected_action": [commission.pk]}
+    page = admin_client_no_credentials.post(
+        "/admin/filing/commission/", {"action": "mark_invoiced", "_selected_action": [commission.pk]}, follow=True
     )
 
     commission.refresh_from_db()
     assert commission.status == "invoiced"
+    assert [str(m) for m in page.context["messages"]] == [
+        "1 commission now invoiced; each row's entries say who moved it and when."]
     assert list(commission.entries.values_list("kind", "created_by__username")) == [
         ("accrual", None), ("invoiced", "root")
     ]

@@ -1,5 +1,7 @@
 """The partner's engagement workspace: who may open it, Accept / Decline through the services with
 their history row, and what it shows (founder, workload, pools, money as people read it)."""
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -178,3 +180,41 @@ def test_the_partners_admin_home_leads_to_the_workspace_with_what_waits(client, 
     assert reverse("workspace:home") in body
     client.force_login(firms["staff"])
     assert 'id="workspace-callout"' not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_home_counts_every_engagement_and_pages_each_section(client, firms, django_assert_max_num_queries):
+    """A firm with 200 newer closed engagements still sees the match waiting for it, and the closed
+    ones come 50 to a page with links to the others, not all on one page and not cut off."""
+    from tests.bakeoff_jobs.factories import EngagementFactory
+
+    EngagementFactory.create_batch(201, partner=firms["alpha"], status="closed")
+    client.force_login(firms["alice"])
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("workspace:home")).content.decode()
+    assert "Waiting for you to accept (1)" in page
+    assert reverse("workspace:detail", args=[firms["engagement"].pk]) in page
+    assert "Closed and others (201)" in page
+    assert len(re.findall(r'href="/engagements/\d+/"', page)) == 1 + 50
+    assert "Page 1 of 5" in page and 'href="?other_page=2"' in page
+    last = client.get(reverse("workspace:home"), {"other_page": 5}).content.decode()
+    assert "Page 5 of 5" in last and "(201–201 of 201)" in last
+
+
+def test_the_workspace_history_shows_the_filings_moves_beside_the_engagements(client, firms, accepted):
+    """A credit application moving to review and the ACE review status moving appear in the
+    engagement's history with their reasons, in time order, not only in each filing's admin page."""
+    from filing.ace import ace_opportunity_record
+    from filing.credit_applications import credit_application_record
+    from filing.models import BenefitStatus
+
+    application = accepted.credit_applications.select_related("pool").first()
+    credit_application_record(application=application, status=BenefitStatus.IN_REVIEW, by=firms["alice"],
+                              reason="Filed with AWS on the phone")
+    ace_opportunity_record(opportunity=accepted.ace_opportunity, by=firms["alice"], review_status="Submitted")
+    client.force_login(firms["alice"])
+    page = client.get(reverse("workspace:detail", args=[accepted.pk])).content.decode()
+    history = re.sub(r"<[^>]+>", "", page[page.index('id="history-heading"'):])
+    accepted_at = history.index("Accepted")
+    in_review = history.index(f"{application.pool.name} credit application: In review — Filed with AWS on the phone")
+    ace = history.index("ACE review status: Submitted")
+    assert accepted_at < in_review < ace
