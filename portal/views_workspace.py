@@ -21,7 +21,7 @@ from matching import services
 from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.models import Engagement
 from matching.models.engagements import EngagementStatus
-from matching.selectors import engagements_visible_to
+from matching.selectors import engagement_history_visible_to, engagements_visible_to
 
 from .forms import DeclineForm
 
@@ -54,7 +54,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: 
         "intake": intake,
         "eligible": [v for v in verdicts if v.is_eligible],
         "credits": engagement_credits(engagement),
-        "history": list(engagement.history.all()),
+        "history": list(engagement_history_visible_to(request).filter(engagement=engagement)),
         "opportunity": opportunity,
         "readiness": ace_readiness(opportunity) if opportunity is not None else [],
         "applications": list(engagement.credit_applications.all()),
