@@ -21,6 +21,27 @@ def _filter_name(entry) -> str:
     return getattr(entry, "parameter_name", "") or entry.__name__
 
 
+def _related_only(model, entry):
+    """A partner's filter on a relation offers only the related rows its own (scoped) list holds:
+    Django's RelatedFieldListFilter would list every row of the related table (every firm's
+    engagements, eval sets or partners) as choices."""
+    from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter
+    from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+    from django.core.exceptions import FieldDoesNotExist
+
+    if isinstance(entry, str):
+        name = entry
+    elif isinstance(entry, (list, tuple)) and entry[1] is RelatedFieldListFilter:
+        name = entry[0]
+    else:
+        return entry  # a filter class of the admin's own, or already RelatedOnlyFieldListFilter
+    try:
+        field = get_fields_from_path(model, name)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return entry  # Django's own checks report a bad filter name
+    return (name, RelatedOnlyFieldListFilter) if field.is_relation else entry
+
+
 # What Django's list filters and date hierarchy append to a field path in their query parameters.
 FILTER_PARAMETER_PARTS = frozenset({"exact", "isnull", "id", "pk", "in", "gte", "lt", "year", "month", "day"})
 
@@ -105,7 +126,7 @@ class PartnerScopedAdminMixin:
         if _unscoped(request):
             return filters
         hidden = set(self.staff_only_filters) | set(self.staff_only_fields)
-        return [f for f in filters if _filter_name(f) not in hidden]
+        return [_related_only(self.model, f) for f in filters if _filter_name(f) not in hidden]
 
     def lookup_allowed(self, lookup, value, request=None):
         """A partner may filter a changelist only through the filters it is shown (and the date
