@@ -105,8 +105,8 @@ class ModelChoices(forms.MultipleChoiceField):
             else:
                 keys.append(text)
         try:
-            chosen = (services.resolve_models(keys) if self.partner_id is None
-                      else services.resolve_models(keys, partner_id=self.partner_id))
+            chosen = services.resolve_models(
+                keys, partner_id=services.ANY_FIRM if self.partner_id is None else self.partner_id)
             services.refuse_unoffered(chosen)
         except services.BakeoffError as exc:
             raise forms.ValidationError(str(exc)) from None

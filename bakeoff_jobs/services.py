@@ -114,23 +114,24 @@ def evalset_upload(*, name: str, data: bytes, filename: str, partner=None, engag
 # --------------------------------------------------------------------------- launch
 
 
-_ANY_FIRM = object()
+ANY_FIRM = object()  # resolve_models for CloudRoute staff: every firm's entries
 
 
 def resolve_models(models: Iterable[CatalogModel | ModelChoice | str], *,
-                   partner_id: int | None | object = _ANY_FIRM) -> list[ModelChoice]:
+                   partner_id: int | None | object) -> list[ModelChoice]:
     """Catalog models (with the id each will be called through) for ids, profile ids or names.
     A base id, the model's default profile id or its name picks the model's default id; any other
     listed profile id (a global. one, billed at the listed rate) is called as given.
-    partner_id: the firm the run is for; another firm's own entries are then as absent as a missing id
-    (None: staff-managed entries only)."""
-    catalog = CatalogModel.objects.all() if partner_id is _ANY_FIRM else CatalogModel.objects.for_firm(partner_id)
+    partner_id (always given, so no caller forgets whose catalog it reads): the firm the run is for;
+    another firm's own entries are then as absent as a missing id, by id, name, catalog row or
+    inference profile (None: staff-managed entries only; ANY_FIRM: every entry, for staff)."""
+    catalog = CatalogModel.objects.all() if partner_id is ANY_FIRM else CatalogModel.objects.for_firm(partner_id)
     resolved: list[ModelChoice] = []
     for item in models:
         if isinstance(item, (CatalogModel, ModelChoice)):
             choice = as_choice(item)
             owner = choice.model.owner_partner_id
-            if partner_id is not _ANY_FIRM and owner is not None and owner != partner_id:
+            if partner_id is not ANY_FIRM and owner is not None and owner != partner_id:
                 raise BakeoffError(f"No catalog model {choice.model.pk!r}. Load the catalog (manage.py "
                                    "load_catalog) or check the id.")
             resolved.append(choice)
@@ -140,7 +141,8 @@ def resolve_models(models: Iterable[CatalogModel | ModelChoice | str], *,
         if found is not None:
             resolved.append(ModelChoice(found, found.invoked_id))
             continue
-        profile = InferenceProfile.objects.select_related("catalog_model").filter(profile_id=key).first()
+        profile = (InferenceProfile.objects.select_related("catalog_model")
+                   .filter(profile_id=key, catalog_model__in=catalog).first())
         if profile is not None:
             if not profile.listed:
                 raise BakeoffError(f"Bedrock no longer lists the inference profile {key!r}.")
@@ -266,7 +268,7 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     needs_judge = eval_set.cases.filter(scorer="llm_judge").exists()
     judge_model = resolve_models([judge], partner_id=firm)[0] if judge else None
     if needs_judge and judge_model is None:
-        judge_model = _default_judge(eval_set)
+        judge_model = _default_judge(eval_set, partner_id=firm)
     if judge_model is not None:
         refuse_unoffered([judge_model], role="judge")
     if endpoint_url is None:
@@ -307,12 +309,13 @@ def bakeoff_launch(*, eval_set: EvalSet, models: Sequence[CatalogModel | ModelCh
     return run
 
 
-def _default_judge(eval_set: EvalSet) -> ModelChoice:
-    """The judge named in the cases' options, else the newest active mid-tier Claude (a Sonnet:
-    strong enough to grade, a fifth of an Opus's price)."""
+def _default_judge(eval_set: EvalSet, *, partner_id: int | None) -> ModelChoice:
+    """The judge named in the cases' options (from the firm's catalog: an uploaded file never names
+    another firm's own entry into a run), else the newest active mid-tier Claude (a Sonnet: strong
+    enough to grade, a fifth of an Opus's price)."""
     for options in eval_set.cases.filter(scorer="llm_judge").values_list("scorer_options", flat=True):
         if isinstance(options, dict) and options.get("judge_model"):
-            return resolve_models([options["judge_model"]])[0]
+            return resolve_models([options["judge_model"]], partner_id=partner_id)[0]
     claudes = CatalogModel.objects.offered().filter(family="claude", kind=CatalogKind.BEDROCK)
     judge = claudes.filter(tier="mid").order_by("-model_id").first() or claudes.order_by("-model_id").first()
     if judge is None:

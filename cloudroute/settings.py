@@ -256,6 +256,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["matching.filters.RoleScopedFilterBackend"],  # record choices scoped to the role
+    # The browsable API's forms offer only the caller's records, as the filters do.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "matching.renderers.RoleScopedBrowsableAPIRenderer",
+    ],
     # JSON within depth, number and text limits (core.inputs); forms and uploads as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.LimitedJSONParser",

@@ -3,6 +3,7 @@ sees only its own firm's rows (lists, detail, history, delete, search, filters, 
 foreign-key choices), and never staff-only models, fields, filters, inlines or actions."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.http import Http404
@@ -19,6 +20,27 @@ def _filter_name(entry) -> str:
     if isinstance(entry, (list, tuple)):
         return entry[0]
     return getattr(entry, "parameter_name", "") or entry.__name__
+
+
+def _related_only(model, entry):
+    """A partner's filter on a relation offers only the related rows its own (scoped) list holds:
+    Django's RelatedFieldListFilter would list every row of the related table (every firm's
+    engagements, eval sets or partners) as choices."""
+    from django.contrib.admin import RelatedFieldListFilter, RelatedOnlyFieldListFilter
+    from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+    from django.core.exceptions import FieldDoesNotExist
+
+    if isinstance(entry, str):
+        name = entry
+    elif isinstance(entry, (list, tuple)) and entry[1] is RelatedFieldListFilter:
+        name = entry[0]
+    else:
+        return entry  # a filter class of the admin's own, or already RelatedOnlyFieldListFilter
+    try:
+        field = get_fields_from_path(model, name)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return entry  # Django's own checks report a bad filter name
+    return (name, RelatedOnlyFieldListFilter) if field.is_relation else entry
 
 
 # What Django's list filters and date hierarchy append to a field path in their query parameters.
@@ -105,7 +127,7 @@ class PartnerScopedAdminMixin:
         if _unscoped(request):
             return filters
         hidden = set(self.staff_only_filters) | set(self.staff_only_fields)
-        return [f for f in filters if _filter_name(f) not in hidden]
+        return [_related_only(self.model, f) for f in filters if _filter_name(f) not in hidden]
 
     def lookup_allowed(self, lookup, value, request=None):
         """A partner may filter a changelist only through the filters it is shown (and the date
@@ -147,6 +169,15 @@ class PartnerScopedAdminMixin:
             return self.partner_inlines
         return super().get_inlines(request, obj)
 
+    def get_inline_instances(self, request, obj=None):
+        # Every inline, whatever admin class it is, offers a partner's forms only the rows the
+        # partner may see, as this admin's own fields do (an inline is no ModelAdmin of this mixin).
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            if not isinstance(inline, ScopedInlineChoices):
+                inline.__class__ = _with_scoped_choices(type(inline))
+        return inlines
+
     # --- no Save buttons on a form where nothing can be changed ---------------------------------
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and not _form_editable(context):
@@ -155,13 +186,7 @@ class PartnerScopedAdminMixin:
 
     # --- choices in forms: only rows the login may see ----------------------------------------
     def _scoped_choices(self, db_field, request, kwargs):
-        if _unscoped(request) or "queryset" in kwargs:
-            return
-        related_admin = self.admin_site._registry.get(db_field.related_model)
-        if isinstance(related_admin, PartnerScopedAdminMixin):
-            kwargs["queryset"] = related_admin.get_queryset(request)
-        else:
-            kwargs["queryset"] = db_field.related_model._default_manager.none()
+        _scope_choices(self.admin_site, db_field, request, kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._scoped_choices(db_field, request, kwargs)
@@ -170,6 +195,35 @@ class PartnerScopedAdminMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _scope_choices(admin_site, db_field, request, kwargs) -> None:
+    """A record field's choices for a partner: the rows the related model's admin shows it, none
+    when that model has no scoped admin."""
+    if _unscoped(request) or "queryset" in kwargs:
+        return
+    related_admin = admin_site._registry.get(db_field.related_model)
+    if isinstance(related_admin, PartnerScopedAdminMixin):
+        kwargs["queryset"] = related_admin.get_queryset(request)
+    else:
+        kwargs["queryset"] = db_field.related_model._default_manager.none()
+
+
+class ScopedInlineChoices:
+    """Put into every inline of a scoped admin by PartnerScopedAdminMixin.get_inline_instances."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _scope_choices(self.admin_site, db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        _scope_choices(self.admin_site, db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@functools.cache
+def _with_scoped_choices(inline_class):
+    return type(inline_class.__name__, (ScopedInlineChoices, inline_class), {"__module__": inline_class.__module__})
 
 
 def _form_editable(context) -> bool:

@@ -28,7 +28,7 @@ from .models import (
 )
 from .models.engagements import OCCUPYING_STATUSES
 from .permissions import IsCloudRouteStaff, IsPartnerOrStaff
-from .selectors import engagements_visible_to
+from .selectors import engagement_history_visible_to, engagements_visible_to
 from .serializers import (
     EngagementDeclineSerializer,
     EngagementSerializer,
@@ -82,7 +82,7 @@ class EngagementViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             engagements_visible_to(self.request)
             .select_related("ace_opportunity")
-            .prefetch_related("matched_pools", "history")
+            .prefetch_related("matched_pools", Prefetch("history", queryset=engagement_history_visible_to(self.request)))
             .order_by("-created_at", "-id")
         )
 

@@ -3,19 +3,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from intake.models import Intake
 
-from .models import Engagement, PoolVerdict
+from .models import Engagement, EngagementStatusChange, PoolVerdict
 from .models.engagements import WAITING_STATUSES, EngagementStatus
-from .roles import scope_to
+from .roles import access_of, scope_to
 
 
 def engagements_visible_to(who) -> QuerySet[Engagement]:
     """Every engagement for CloudRoute staff, the firm's own for a partner, none for anyone else
     (`who`: a user or a request; see matching.roles)."""
     return scope_to(Engagement.objects.select_related("intake", "partner"), who, "partner")
+
+
+def engagement_history_visible_to(who) -> QuerySet[EngagementStatusChange]:
+    """The status moves `who` may read: every one for CloudRoute staff; for a partner, the moves
+    made while its firm held the engagement and those made before any firm did ("Intake
+    received."), never another firm's (a firm that declined it, and the reason it wrote), since an
+    engagement a firm declines goes on to the next firm; nothing for anyone else."""
+    rows = EngagementStatusChange.objects.all()
+    access = access_of(who)
+    if access.is_staff:
+        return rows
+    if not access.is_partner:
+        return rows.none()
+    return rows.filter(Q(partner__isnull=True) | Q(partner_id=access.partner_id))
 
 
 def engagements_unmatched() -> QuerySet[Engagement]:

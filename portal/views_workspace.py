@@ -22,7 +22,7 @@ from matching import services
 from matching.admin_scoping import partner_or_staff_required, permission_require
 from matching.models import Engagement
 from matching.models.engagements import EngagementStatus
-from matching.selectors import engagements_visible_to
+from matching.selectors import engagement_history_visible_to, engagements_visible_to
 
 from .forms import DeclineForm
 
@@ -58,10 +58,11 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _timeline(engagement: Engagement) -> list[dict]:
-    """The engagement's moves and its filings' moves (ACE, credit applications), oldest first."""
+def _timeline(request: HttpRequest, engagement: Engagement) -> list[dict]:
+    """The engagement's moves the login may read (never another firm's tenure) and its filings' moves
+    (ACE, credit applications), oldest first."""
     moves = [{"at": h.changed_at, "what": h.get_to_status_display(), "reason": h.reason}
-             for h in engagement.history.all()]
+             for h in engagement_history_visible_to(request).filter(engagement=engagement)]
     moves += [{"at": m.at, "what": m.what, "reason": m.reason} for m in engagement_filing_moves(engagement)]
     return sorted(moves, key=lambda move: move["at"])
 
@@ -75,7 +76,7 @@ def _detail_context(request: HttpRequest, engagement: Engagement, decline_form: 
         "intake": intake,
         "eligible": [v for v in verdicts if v.is_eligible],
         "credits": engagement_credits(engagement),
-        "history": _timeline(engagement),
+        "history": _timeline(request, engagement),
         "opportunity": opportunity,
         "readiness": ace_readiness(opportunity) if opportunity is not None else [],
         "applications": list(engagement.credit_applications.all()),

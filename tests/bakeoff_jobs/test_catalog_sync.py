@@ -191,7 +191,7 @@ def test_profiles_are_read_across_pages_and_dropped_ones_stop_being_choices():
     haiku = CatalogModel.objects.get(model_id=HAIKU_45)
     assert haiku.invocable_ids() == [f"us.{HAIKU_45}"]
     with pytest.raises(services.BakeoffError, match="no longer lists the inference profile"):
-        services.resolve_models([f"global.{HAIKU_45}"])
+        services.resolve_models([f"global.{HAIKU_45}"], partner_id=None)
 
 
 def test_sync_never_changes_prices_or_a_run_s_frozen_prices():
@@ -277,9 +277,9 @@ def test_sandbox_control_plane_refuses_an_unsigned_request(bedrock_sandbox):
 def test_a_listed_regional_profile_is_called_as_given_at_the_regional_price():
     sonnet = CatalogModel.objects.get(model_id=SONNET_45)
     InferenceProfile.objects.create(catalog_model=sonnet, profile_id=f"eu.{SONNET_45}")
-    (choice,) = services.resolve_models([f"eu.{SONNET_45}"])
+    (choice,) = services.resolve_models([f"eu.{SONNET_45}"], partner_id=None)
     assert choice.invoked_id == f"eu.{SONNET_45}" and choice.prices()["input_per_1m"] == Decimal("3.300000")
-    (default,) = services.resolve_models([SONNET_45])
+    (default,) = services.resolve_models([SONNET_45], partner_id=None)
     assert default.invoked_id == f"us.{SONNET_45}"
 
 

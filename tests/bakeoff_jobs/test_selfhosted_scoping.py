@@ -252,3 +252,26 @@ def test_the_sandbox_serves_models_and_refuses_unknown_models_and_wrong_keys(bed
     assert httpx.post(f"{base}/chat/completions", json=body).status_code == 401
     assert httpx.post(f"{base}/chat/completions", json=body,
                       headers={"Authorization": "Bearer sk-right"}).status_code == 200
+
+
+def test_an_uploaded_judge_or_a_profile_id_never_names_another_firms_entry_into_a_run(world):
+    """The judge a file's llm_judge cases name, and an inference profile id, resolve in the launching
+    firm's catalog: another firm's own entry (its endpoint, its API key) is as absent as a missing id."""
+    from bakeoff_jobs.catalog_models import InferenceProfile
+    from bakeoff_jobs.models import EvalCase
+
+    bravo_set = eval_set_with_cases(2, partner=world["bravo"])
+    EvalCase.objects.filter(eval_set=bravo_set).update(
+        scorer="llm_judge", scorer_options={"judge_model": world["alphas"].model_id})
+    with pytest.raises(services.BakeoffError, match="No catalog model"):
+        services.bakeoff_launch(eval_set=bravo_set, models=[world["llama"], world["shared"]])
+    alpha_set = eval_set_with_cases(2, partner=world["alpha"])
+    EvalCase.objects.filter(eval_set=alpha_set).update(
+        scorer="llm_judge", scorer_options={"judge_model": world["alphas"].model_id})
+    run = services.bakeoff_launch(eval_set=alpha_set, models=[world["llama"], world["shared"]])
+    assert run.run_models.get(role="judge").catalog_model == world["alphas"]  # the firm's own judge: fine
+
+    InferenceProfile.objects.create(catalog_model=world["alphas"], profile_id="us.alpha-private", listed=True)
+    with pytest.raises(services.BakeoffError, match="No catalog model"):
+        services.resolve_models(["us.alpha-private"], partner_id=world["bravo"].pk)
+    assert services.resolve_models(["us.alpha-private"], partner_id=world["alpha"].pk)[0].model == world["alphas"]
