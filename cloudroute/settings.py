@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.ContentSecurityPolicyMiddleware",
+    "core.security.PrivateByDefaultCacheMiddleware",  # no-store unless a response allows caching
     "intake.throttles.IntakeFormRateLimitMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
 ]
