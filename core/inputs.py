@@ -73,6 +73,13 @@ def single_line_text(value: str) -> str:
     return " ".join(kept.split())
 
 
+def email_address_text(value: str) -> str:
+    """An email address as stored and compared: trimmed, NFKC and lower-cased, so a domain typed in
+    fullwidth or compatibility letters ("ａcme.example", which mail servers deliver to acme.example)
+    is the address it reaches: one inbox, one spelling, shown to partners as it will be delivered."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
 def validate_plain_text(value: Any) -> None:
     """Django validator: refuses a NUL character or an unpaired surrogate."""
     if isinstance(value, str):

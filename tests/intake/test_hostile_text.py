@@ -80,3 +80,22 @@ def test_any_email_subject_with_a_line_break_is_sent_as_one_line(django_capture_
     (email,) = mail.outbox
     assert email.subject == "CloudRoute: bake-off done \u2014 Evals Bcc: eve@evil.example"
     assert OutboundEmail.objects.get(key="subject:1").subject == email.subject
+
+
+def test_an_email_domain_in_fullwidth_letters_is_the_address_it_delivers_to(client, pools):
+    """Mail servers deliver "ａda@ｐarsewell.example"'s domain as parsewell.example: stored so, it
+    is the same founder (no second intake) and partners read the address mail goes to."""
+    data = intake_data(company_name="Parsewell", contact_email="ada@parsewell.example")
+    first, _ = intake_submit(data=data)
+
+    again, created = intake_submit(data={**data, "contact_email": "ada@\uff50arsewell.\uff45xample"})
+    client.post(reverse("intake:home"), form_data(company_name="Other", contact_email="ADA@\uff50ARSEWELL.example"))
+    api = client.post(reverse("api:intake-submit"),
+                      {**{k: v for k, v in form_data().items() if v != ""}, "company_name": "Third",
+                       "contact_email": "ada@parsewell.\uff45xample", "aws_account_id": "123456789012",
+                       "investor_is_activate_provider": True},
+                      content_type="application/json")
+
+    assert not created and again == first
+    assert api.status_code == 202
+    assert set(Intake.objects.values_list("contact_email", flat=True)) == {"ada@parsewell.example"}
