@@ -99,3 +99,18 @@ def test_an_email_domain_in_fullwidth_letters_is_the_address_it_delivers_to(clie
     assert not created and again == first
     assert api.status_code == 202
     assert set(Intake.objects.values_list("contact_email", flat=True)) == {"ada@parsewell.example"}
+
+
+@pytest.mark.parametrize("website", ["https://aws.amazon.com@evil.example/", "https://user:pw@parsewell.example",
+                                     "https://parsewell.example/\u202efdp.exe"])
+def test_a_website_with_credentials_or_hidden_characters_is_refused_by_form_and_api(client, pools, website):
+    """Shown to partners as a link: "https://aws.amazon.com@evil.example" reads as AWS, opens evil.example."""
+    page = client.post(reverse("intake:home"), form_data(website=website))
+    api = client.post(reverse("api:intake-submit"),
+                      {**{k: v for k, v in form_data().items() if v != ""}, "website": website,
+                       "aws_account_id": "123456789012", "investor_is_activate_provider": True},
+                      content_type="application/json")
+
+    assert page.status_code == 400 and "website" in page.context["form"].errors
+    assert api.status_code == 400 and "website" in api.json()["fields"]
+    assert not Intake.objects.exists()
