@@ -1,6 +1,6 @@
 """Response hardening that Django does not ship: a Content-Security-Policy header on every
-response, no caching of any page that does not ask for it, and the page a locked-out login sees. (The public intake form's rate limit is
-intake.throttles.IntakeFormRateLimitMiddleware.)"""
+response, no caching of any response that does not allow it, and the page a locked-out login sees.
+(The public intake form's rate limit is intake.throttles.IntakeFormRateLimitMiddleware.)"""
 from __future__ import annotations
 
 from django.conf import settings
