@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.security.ContentSecurityPolicyMiddleware",
+    "core.security.PrivateByDefaultCacheMiddleware",  # no-store unless a response allows caching
     "intake.throttles.IntakeFormRateLimitMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
 ]
@@ -350,14 +351,23 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# Paths that carry a secret, for the log filter: the first group is kept, what follows it is the
+# secret (the founder's status link token, in the page's and the API's path).
+SECRET_PATH_PATTERNS = [r"(/status/)[^/?#\s\"']+"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A founder's status link token rides in the path: the loggers that write request paths write
+    # "/status/[redacted]/" instead (core.logfilters).
+    "filters": {"secret_paths": {"()": "core.logfilters.RedactSecretPaths", "patterns": SECRET_PATH_PATTERNS}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own loggers print through the root handler only (its default adds a console handler
     # of its own under DEBUG, so every 4xx was printed twice).
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True},
+                "django.request": {"handlers": [], "level": "INFO", "propagate": True, "filters": ["secret_paths"]},
+                "django.server": {"handlers": [], "level": "INFO", "propagate": True, "filters": ["secret_paths"]},
                 # httpx logs each self-hosted call's request line at INFO: thousands a run.
                 "httpx": {"handlers": [], "level": "WARNING", "propagate": True}},
 }

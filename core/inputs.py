@@ -5,12 +5,15 @@
 - JSON: at most ``MAX_JSON_DEPTH`` levels of arrays and objects, numbers of at most
   ``MAX_JSON_NUMBER_CHARS`` characters, finite numbers only (no NaN or Infinity).
 - Integer query parameters: digits only, within the range the database can compare or skip.
+- One-line text typed by the public (names): ``single_line_text`` makes it one plain line before
+  it is stored, so it can travel into email subjects, other people's pages and filings as seen.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,6 +39,45 @@ def text_problem(value: str) -> str | None:
         f"contains an unpaired UTF-16 surrogate (U+{ord(match.group()):04X} at character {position}), "
         "which is not valid Unicode text"
     )
+
+
+# Joiners that spell some scripts (Persian, Indic, emoji sequences): kept between two non-ASCII
+# letters or symbols, dropped elsewhere (where they only make "Acme" and "Acme\u200d" differ).
+_JOINERS = "\u200c\u200d"
+
+
+def _invisible(text: str, index: int) -> bool:
+    char = text[index]
+    if unicodedata.category(char) != "Cf":
+        return False
+    if char not in _JOINERS:
+        return True  # bidi overrides and isolates, zero-width space, BOM, soft hyphen, …
+    before = text[index - 1] if index > 0 else ""
+    after = text[index + 1] if index + 1 < len(text) else ""
+    return not (before and after and not before.isascii() and not after.isascii()
+                and not before.isspace() and not after.isspace())
+
+
+def single_line_text(value: str) -> str:
+    """`value` as one plain line: NFC, no format characters (bidi overrides that reverse what a
+    reader sees, zero-width characters that make two equal names differ), every line break, tab,
+    control character and run of whitespace one space, trimmed. A name typed on the public form
+    goes into email subjects, partners' pages and filings; nothing in it can start a new header
+    line or show other than it compares."""
+    text = unicodedata.normalize("NFC", value)
+    kept = "".join(
+        # NUL stays, for validate_plain_text to refuse by name.
+        " " if char != "\x00" and unicodedata.category(char) in ("Cc", "Zl", "Zp") else char
+        for index, char in enumerate(text) if not _invisible(text, index)
+    )
+    return " ".join(kept.split())
+
+
+def email_address_text(value: str) -> str:
+    """An email address as stored and compared: trimmed, NFKC and lower-cased, so a domain typed in
+    fullwidth or compatibility letters ("ａcme.example", which mail servers deliver to acme.example)
+    is the address it reaches: one inbox, one spelling, shown to partners as it will be delivered."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def validate_plain_text(value: Any) -> None:

@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .inputs import single_line_text
 from .models import EmailStatus, OutboundEmail
 
 log = logging.getLogger("core.mail")
@@ -63,9 +64,16 @@ def email_composer(name: str):
     return register
 
 
+def email_subject(text: str) -> str:
+    """A subject as one plain line, whatever names went into it (a company's, a partner's, an eval
+    set's): a line break would end the header (Django refuses to send it, so every retry fails) and
+    a bidi control would reverse what the reader sees."""
+    return single_line_text(text)
+
+
 def _rendered(email: Email) -> dict[str, Any]:
     context = {"site_url": settings.SITE_URL.rstrip("/"), **email.context}
-    return {"to": list(email.to), "subject": email.subject,
+    return {"to": list(email.to), "subject": email_subject(email.subject),
             "body": render_to_string(f"emails/{email.template}.txt", context),
             "html": render_to_string(f"emails/{email.template}.html", context)}
 
@@ -108,7 +116,7 @@ def _compose(email: OutboundEmail) -> None:
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(subject=email.subject, body=email.body, to=email.to)
+    message = EmailMultiAlternatives(subject=email_subject(email.subject), body=email.body, to=email.to)
     if email.html:
         message.attach_alternative(email.html, "text/html")
     return message

@@ -89,6 +89,14 @@ def engagement_monthly_spend_estimate(engagement: Engagement) -> Decimal:
 # --- ACE opportunity ------------------------------------------------------------------------------
 
 
+ACE_EMAIL_MAX_CHARS = 80
+
+
+def _fitting(value: str, limit: int) -> str:
+    """`value` if it fits in `limit` characters, else blank: for values a cut would falsify."""
+    return value if len(value) <= limit else ""
+
+
 def _split_name(full_name: str) -> tuple[str, str]:
     first, _, last = full_name.strip().partition(" ")
     return first[:80], last.strip()[:80]
@@ -117,7 +125,9 @@ def ace_opportunity_draft(*, engagement: Engagement, by=None) -> AceOpportunity:
                 aws_account_id=intake.aws_account_id,
                 contact_first_name=first,
                 contact_last_name=last,
-                contact_email=intake.contact_email.lower()[:80],
+                # Partner Central takes addresses of up to 80 characters: a longer one is left for
+                # the partner to fill in, never cut into another (deliverable-looking) address.
+                contact_email=_fitting(intake.contact_email.lower(), ACE_EMAIL_MAX_CHARS),
                 title=f"{intake.company_name}: {use_case} on Amazon Bedrock"[:255],
                 customer_business_problem=problem[:2000],
                 customer_use_case="AI Machine Learning and Analytics",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.inputs import find_bad_text
+from core.inputs import email_address_text, find_bad_text
 
 from .countries import country_choices
 from .models import INVESTOR_REQUIRED_IF, Intake
@@ -186,9 +186,9 @@ class IntakeForm(forms.ModelForm):
 
 
 def normalised_email(value: str) -> str:
-    """The address as stored: trimmed and lower-cased, and still within the column (lower-casing
-    a few letters, e.g. "İ", makes the text longer)."""
-    email = value.strip().lower()
+    """The address as stored (core.inputs.email_address_text: trimmed, NFKC, lower-cased), and
+    still within the column (lower-casing a few letters, e.g. "İ", makes the text longer)."""
+    email = email_address_text(value)
     limit = Intake._meta.get_field("contact_email").max_length
     if len(email) > limit:
         raise ValidationError(f"Use an email address of at most {limit} characters.", code="max_length")

@@ -9,7 +9,7 @@ from django.db import models
 from core.inputs import validate_plain_text
 
 from . import limits
-from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future
+from .validators import validate_aws_account_id, validate_country_code, validate_not_in_future, validate_public_url
 
 TEXT = [validate_plain_text]  # no NUL, no unpaired surrogate (core.inputs)
 
@@ -81,7 +81,7 @@ class Intake(models.Model):
 
     # Company
     company_name = models.CharField(max_length=200, validators=TEXT)
-    website = models.URLField(blank=True, validators=TEXT)
+    website = models.URLField(blank=True, validators=[*TEXT, validate_public_url])
     country = models.CharField(
         max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US, DE.", validators=[*TEXT, validate_country_code]
     )

@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+
+from core.inputs import email_address_text, single_line_text
 
 from .models import Intake
 from .signals import intake_received
@@ -21,10 +23,30 @@ def duplicate_window() -> timedelta:
     return timedelta(minutes=getattr(settings, "INTAKE_DUPLICATE_WINDOW_MINUTES", 30))
 
 
+def _single_line_fields() -> tuple[str, ...]:
+    """Every free-text column a founder types (names, models of interest, …; not choices, emails or
+    URLs): each is one plain line (core.inputs.single_line_text), a field added later included."""
+    return tuple(
+        field.name for field in Intake._meta.concrete_fields
+        if isinstance(field, models.CharField) and field.editable and not field.choices
+        and not isinstance(field, (models.EmailField, models.URLField))
+    )
+
+
+SINGLE_LINE_FIELDS = _single_line_fields()
+
+
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    """The submission as stored: free text as one plain line, so a second submission that differs
+    only by spacing, a zero-width or a bidi control character is found as the same intake, and no
+    name carries a line break or a reversed reading into an email subject, a partner's page or a
+    filing; the email as delivered (core.inputs.email_address_text)."""
     data = dict(data)
-    data["contact_email"] = (data.get("contact_email") or "").strip().lower()
-    data["company_name"] = " ".join((data.get("company_name") or "").split())
+    data["contact_email"] = email_address_text(data.get("contact_email") or "")
+    for name in SINGLE_LINE_FIELDS:
+        if isinstance(data.get(name), str):
+            data[name] = single_line_text(data[name])
+    data["company_name"] = data.get("company_name") or ""
     return data
 
 
@@ -45,7 +67,7 @@ def intake_find_duplicate(*, email: str, company_name: str) -> Intake | None:
         # Emails are stored lower-cased (_normalise), so the exact match can use the
         # (contact_email, company_name, submitted_at) index instead of scanning every intake.
         Intake.objects.filter(
-            contact_email=email.strip().lower(), company_name__iexact=company_name, submitted_at__gte=since
+            contact_email=email_address_text(email), company_name__iexact=company_name, submitted_at__gte=since
         )
         .order_by("submitted_at", "id")
         .first()

@@ -33,12 +33,19 @@ class IntakeRateThrottle(BaseThrottle):
 
 class IntakeFormRateLimitMiddleware:
     """Counts POSTs of the public intake form per client address against INTAKE_RATE_LIMIT and
-    answers 429 with Retry-After past it, sharing the API throttle's counter."""
+    answers 429 with Retry-After past it, sharing the API throttle's counter.
+
+    Counted when the view is about to run (process_view, after CsrfViewMiddleware's), so only posts
+    that passed the CSRF check count: a page on another site making visitors' browsers post the
+    form cannot spend the allowance of their address (an office, a campus) and lock them out."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         if request.method == "POST" and request.path == reverse("intake:home"):
             throttle = IntakeRateThrottle()
             if not throttle.allow_request(request, view=None):
@@ -48,4 +55,4 @@ class IntakeFormRateLimitMiddleware:
                 response = HttpResponse(body, status=429)
                 response["Retry-After"] = str(seconds)
                 return response
-        return self.get_response(request)
+        return None

@@ -32,6 +32,22 @@ def validate_aws_account_id(value: str) -> None:
         )
 
 
+def validate_public_url(value: str) -> None:
+    """A website is a plain public address: no user name or password before the host
+    ("https://aws.amazon.com@evil.example" reads as AWS but opens evil.example) and no
+    control or format characters (core.inputs.single_line_text would change it)."""
+    if not value:
+        return
+    from urllib.parse import urlsplit
+
+    from core.inputs import single_line_text
+
+    if "@" in (urlsplit(value).netloc or "") or single_line_text(value) != value.strip():
+        raise ValidationError(
+            "Give the website's plain address, for example https://example.com (no user name, "
+            "password or hidden characters).", code="url_credentials")
+
+
 def validate_not_in_future(value) -> None:
     if value and value > timezone.localdate():
         raise ValidationError("The founding date cannot be in the future.", code="future_date")

@@ -349,3 +349,11 @@ def test_the_ace_admin_offers_the_same_country_select_as_the_intake_form(rf):
     assert field.clean("de") == "DE"
     with pytest.raises(ValidationError, match="three-letter code"):
         field.clean("USA")
+
+
+def test_a_contact_email_too_long_for_partner_central_is_left_blank_not_cut_into_another_address():
+    local = "a" * 70
+    intake = FilingIntakeFactory(contact_email=f"{local}@parsewell.example")  # 88 characters
+    opportunity = ace_opportunity_draft(engagement=FilingEngagementFactory(intake=intake))
+
+    assert opportunity.contact_email == ""  # for the partner to fill in, not "…@parsewell"
